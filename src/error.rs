@@ -1,0 +1,48 @@
+//! The crate's typed errors.
+
+use std::time::Duration;
+
+/// What can go wrong when building the layer or waiting for delivery.
+///
+/// ```
+/// let err = tracing_jkool::JKoolLayer::builder("").build().unwrap_err();
+/// assert!(matches!(err, tracing_jkool::Error::EmptyToken));
+/// assert_eq!(err.to_string(), "the jKool access token is empty");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The access token was empty or only whitespace.
+    #[error("the jKool access token is empty")]
+    EmptyToken,
+    /// The URL could not be used as a jKool streaming endpoint.
+    #[error("invalid jKool URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A setting had a value the layer cannot work with.
+    #[error("invalid setting {setting}: {reason}")]
+    InvalidSetting {
+        /// The builder method or setting name.
+        setting: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The HTTP client could not be created (for example, no TLS backend).
+    #[error("could not create the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    /// The background delivery thread could not be started.
+    #[error("could not start the jKool delivery thread: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// `flush` or `shutdown` ran out of time with items still undelivered.
+    #[error("{pending} item(s) still undelivered after {waited:?}")]
+    Timeout {
+        /// Items queued before the call that were neither sent nor given up.
+        pending: u64,
+        /// How long the call waited.
+        waited: Duration,
+    },
+}

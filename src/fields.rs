@@ -1,0 +1,268 @@
+//! The field visitor: tracing values become typed jKool properties, and
+//! `jkool.*` fields set jKool's own fields.
+
+use std::fmt::{self, Write as _};
+
+use tracing::field::{Field, Visit};
+
+/// A field value, kept in the type the application recorded it with.
+///
+/// Conversion to jKool's data types happens at serialization, on the
+/// background task.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Str(String),
+    I64(i64),
+    U64(u64),
+    I128(i128),
+    U128(u128),
+    F64(f64),
+    Bool(bool),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Str(v) => f.write_str(v),
+            Value::I64(v) => v.fmt(f),
+            Value::U64(v) => v.fmt(f),
+            Value::I128(v) => v.fmt(f),
+            Value::U128(v) => v.fmt(f),
+            Value::F64(v) => v.fmt(f),
+            Value::Bool(v) => v.fmt(f),
+        }
+    }
+}
+
+/// jKool's own fields, set from `jkool.*` tracing fields.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct JKoolFields {
+    pub tracking_id: Option<String>,
+    pub corr_id: Option<String>,
+    pub source_fqn: Option<String>,
+    pub location: Option<String>,
+    pub resource: Option<String>,
+    pub user: Option<String>,
+    pub comp_code: Option<String>,
+    pub reason_code: Option<Value>,
+    pub exception: Option<String>,
+    pub msg_tag: Option<String>,
+    pub operation: Option<String>,
+}
+
+impl JKoolFields {
+    /// Sets the jKool field named by `key` (the part after `jkool.`).
+    /// Returns the value back when `key` names no jKool field.
+    fn set(&mut self, key: &str, value: Value) -> Option<Value> {
+        let slot = match key {
+            "tracking_id" => &mut self.tracking_id,
+            "corr_id" => &mut self.corr_id,
+            "source_fqn" => &mut self.source_fqn,
+            "location" => &mut self.location,
+            "resource" => &mut self.resource,
+            "user" => &mut self.user,
+            "comp_code" => &mut self.comp_code,
+            "exception" => &mut self.exception,
+            "msg_tag" => &mut self.msg_tag,
+            "operation" => &mut self.operation,
+            "reason_code" => {
+                self.reason_code = Some(value);
+                return None;
+            }
+            _ => return Some(value),
+        };
+        *slot = Some(value.to_string());
+        None
+    }
+}
+
+/// The fields of one span or event, as the layer captured them.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Fields {
+    /// The event's `message` field.
+    pub message: Option<String>,
+    /// Every other field, in recording order; field names are `'static`.
+    pub properties: Vec<(&'static str, Value)>,
+    /// Set only when a `jkool.*` field was recorded, so that ordinary items
+    /// carry no empty struct.
+    pub jkool: Option<Box<JKoolFields>>,
+}
+
+const RESERVED_PREFIX: &str = "jkool.";
+
+impl Fields {
+    fn put(&mut self, field: &Field, value: Value) {
+        let name = field.name();
+        if name == "message" {
+            self.message = Some(value.to_string());
+            return;
+        }
+        let value = match name.strip_prefix(RESERVED_PREFIX) {
+            Some(key) => match self.jkool.get_or_insert_with(Default::default).set(key, value) {
+                None => return,
+                Some(unknown) => unknown,
+            },
+            None => value,
+        };
+        // `Span::record` replaces a field recorded before.
+        match self.properties.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.properties.push((name, value)),
+        }
+    }
+
+    /// Merges fields recorded later (`Span::record`) into these.
+    pub fn record(&mut self, values: &tracing::span::Record<'_>) {
+        values.record(self);
+    }
+
+    /// The jKool fields, if any `jkool.*` field was recorded.
+    pub fn jkool(&self) -> Option<&JKoolFields> {
+        self.jkool.as_deref()
+    }
+}
+
+impl Visit for Fields {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, Value::F64(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, Value::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, Value::U64(value));
+    }
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.put(field, Value::I128(value));
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.put(field, Value::U128(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, Value::Bool(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, Value::Str(value.to_owned()));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        // The whole source chain, so "card declined" keeps its cause.
+        let mut text = value.to_string();
+        let mut source = value.source();
+        while let Some(cause) = source {
+            let _ = write!(text, ": {cause}");
+            source = cause.source();
+        }
+        self.put(field, Value::Str(text));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.put(field, Value::Str(format!("{value:?}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `f` with a visitor over the fields of a real event.
+    fn capture(f: impl FnOnce()) -> Fields {
+        use std::sync::{Arc, Mutex};
+        use tracing::Subscriber;
+        use tracing_subscriber::layer::{Context, SubscriberExt};
+
+        struct Grab(Arc<Mutex<Fields>>);
+        impl<S: Subscriber> tracing_subscriber::Layer<S> for Grab {
+            fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+                let mut fields = Fields::default();
+                event.record(&mut fields);
+                *self.0.lock().unwrap() = fields;
+            }
+        }
+        let out = Arc::new(Mutex::new(Fields::default()));
+        let subscriber = tracing_subscriber::registry().with(Grab(out.clone()));
+        tracing::subscriber::with_default(subscriber, f);
+        let fields = out.lock().unwrap().clone();
+        fields
+    }
+
+    #[test]
+    fn keeps_each_rust_type() {
+        let fields = capture(|| {
+            tracing::info!(
+                a = 5_i64,
+                b = 7_u64,
+                c = 1.5,
+                d = true,
+                e = "text",
+                f = -3_i128,
+                g = u128::MAX,
+                h = ?vec![1, 2],
+                "msg {}",
+                1
+            )
+        });
+        assert_eq!(fields.message.as_deref(), Some("msg 1"));
+        assert_eq!(
+            fields.properties,
+            vec![
+                ("a", Value::I64(5)),
+                ("b", Value::U64(7)),
+                ("c", Value::F64(1.5)),
+                ("d", Value::Bool(true)),
+                ("e", Value::Str("text".into())),
+                ("f", Value::I128(-3)),
+                ("g", Value::U128(u128::MAX)),
+                ("h", Value::Str("[1, 2]".into())),
+            ]
+        );
+        assert!(fields.jkool.is_none());
+    }
+
+    #[test]
+    fn jkool_fields_set_jkool_keys_and_ordinary_names_stay_properties() {
+        let fields = capture(|| {
+            tracing::info!(
+                jkool.corr_id = "order-5",
+                jkool.user = "ann",
+                jkool.reason_code = 42,
+                jkool.unknown = 1,
+                user = "bob",
+                "x"
+            )
+        });
+        let jkool = fields.jkool().unwrap();
+        assert_eq!(jkool.corr_id.as_deref(), Some("order-5"));
+        assert_eq!(jkool.user.as_deref(), Some("ann"));
+        assert_eq!(jkool.reason_code, Some(Value::I64(42)));
+        assert_eq!(
+            fields.properties,
+            vec![
+                ("jkool.unknown", Value::I64(1)),
+                ("user", Value::Str("bob".into()))
+            ]
+        );
+    }
+
+    #[test]
+    fn error_fields_carry_the_source_chain() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("card declined")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let err = Outer(std::io::Error::other("gateway timeout"));
+        let fields = capture(|| {
+            tracing::error!(error = &err as &(dyn std::error::Error + 'static), "failed")
+        });
+        assert_eq!(
+            fields.properties,
+            vec![("error", Value::Str("card declined: gateway timeout".into()))]
+        );
+    }
+}

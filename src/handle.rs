@@ -1,0 +1,249 @@
+//! The user's handle on the delivery pipeline: flush, shutdown, statistics.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::Error;
+
+/// Delivery counters, as read by [`JKoolHandle::stats`].
+///
+/// ```
+/// let stats = tracing_jkool::Stats::default();
+/// assert_eq!(stats.dropped, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Items accepted onto the queue.
+    pub queued: u64,
+    /// Items jKool accepted.
+    pub sent: u64,
+    /// Items dropped because the queue was full or the pipeline stopped.
+    pub dropped: u64,
+    /// Items jKool rejected, or that could not be sent.
+    pub failed: u64,
+}
+
+/// Counters shared by the layer, the worker and the handle.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub queued: AtomicU64,
+    pub sent: AtomicU64,
+    pub dropped: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// How far the worker got, for `flush` and `shutdown` to wait on.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    /// Items the worker is done with (sent or failed).
+    pub finished: u64,
+    /// The worker has stopped.
+    pub stopped: bool,
+}
+
+/// State shared between the worker and every handle.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub counters: Counters,
+    progress: Mutex<Progress>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn progress(&self) -> MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Called by the worker once items are sent or given up.
+    pub fn finish(&self, sent: u64, failed: u64) {
+        self.counters.sent.fetch_add(sent, Ordering::Relaxed);
+        self.counters.failed.fetch_add(failed, Ordering::Relaxed);
+        self.progress().finished += sent + failed;
+        self.changed.notify_all();
+    }
+
+    /// Called by the worker as its last act.
+    pub fn stop(&self) {
+        self.progress().stopped = true;
+        self.changed.notify_all();
+    }
+
+    /// Waits until `done` holds or `timeout` passes; returns whether it held.
+    fn wait(&self, timeout: Duration, done: impl Fn(&Progress) -> bool) -> bool {
+        let guard = self.progress();
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, timeout, |p| !done(p))
+            .unwrap_or_else(|e| e.into_inner());
+        done(&guard)
+    }
+}
+
+/// Requests from a handle to the worker.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Send everything queued now, without waiting for a batch to fill.
+    Flush,
+    /// Send everything queued, then stop.
+    Shutdown,
+}
+
+/// A handle on a [`JKoolLayer`](crate::JKoolLayer)'s delivery: flush,
+/// shut down, read statistics. Cheap to clone and usable from any thread.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let layer = tracing_jkool::JKoolLayer::new("my-access-token");
+/// let jkool = layer.handle();
+/// // ... install the layer, run the application ...
+/// if let Err(err) = jkool.shutdown(Duration::from_secs(5)) {
+///     eprintln!("jKool: {err}");
+/// }
+/// ```
+#[derive(Clone)]
+pub struct JKoolHandle {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    control: mpsc::UnboundedSender<Command>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for JKoolHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JKoolHandle")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl JKoolHandle {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        control: mpsc::UnboundedSender<Command>,
+        thread: JoinHandle<()>,
+    ) -> Self {
+        JKoolHandle {
+            inner: Arc::new(Inner {
+                shared,
+                control,
+                thread: Mutex::new(Some(thread)),
+            }),
+        }
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.inner.shared.counters
+    }
+
+    /// The delivery counters so far.
+    pub fn stats(&self) -> Stats {
+        let c = self.counters();
+        Stats {
+            queued: c.queued.load(Ordering::Relaxed),
+            sent: c.sent.load(Ordering::Relaxed),
+            dropped: c.dropped.load(Ordering::Relaxed),
+            failed: c.failed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sends everything queued before the call and waits, at most
+    /// `timeout`, until each of those items is sent or given up.
+    ///
+    /// Blocks the calling thread (never the delivery thread), so it is safe
+    /// in `fn main` and inside any tokio runtime.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] with the number of items still pending.
+    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        self.request(Command::Flush, timeout, |p, target| {
+            p.finished >= target || p.stopped
+        })
+    }
+
+    /// Sends everything queued, then stops the delivery thread; waits at
+    /// most `timeout`. Items emitted afterwards are counted as dropped.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] with the number of items still pending.
+    pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        self.request(Command::Shutdown, timeout, |p, _| p.stopped)?;
+        let thread = self
+            .inner
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(thread) = thread {
+            // The worker has signalled that it stopped: joining is immediate.
+            let _ = thread.join();
+        }
+        Ok(())
+    }
+
+    /// A guard that calls [`shutdown`](Self::shutdown) with `timeout` when
+    /// dropped: keep it alive until the end of `main`.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use tracing_subscriber::prelude::*;
+    ///
+    /// let layer = tracing_jkool::JKoolLayer::new("my-access-token");
+    /// let _guard = layer.handle().shutdown_guard(Duration::from_secs(5));
+    /// tracing_subscriber::registry().with(layer).init();
+    /// tracing::info!("sent before main returns");
+    /// ```
+    pub fn shutdown_guard(&self, timeout: Duration) -> ShutdownGuard {
+        ShutdownGuard {
+            handle: self.clone(),
+            timeout,
+        }
+    }
+
+    /// Sends `command` and waits until `done(progress, target)`, where
+    /// `target` counts the items queued before the call.
+    fn request(
+        &self,
+        command: Command,
+        timeout: Duration,
+        done: impl Fn(&Progress, u64) -> bool,
+    ) -> Result<(), Error> {
+        let started = Instant::now();
+        let target = self.counters().queued.load(Ordering::Relaxed);
+        // A worker that already stopped has nothing left to wait for, and
+        // `done` sees that in `Progress::stopped`.
+        let _ = self.inner.control.send(command);
+        let shared = &self.inner.shared;
+        if shared.wait(timeout, |p| done(p, target)) {
+            return Ok(());
+        }
+        Err(Error::Timeout {
+            pending: target.saturating_sub(shared.progress().finished),
+            waited: started.elapsed(),
+        })
+    }
+}
+
+/// Shuts the pipeline down when dropped; made by
+/// [`JKoolHandle::shutdown_guard`].
+#[derive(Debug)]
+#[must_use = "the guard shuts down when dropped: bind it to a variable"]
+pub struct ShutdownGuard {
+    handle: JKoolHandle,
+    timeout: Duration,
+}
+
+impl Drop for ShutdownGuard {
+    fn drop(&mut self) {
+        if let Err(err) = self.handle.shutdown(self.timeout) {
+            eprintln!("tracing-jkool: {err}");
+        }
+    }
+}

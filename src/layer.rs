@@ -1,0 +1,272 @@
+//! The tracing [`Layer`]: spans become jKool activities and events become
+//! jKool events. Callbacks only capture owned data and `try_send` it; JSON,
+//! UUID text and HTTP all happen on the background task.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event as TracingEvent, Level, Metadata, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::Layer;
+
+use crate::builder::Builder;
+use crate::fields::{Fields, Value};
+use crate::handle::{Counters, JKoolHandle};
+use crate::model::{now_usec, Activity, Common, Event, Item, TrackingId};
+
+/// A [`Layer`] that streams spans and events to jKool.
+///
+/// Spans become jKool activities (sent when the span closes), events become
+/// jKool events, and fields become snapshot properties. Items travel through
+/// a bounded queue to a background thread that batches and POSTs them; the
+/// application's thread never waits on the network.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tracing_subscriber::prelude::*;
+///
+/// let layer = tracing_jkool::JKoolLayer::new("my-access-token");
+/// let jkool = layer.handle();
+/// tracing_subscriber::registry().with(layer).init();
+///
+/// tracing::info!(order_no = 5, amount = 12.5, "order processed");
+///
+/// jkool.shutdown(Duration::from_secs(5)).ok();
+/// ```
+pub struct JKoolLayer {
+    tx: mpsc::Sender<Item>,
+    max_level: Level,
+    handle: JKoolHandle,
+}
+
+impl std::fmt::Debug for JKoolLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JKoolLayer")
+            .field("max_level", &self.max_level)
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JKoolLayer {
+    /// A layer with default settings that sends to `JKOOL_URL` when that
+    /// variable is set, else to jKool's streaming endpoint.
+    ///
+    /// # Panics
+    /// When the token is empty or `JKOOL_URL` is not a usable URL; the
+    /// message says which. Use [`JKoolLayer::builder`] to get a `Result`.
+    pub fn new(token: impl Into<String>) -> Self {
+        let mut builder = Self::builder(token);
+        if let Ok(url) = std::env::var("JKOOL_URL") {
+            builder = builder.url(url);
+        }
+        builder
+            .build()
+            .unwrap_or_else(|err| panic!("tracing-jkool: {err}"))
+    }
+
+    /// A [`Builder`] for every setting, checked by [`Builder::build`].
+    pub fn builder(token: impl Into<String>) -> Builder {
+        Builder::new(token.into())
+    }
+
+    /// The handle to flush, shut down and read statistics; `Clone`, and
+    /// usable after the layer moved into a subscriber.
+    pub fn handle(&self) -> JKoolHandle {
+        self.handle.clone()
+    }
+
+    pub(crate) fn from_parts(tx: mpsc::Sender<Item>, max_level: Level, handle: JKoolHandle) -> Self {
+        JKoolLayer {
+            tx,
+            max_level,
+            handle,
+        }
+    }
+
+    fn counters(&self) -> &Counters {
+        self.handle.counters()
+    }
+
+    /// Whether this item should be made at all: the level is wanted, and it
+    /// does not come from the crate's own delivery thread (whose HTTP stack
+    /// would otherwise feed its own events back in).
+    fn wants(&self, meta: &Metadata<'_>) -> bool {
+        *meta.level() <= self.max_level && !in_delivery_thread()
+    }
+
+    fn send(&self, item: Item) {
+        match self.tx.try_send(item) {
+            Ok(()) => self.counters().queued.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self.counters().dropped.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+}
+
+thread_local! {
+    static DELIVERY_THREAD: Cell<bool> = const { Cell::new(false) };
+    static TID: u64 = NEXT_TID.fetch_add(1, Ordering::Relaxed);
+}
+static NEXT_TID: AtomicU64 = AtomicU64::new(1);
+
+/// Marks the current thread as one of the crate's delivery threads, whose
+/// events the layer ignores.
+pub(crate) fn mark_delivery_thread() {
+    DELIVERY_THREAD.with(|flag| flag.set(true));
+}
+
+fn in_delivery_thread() -> bool {
+    DELIVERY_THREAD.with(Cell::get)
+}
+
+/// A small number for the current thread, stable for its life: std offers
+/// no portable integer thread id.
+fn thread_number() -> u64 {
+    TID.with(|tid| *tid)
+}
+
+/// What the layer keeps in a span's extensions from creation to close.
+struct SpanData {
+    tracking_id: TrackingId,
+    parent_id: Option<TrackingId>,
+    /// Inherited correlators plus this span's own `jkool.corr_id`.
+    corrids: Option<Arc<[String]>>,
+    /// Inherited correlators only, to rebuild `corrids` on `Span::record`.
+    inherited: Option<Arc<[String]>>,
+    start_usec: i64,
+    fields: Fields,
+    error_seen: AtomicBool,
+}
+
+impl SpanData {
+    fn update_corrids(&mut self) {
+        let own = self.fields.jkool().and_then(|j| j.corr_id.clone());
+        self.corrids = match own {
+            None => self.inherited.clone(),
+            Some(own) => Some(
+                self.inherited
+                    .iter()
+                    .flat_map(|ids| ids.iter().cloned())
+                    .chain(Some(own))
+                    .collect(),
+            ),
+        };
+    }
+}
+
+/// The nearest span in `scope` that this layer tracks: a per-layer filter or
+/// a lower level may hide some spans from it.
+fn nearest_tracked<'a, S, I>(scope: I, visit: impl FnOnce(&SpanData))
+where
+    S: for<'l> LookupSpan<'l> + 'a,
+    I: IntoIterator<Item = SpanRef<'a, S>>,
+{
+    for span in scope {
+        if let Some(data) = span.extensions().get::<SpanData>() {
+            visit(data);
+            return;
+        }
+    }
+}
+
+impl<S> Layer<S> for JKoolLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if !self.wants(attrs.metadata()) {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        if let Some(message) = fields.message.take() {
+            fields.properties.insert(0, ("message", Value::Str(message)));
+        }
+        let mut parent_id = None;
+        let mut inherited = None;
+        nearest_tracked(span.scope().skip(1), |parent| {
+            parent_id = Some(parent.tracking_id.clone());
+            inherited = parent.corrids.clone();
+        });
+        let tracking_id = match fields.jkool().and_then(|j| j.tracking_id.as_deref()) {
+            Some(custom) => TrackingId::Custom(custom.into()),
+            None => TrackingId::new(),
+        };
+        let mut data = SpanData {
+            tracking_id,
+            parent_id,
+            corrids: None,
+            inherited,
+            start_usec: now_usec(),
+            fields,
+            error_seen: AtomicBool::new(false),
+        };
+        data.update_corrids();
+        span.extensions_mut().insert(data);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(data) = extensions.get_mut::<SpanData>() {
+            data.fields.record(values);
+            data.update_corrids();
+        }
+    }
+
+    fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        if !self.wants(meta) {
+            return;
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let mut parent_id = None;
+        let mut corrids = None;
+        if let Some(scope) = ctx.event_scope(event) {
+            nearest_tracked(scope, |span| {
+                parent_id = Some(span.tracking_id.clone());
+                corrids = span.corrids.clone();
+                if *meta.level() == Level::ERROR {
+                    span.error_seen.store(true, Ordering::Relaxed);
+                }
+            });
+        }
+        self.send(Item::Event(Event {
+            common: Common {
+                meta,
+                tracking_id: None,
+                parent_id,
+                corrids,
+                time_usec: now_usec(),
+                tid: thread_number(),
+                fields,
+            },
+        }));
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let Some(data) = span.extensions_mut().remove::<SpanData>() else {
+            return;
+        };
+        self.send(Item::Activity(Activity {
+            common: Common {
+                meta: span.metadata(),
+                tracking_id: Some(data.tracking_id),
+                parent_id: data.parent_id,
+                corrids: data.inherited,
+                time_usec: now_usec(),
+                tid: thread_number(),
+                fields: data.fields,
+            },
+            start_usec: data.start_usec,
+            error_seen: data.error_seen.into_inner(),
+        }));
+    }
+}

@@ -1,0 +1,44 @@
+//! Streams [`tracing`] spans and events to jKool (meshIQ XRay).
+//!
+//! [`JKoolLayer`] is a [`tracing_subscriber::Layer`]: spans become jKool
+//! *activities*, correlated through `parent-id`; events become jKool
+//! *events*; fields become typed *snapshot properties*. Fields named
+//! `jkool.*` set jKool's own fields (`jkool.corr_id`, `jkool.user`, ...).
+//! The application's thread only builds an item and puts it on a bounded
+//! queue; a background thread batches, serializes and POSTs it.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tracing_subscriber::prelude::*;
+//!
+//! #[tracing::instrument]
+//! fn process(order_no: u64) {
+//!     tracing::info!(amount = 12.5, "order processed");
+//! }
+//!
+//! let layer = tracing_jkool::JKoolLayer::new("my-access-token");
+//! let jkool = layer.handle();
+//! tracing_subscriber::registry().with(layer).init();
+//!
+//! process(5);
+//!
+//! jkool.shutdown(Duration::from_secs(5)).ok();
+//! ```
+#![deny(missing_docs)]
+
+mod builder;
+mod error;
+mod fields;
+mod handle;
+mod layer;
+mod model;
+mod transport;
+mod worker;
+
+#[cfg(feature = "collector")]
+pub mod collector;
+
+pub use builder::{Builder, DEFAULT_URL};
+pub use error::Error;
+pub use handle::{JKoolHandle, ShutdownGuard, Stats};
+pub use layer::JKoolLayer;

@@ -1,0 +1,132 @@
+//! HTTP to jKool: one reused reqwest client, where each kind of item goes,
+//! and what the answer means.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use reqwest::{StatusCode, Url};
+
+use crate::builder::Token;
+use crate::model::Kind;
+use crate::Error;
+
+/// Where each kind of item is posted.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoints {
+    pub event: Url,
+    pub activity: Url,
+}
+
+impl Endpoints {
+    fn url(&self, kind: Kind) -> &Url {
+        match kind {
+            Kind::Event => &self.event,
+            Kind::Activity => &self.activity,
+        }
+    }
+}
+
+/// Makes the one HTTP client the worker uses: keep-alive, rustls, no
+/// redirects (the token header must never travel to another host), and the
+/// token on every request as both `X-API-Key` and `token`.
+pub(crate) fn client(token: &Token) -> Result<reqwest::Client, Error> {
+    let mut key = HeaderValue::from_str(token.expose()).map_err(|_| Error::InvalidSetting {
+        setting: "token",
+        reason: "the token holds characters an HTTP header cannot carry".into(),
+    })?;
+    key.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert("x-api-key", key.clone());
+    headers.insert("token", key);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        // jKool closes idle connections after about five minutes.
+        .pool_idle_timeout(Duration::from_secs(240))
+        .user_agent(concat!("tracing-jkool/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(Error::HttpClient)
+}
+
+/// What became of one POST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Accepted,
+    Rejected,
+}
+
+/// Posts bodies and reports failures on stderr, plainly and rarely.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    client: reqwest::Client,
+    endpoints: Endpoints,
+    token_rejected_reported: bool,
+    last_report: Option<Instant>,
+}
+
+/// At most one failure line per this interval, so an outage cannot flood
+/// the application's stderr.
+const REPORT_INTERVAL: Duration = Duration::from_secs(60);
+
+impl Transport {
+    pub fn new(client: reqwest::Client, endpoints: Endpoints) -> Self {
+        Transport {
+            client,
+            endpoints,
+            token_rejected_reported: false,
+            last_report: None,
+        }
+    }
+
+    /// POSTs one body holding `count` items of `kind`.
+    pub async fn post(&mut self, kind: Kind, body: Vec<u8>, count: usize) -> Outcome {
+        let url = self.endpoints.url(kind).clone();
+        let result = self.client.post(url).body(body).send().await;
+        match result {
+            Ok(response) if response.status().is_success() => Outcome::Accepted,
+            Ok(response) => {
+                self.report_status(response.status(), count);
+                Outcome::Rejected
+            }
+            Err(err) => {
+                // reqwest's error text names the URL, never the headers.
+                self.report(format_args!(
+                    "could not send {count} item(s) to jKool: {}",
+                    err.without_url()
+                ));
+                Outcome::Rejected
+            }
+        }
+    }
+
+    fn report_status(&mut self, status: StatusCode, count: usize) {
+        if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            if !self.token_rejected_reported {
+                self.token_rejected_reported = true;
+                eprintln!(
+                    "tracing-jkool: jKool rejected the access token ({status}); \
+                     items are counted as failed"
+                );
+            }
+            return;
+        }
+        self.report(format_args!(
+            "jKool answered {status} to {count} item(s); they are counted as failed"
+        ));
+    }
+
+    fn report(&mut self, message: std::fmt::Arguments<'_>) {
+        let now = Instant::now();
+        if self
+            .last_report
+            .is_some_and(|last| now.duration_since(last) < REPORT_INTERVAL)
+        {
+            return;
+        }
+        self.last_report = Some(now);
+        eprintln!("tracing-jkool: {message}");
+    }
+}
