@@ -300,7 +300,10 @@ mod tests {
             Err(Error::EmptyToken)
         ));
         let err = Builder::new("t".into()).batch_size(0).build().unwrap_err();
-        assert_eq!(err.to_string(), "invalid setting batch_size: must be at least 1");
+        assert_eq!(
+            err.to_string(),
+            "invalid setting batch_size: must be at least 1"
+        );
     }
 
     #[test]
@@ -310,7 +313,10 @@ mod tests {
             endpoint(&base, Some("/JESL/event")).unwrap().as_str(),
             "http://127.0.0.1:8080/JESL/event"
         );
-        assert_eq!(endpoint(&base, None).unwrap().as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(
+            endpoint(&base, None).unwrap().as_str(),
+            "http://127.0.0.1:8080/"
+        );
     }
 
     #[test]

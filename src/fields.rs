@@ -98,7 +98,11 @@ impl Fields {
             return;
         }
         let value = match name.strip_prefix(RESERVED_PREFIX) {
-            Some(key) => match self.jkool.get_or_insert_with(Default::default).set(key, value) {
+            Some(key) => match self
+                .jkool
+                .get_or_insert_with(Default::default)
+                .set(key, value)
+            {
                 None => return,
                 Some(unknown) => unknown,
             },

@@ -80,7 +80,11 @@ impl JKoolLayer {
         self.handle.clone()
     }
 
-    pub(crate) fn from_parts(tx: mpsc::Sender<Item>, max_level: Level, handle: JKoolHandle) -> Self {
+    pub(crate) fn from_parts(
+        tx: mpsc::Sender<Item>,
+        max_level: Level,
+        handle: JKoolHandle,
+    ) -> Self {
         JKoolLayer {
             tx,
             max_level,
@@ -185,7 +189,9 @@ where
         let mut fields = Fields::default();
         attrs.record(&mut fields);
         if let Some(message) = fields.message.take() {
-            fields.properties.insert(0, ("message", Value::Str(message)));
+            fields
+                .properties
+                .insert(0, ("message", Value::Str(message)));
         }
         let mut parent_id = None;
         let mut inherited = None;

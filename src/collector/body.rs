@@ -1,0 +1,71 @@
+//! Splits a request body into jKool items.
+
+use serde_json::Value;
+
+/// Reads a body holding one JSON object, a JSON array of objects, or
+/// newline-delimited JSON objects. All or nothing: one bad line rejects the
+/// whole body, so a test never sees half of a malformed batch.
+pub(super) fn parse_items(body: &[u8]) -> Result<Vec<Value>, String> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => return Ok(vec![Value::Object(object)]),
+        Ok(Value::Array(items)) => {
+            return match items.iter().position(|item| !item.is_object()) {
+                Some(i) => Err(format!("array element {i} is not a JSON object")),
+                None => Ok(items),
+            }
+        }
+        Ok(_) => return Err("body is JSON but not an object or an array".into()),
+        // Not a single JSON value: try one object per line.
+        Err(_) => {}
+    }
+    let text = std::str::from_utf8(body).map_err(|_| "body is not UTF-8".to_string())?;
+    let mut items = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(item @ Value::Object(_)) => items.push(item),
+            Ok(_) => return Err(format!("line {} is not a JSON object", n + 1)),
+            Err(e) => return Err(format!("line {}: {e}", n + 1)),
+        }
+    }
+    if items.is_empty() {
+        return Err("body holds no JSON object".into());
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_items;
+
+    #[test]
+    fn parses_each_body_form() {
+        assert_eq!(parse_items(br#"{"a":1}"#).unwrap().len(), 1);
+        assert_eq!(parse_items(b"{\n \"a\": 1\n}\n").unwrap().len(), 1);
+        assert_eq!(parse_items(br#"[{"a":1},{"b":2}]"#).unwrap().len(), 2);
+        assert_eq!(parse_items(b"[]").unwrap().len(), 0);
+        assert_eq!(parse_items(b"{\"a\":1}\n\n{\"b\":2}\r\n").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn rejects_what_is_not_objects() {
+        for body in [
+            &b""[..],
+            b"\n\n",
+            b"42",
+            b"[1]",
+            b"{\"a\":1}\n[1]",
+            b"{\"a\":1}\n{oops",
+            b"\xff",
+        ] {
+            assert!(
+                parse_items(body).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

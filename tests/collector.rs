@@ -1,0 +1,317 @@
+//! Real HTTP requests against the mock collector over 127.0.0.1.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tracing_jkool::collector::{render_tree, Collector};
+
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A minimal HTTP/1.1 client: one request per connection, so reading to EOF
+/// delimits the response. Returns the status and the body.
+fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    request(addr, "POST", path, headers, body)
+}
+
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {response:?}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn object_body_is_stored_and_logged() {
+    let collector = Collector::start().unwrap();
+    let item = json!({"type": "EVENT", "tracking-id": "e1", "msg-text": "hello"});
+    let (status, body) = post(collector.addr(), "/event", &[], &item.to_string());
+    assert_eq!(status, 200, "{body}");
+    let reply: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(reply["accepted"], 1);
+    assert_eq!(collector.items(), vec![item]);
+
+    let requests = collector.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(requests[0].path, "/event");
+    assert_eq!(requests[0].items, 1);
+    assert_eq!(requests[0].status, 200);
+    assert_eq!(requests[0].header("content-type"), Some("application/json"));
+}
+
+#[test]
+fn array_body_keeps_order() {
+    let collector = Collector::start().unwrap();
+    let body = json!([{"n": 1}, {"n": 2}, {"n": 3}]).to_string();
+    assert_eq!(post(collector.addr(), "/", &[], &body).0, 200);
+    let (status, _) = post(collector.addr(), "/", &[], r#"[{"n": 4}]"#);
+    assert_eq!(status, 200);
+    let ns: Vec<Value> = collector.items().iter().map(|i| i["n"].clone()).collect();
+    assert_eq!(ns, [json!(1), json!(2), json!(3), json!(4)]);
+    assert_eq!(collector.requests()[0].items, 3);
+}
+
+#[test]
+fn ndjson_body_skips_blank_lines() {
+    let collector = Collector::start().unwrap();
+    let body = "{\"n\": 1}\n\n{\"n\": 2}\r\n  \n{\"n\": 3}\n";
+    assert_eq!(post(collector.addr(), "/activity", &[], body).0, 200);
+    assert_eq!(collector.items().len(), 3);
+    assert_eq!(collector.items()[2]["n"], 3);
+}
+
+#[test]
+fn bad_json_is_400_and_stores_nothing() {
+    let collector = Collector::start().unwrap();
+    for body in [
+        "{not json",
+        "{\"n\": 1}\n{oops}\n",
+        "[1, 2]",
+        "",
+        "\"text\"",
+    ] {
+        let (status, reply) = post(collector.addr(), "/", &[], body);
+        assert_eq!(status, 400, "body {body:?} answered {reply}");
+        assert!(reply.contains("error"), "{reply}");
+    }
+    assert!(collector.items().is_empty());
+    let requests = collector.requests();
+    assert_eq!(requests.len(), 5);
+    assert!(requests.iter().all(|r| r.status == 400 && r.items == 0));
+}
+
+#[test]
+fn only_post_is_accepted() {
+    let collector = Collector::start().unwrap();
+    let (status, _) = request(collector.addr(), "GET", "/", &[], "");
+    assert_eq!(status, 405);
+    assert_eq!(collector.requests()[0].method, "GET");
+}
+
+#[test]
+fn token_is_required_in_either_header_and_never_shown() {
+    let secret = "s3cret-token";
+    let collector = Collector::builder().token(secret).start().unwrap();
+    let addr = collector.addr();
+    let body = r#"{"n": 1}"#;
+    assert_eq!(post(addr, "/", &[], body).0, 401);
+    assert_eq!(post(addr, "/", &[("X-API-Key", "wrong")], body).0, 401);
+    assert_eq!(post(addr, "/", &[("token", "wrong")], body).0, 401);
+    assert_eq!(post(addr, "/", &[("X-API-Key", secret)], body).0, 200);
+    assert_eq!(post(addr, "/", &[("token", secret)], body).0, 200);
+    assert_eq!(collector.items().len(), 2);
+
+    let requests = collector.requests();
+    let statuses: Vec<u16> = requests.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [401, 401, 401, 200, 200]);
+    assert_eq!(requests[3].header("x-api-key"), Some("<redacted>"));
+    assert_eq!(requests[4].header("token"), Some("<redacted>"));
+    let shown = format!("{collector:?} {requests:?}");
+    assert!(!shown.contains(secret), "{shown}");
+    let builder = format!("{:?}", Collector::builder().token(secret));
+    assert!(builder.contains("<redacted>") && !builder.contains(secret));
+}
+
+#[test]
+fn rejection_of_a_large_body_still_reaches_the_client() {
+    // Answering before reading the body would reset the connection and
+    // could lose the 401; repeat to give a race a chance to show.
+    let collector = Collector::builder().token("t").start().unwrap();
+    let body = format!(
+        "[{}]",
+        vec![r#"{"pad": "xxxxxxxxxxxxxxxx"}"#; 40_000].join(",")
+    );
+    for _ in 0..5 {
+        assert_eq!(post(collector.addr(), "/", &[], &body).0, 401);
+    }
+    assert_eq!(post(collector.addr(), "/", &[("token", "t")], &body).0, 200);
+    assert_eq!(collector.items().len(), 40_000);
+}
+
+#[test]
+fn wait_for_items_times_out_with_what_it_has() {
+    let collector = Collector::start().unwrap();
+    assert_eq!(post(collector.addr(), "/", &[], r#"{"n": 1}"#).0, 200);
+    let started = Instant::now();
+    let items = collector.wait_for_items(3, Duration::from_millis(300));
+    let waited = started.elapsed();
+    assert_eq!(items.len(), 1);
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+}
+
+#[test]
+fn wait_for_items_returns_as_soon_as_they_arrive() {
+    let collector = Collector::start().unwrap();
+    let addr = collector.addr();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        post(addr, "/", &[], r#"[{"n": 1}, {"n": 2}]"#).0
+    });
+    let started = Instant::now();
+    let items = collector.wait_for_items(2, Duration::from_secs(30));
+    assert_eq!(items.len(), 2);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(sender.join().unwrap(), 200);
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let collector = Collector::start().unwrap();
+    let mut stream = TcpStream::connect(collector.addr()).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    for n in 0..3 {
+        let body = format!("{{\"n\": {n}}}");
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        // Read one response: headers, then exactly Content-Length bytes.
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            assert!(head.len() < 4096, "runaway headers");
+            stream.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap();
+        let mut body = vec![0u8; length];
+        stream.read_exact(&mut body).unwrap();
+    }
+    assert_eq!(collector.items().len(), 3);
+}
+
+#[test]
+fn fixed_port_and_shutdown_closes_it() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let collector = Collector::builder().port(port).start().unwrap();
+    assert_eq!(collector.addr().port(), port);
+    assert_eq!(collector.url(), format!("http://127.0.0.1:{port}"));
+    let addr = collector.addr();
+    collector.shutdown();
+    assert!(TcpStream::connect_timeout(&addr, IO_TIMEOUT).is_err());
+    // The port is free again: a collector can come back on it.
+    let again = Collector::builder().port(port).start().unwrap();
+    assert_eq!(post(again.addr(), "/", &[], "{}").0, 200);
+}
+
+#[test]
+fn render_tree_nests_event_under_activity_under_parent() {
+    let collector = Collector::start().unwrap();
+    let items = json!([
+        {"type": "EVENT", "tracking-id": "ev", "parent-id": "child", "time-usec": 150,
+         "severity": "WARNING", "msg-text": "rows fetched",
+         "properties": [{"name": "rows", "type": "long", "value": "3"},
+                        {"name": "table", "type": "string", "value": "orders"}]},
+        {"type": "ACTIVITY", "tracking-id": "child", "parent-id": "root", "operation": "db.query",
+         "start-time-usec": 100, "elapsed-time-usec": 1234, "status": "END"},
+        {"type": "ACTIVITY", "tracking-id": "root", "operation": "checkout", "corrid": ["order-42"],
+         "start-time-usec": 0, "elapsed-time-usec": 2_500_000, "status": "EXCEPTION"},
+    ]);
+    assert_eq!(post(collector.addr(), "/", &[], &items.to_string()).0, 200);
+    let tree = collector.render_tree();
+    assert_eq!(tree, render_tree(&collector.items()));
+    let lines: Vec<&str> = tree.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "▶ checkout  2.500 s  EXCEPTION  corrid=order-42",
+            "└─ ▶ db.query  1.234 ms  END",
+            "   └─ • WARNING  rows fetched  rows=3 table=\"orders\"",
+        ],
+        "\n{tree}"
+    );
+}
+
+#[test]
+fn render_tree_survives_cycles_and_missing_keys() {
+    let items = [
+        json!({"type": "ACTIVITY", "tracking-id": "a", "parent-id": "b", "operation": "op-a"}),
+        json!({"type": "ACTIVITY", "tracking-id": "b", "parent-id": "a", "operation": "op-b"}),
+        json!({"type": "EVENT"}),
+        json!({}),
+        json!(42),
+    ];
+    let tree = render_tree(&items);
+    assert!(tree.contains("op-a") && tree.contains("op-b"), "{tree}");
+    assert!(tree.contains("parent-id cycle"), "{tree}");
+    assert!(tree.contains("(no message)"), "{tree}");
+    assert!(tree.lines().count() >= items.len(), "{tree}");
+}
+
+/// The collector runs its own runtime, so an async client inside either
+/// test runtime flavour can reach it.
+async fn post_with_reqwest(collector: &Collector) {
+    let client = reqwest::Client::new();
+    for n in 0..3 {
+        let response = client
+            .post(format!("{}/event", collector.url()))
+            .header("X-API-Key", "any")
+            .body(json!({"n": n}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(collector.wait_for_items(3, IO_TIMEOUT).len(), 3);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn works_inside_a_current_thread_runtime() {
+    let collector = Collector::start().unwrap();
+    post_with_reqwest(&collector).await;
+    drop(collector);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn works_inside_a_multi_thread_runtime() {
+    let collector = Collector::start().unwrap();
+    post_with_reqwest(&collector).await;
+    collector.shutdown();
+}
+
+#[test]
+fn collector_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Collector>();
+}

@@ -1,0 +1,111 @@
+//! Shared set-up for the integration tests: a collector on 127.0.0.1, the
+//! layer pointed at it, and helpers that read the raw JSON it received.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tracing::Dispatch;
+use tracing_jkool::collector::Collector;
+use tracing_jkool::{Builder, JKoolHandle, JKoolLayer};
+use tracing_subscriber::prelude::*;
+
+pub const TOKEN: &str = "test-token";
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A collector that requires [`TOKEN`].
+pub fn collector() -> Collector {
+    Collector::builder()
+        .token(TOKEN)
+        .start()
+        .expect("collector starts")
+}
+
+/// The layer's builder aimed at `collector`, with a short flush interval.
+pub fn builder(collector: &Collector) -> Builder {
+    JKoolLayer::builder(TOKEN)
+        .url(collector.url())
+        .source_fqn("APPL=Tests#SERVER=ci")
+        .flush_interval(Duration::from_millis(50))
+}
+
+/// A dispatcher with the layer, and the layer's handle.
+pub fn dispatch(builder: Builder) -> (Dispatch, JKoolHandle) {
+    let layer = builder.build().expect("layer builds");
+    let handle = layer.handle();
+    (
+        Dispatch::new(tracing_subscriber::registry().with(layer)),
+        handle,
+    )
+}
+
+/// Runs `f` with the layer as the thread's subscriber, flushes, and
+/// returns everything the collector received.
+pub fn run(collector: &Collector, builder: Builder, f: impl FnOnce()) -> Vec<Value> {
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, f);
+    handle.flush(WAIT).expect("everything is delivered");
+    collector.items()
+}
+
+/// The one item whose `key` equals `value`.
+pub fn find<'a>(items: &'a [Value], key: &str, value: &str) -> &'a Value {
+    let found: Vec<&Value> = items.iter().filter(|i| i[key] == value).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one item with {key} = {value:?} in {items:#?}"
+    );
+    found[0]
+}
+
+/// The items of `type` ACTIVITY or EVENT.
+pub fn of_type<'a>(items: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    items.iter().filter(|i| i["type"] == kind).collect()
+}
+
+/// The property `name` of an item's snapshots.
+pub fn property<'a>(item: &'a Value, name: &str) -> &'a Value {
+    item["snapshots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["properties"].as_array().into_iter().flatten())
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no property {name} in {item:#}"))
+}
+
+/// Every property name of an item's snapshots.
+pub fn property_names(item: &Value) -> Vec<String> {
+    item["snapshots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["properties"].as_array().into_iter().flatten())
+        .map(|p| p["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Asserts the keys every item carries, with their JSON types.
+pub fn assert_contract(item: &Value) {
+    let kind = item["type"].as_str().expect("type is a string");
+    assert!(kind == "EVENT" || kind == "ACTIVITY", "{item:#}");
+    let id = item["tracking-id"].as_str().expect("tracking-id");
+    assert!(!id.is_empty());
+    assert!(item["time-usec"].as_i64().expect("time-usec") > 1_600_000_000_000_000);
+    assert!(item["source-fqn"].as_str().is_some(), "{item:#}");
+    assert!(item["pid"].as_u64().is_some(), "{item:#}");
+    assert!(item["tid"].as_u64().is_some(), "{item:#}");
+    assert!(item["operation"].as_str().is_some(), "{item:#}");
+    if kind == "ACTIVITY" {
+        let start = item["start-time-usec"].as_i64().expect("start");
+        let end = item["end-time-usec"].as_i64().expect("end");
+        assert!(start <= end, "{item:#}");
+        assert_eq!(item["elapsed-time-usec"].as_i64(), Some(end - start));
+        let status = item["status"].as_str().expect("status");
+        assert!(status == "END" || status == "EXCEPTION");
+    } else {
+        assert!(item["severity"].as_str().is_some(), "{item:#}");
+        assert!(item["msg-text"].as_str().is_some(), "{item:#}");
+    }
+}
