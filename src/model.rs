@@ -179,15 +179,13 @@ impl Serialize for Wire<'_> {
         map.serialize_entry("tid", &common.tid)?;
 
         let exception = pick(|j| &j.exception);
-        let operation = pick(|j| &j.operation);
+        let operation = pick(|j| &j.operation).unwrap_or(match self.item {
+            Item::Event(_) if is_generated_event_name(meta) => meta.target(),
+            _ => meta.name(),
+        });
+        map.serialize_entry("operation", operation)?;
         match self.item {
             Item::Event(_) => {
-                let op = operation.unwrap_or(if is_generated_event_name(meta) {
-                    meta.target()
-                } else {
-                    meta.name()
-                });
-                map.serialize_entry("operation", op)?;
                 map.serialize_entry("severity", severity(meta.level()))?;
                 map.serialize_entry(
                     "comp-code",
@@ -200,7 +198,6 @@ impl Serialize for Wire<'_> {
             }
             Item::Activity(a) => {
                 let failed = a.error_seen || exception.is_some();
-                map.serialize_entry("operation", operation.unwrap_or(meta.name()))?;
                 map.serialize_entry("status", if failed { "EXCEPTION" } else { "END" })?;
                 map.serialize_entry(
                     "comp-code",
@@ -237,7 +234,7 @@ impl Serialize for Wire<'_> {
         }
         if !common.fields.properties.is_empty() {
             let snapshot = Snapshot {
-                name: operation.unwrap_or(meta.name()),
+                name: operation,
                 time_usec: common.time_usec,
                 parent_id: &tracking_id,
                 fields: &common.fields,
