@@ -12,7 +12,7 @@ use crate::handle::{JKoolHandle, Shared};
 use crate::layer::{mark_delivery_thread, JKoolLayer};
 use crate::model::Context;
 use crate::transport::{self, Endpoints, Transport};
-use crate::worker::{BodyFormat, Worker};
+use crate::worker::{BodyFormat, Settings, Worker};
 use crate::Error;
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
@@ -57,11 +57,11 @@ pub struct Builder {
     source_fqn: Option<String>,
     level: Level,
     queue_capacity: usize,
-    batch_size: usize,
-    flush_interval: Duration,
     event_path: Option<String>,
     activity_path: Option<String>,
-    format: BodyFormat,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    settings: Settings,
 }
 
 impl Builder {
@@ -72,11 +72,19 @@ impl Builder {
             source_fqn: None,
             level: Level::INFO,
             queue_capacity: 10_000,
-            batch_size: 256,
-            flush_interval: Duration::from_millis(500),
             event_path: None,
             activity_path: None,
-            format: BodyFormat::Array,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(15),
+            settings: Settings {
+                batch_size: 256,
+                flush_interval: Duration::from_millis(500),
+                max_body_bytes: 1 << 20,
+                retry_buffer: 10_000,
+                max_retry_wait: Duration::from_secs(30),
+                give_up_after: None,
+                format: BodyFormat::Array,
+            },
         }
     }
 
@@ -106,7 +114,7 @@ impl Builder {
     /// instead of one JSON array per batch, for endpoints that accept only
     /// single objects.
     pub fn one_object_per_request(mut self, yes: bool) -> Self {
-        self.format = if yes {
+        self.settings.format = if yes {
             BodyFormat::Object
         } else {
             BodyFormat::Array
@@ -138,13 +146,59 @@ impl Builder {
 
     /// How many items of one kind go in one request at most; default 256.
     pub fn batch_size(mut self, size: usize) -> Self {
-        self.batch_size = size;
+        self.settings.batch_size = size;
         self
     }
 
     /// How long an item may wait for its batch to fill; default 500 ms.
     pub fn flush_interval(mut self, interval: Duration) -> Self {
-        self.flush_interval = interval;
+        self.settings.flush_interval = interval;
+        self
+    }
+
+    /// The largest request body; a batch that would pass it is split.
+    /// Default 1 MiB. An endpoint that still answers 413 gets the batch in
+    /// halves.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.settings.max_body_bytes = bytes;
+        self
+    }
+
+    /// How many items the delivery thread may hold beyond the queue while
+    /// batching or waiting out an outage; past it, the oldest held items
+    /// are dropped and counted. Default 10,000. Together with
+    /// [`queue_capacity`](Self::queue_capacity) this bounds memory however
+    /// long jKool is unreachable.
+    pub fn retry_buffer(mut self, items: usize) -> Self {
+        self.settings.retry_buffer = items;
+        self
+    }
+
+    /// The longest wait between two tries of a request, whether from
+    /// backoff or from the server's `Retry-After`. Default 30 s.
+    pub fn max_retry_wait(mut self, wait: Duration) -> Self {
+        self.settings.max_retry_wait = wait;
+        self
+    }
+
+    /// Gives up on a request (its items count as failed) once it has been
+    /// retried for this long. By default a request is retried until it
+    /// succeeds, the retry buffer overflows, or shutdown's deadline passes.
+    pub fn give_up_after(mut self, limit: Duration) -> Self {
+        self.settings.give_up_after = Some(limit);
+        self
+    }
+
+    /// How long a request may take, from connecting to the end of the
+    /// answer; a slower one is retried. Default 15 s.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How long connecting may take; default 5 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 
@@ -166,7 +220,9 @@ impl Builder {
         };
         for (setting, value) in [
             ("queue_capacity", self.queue_capacity),
-            ("batch_size", self.batch_size),
+            ("batch_size", self.settings.batch_size),
+            ("max_body_bytes", self.settings.max_body_bytes),
+            ("retry_buffer", self.settings.retry_buffer),
         ] {
             if value == 0 {
                 return Err(Error::InvalidSetting {
@@ -175,13 +231,19 @@ impl Builder {
                 });
             }
         }
-        if self.flush_interval.is_zero() {
-            return Err(Error::InvalidSetting {
-                setting: "flush_interval",
-                reason: "must be longer than zero".into(),
-            });
+        for (setting, value) in [
+            ("flush_interval", self.settings.flush_interval),
+            ("request_timeout", self.request_timeout),
+            ("connect_timeout", self.connect_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(Error::InvalidSetting {
+                    setting,
+                    reason: "must be longer than zero".into(),
+                });
+            }
         }
-        let client = transport::client(&self.token)?;
+        let client = transport::client(&self.token, self.connect_timeout, self.request_timeout)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_name("tracing-jkool-io")
@@ -194,19 +256,17 @@ impl Builder {
         let (items_tx, items) = mpsc::channel(self.queue_capacity);
         let (control_tx, control) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::default());
-        let worker = Worker {
+        let worker = Worker::new(
             items,
             control,
-            shared: shared.clone(),
-            transport: Transport::new(client, endpoints),
-            context: Context {
+            shared.clone(),
+            Transport::new(client, endpoints),
+            Context {
                 source_fqn: self.source_fqn.unwrap_or_else(default_source_fqn),
                 pid: std::process::id(),
             },
-            batch_size: self.batch_size,
-            flush_interval: self.flush_interval,
-            format: self.format,
-        };
+            self.settings,
+        );
         let thread = std::thread::Builder::new()
             .name("tracing-jkool".into())
             .spawn(move || {

@@ -22,10 +22,19 @@ pub struct Stats {
     pub queued: u64,
     /// Items jKool accepted.
     pub sent: u64,
-    /// Items dropped because the queue was full or the pipeline stopped.
+    /// Items dropped: the queue was full, the retry buffer overflowed
+    /// (oldest first), or the pipeline had stopped.
     pub dropped: u64,
-    /// Items jKool rejected, or that could not be sent.
+    /// Items jKool rejected, or given up after retrying.
     pub failed: u64,
+    /// Requests tried again after a passing failure.
+    pub retried: u64,
+    /// Requests jKool accepted.
+    pub batches: u64,
+    /// Body bytes of the requests jKool accepted.
+    pub bytes_sent: u64,
+    /// Items accepted but not yet sent, failed or dropped.
+    pub queue_depth: u64,
 }
 
 /// Counters shared by the layer, the worker and the handle.
@@ -35,13 +44,18 @@ pub(crate) struct Counters {
     pub sent: AtomicU64,
     pub dropped: AtomicU64,
     pub failed: AtomicU64,
+    pub retried: AtomicU64,
+    pub batches: AtomicU64,
+    pub bytes_sent: AtomicU64,
 }
 
 /// How far the worker got, for `flush` and `shutdown` to wait on.
 #[derive(Debug, Default)]
 pub(crate) struct Progress {
-    /// Items the worker is done with (sent or failed).
+    /// Items the worker is done with: sent, failed or dropped.
     pub finished: u64,
+    /// Items given up because time ran out.
+    pub abandoned: u64,
     /// The worker has stopped.
     pub stopped: bool,
 }
@@ -59,12 +73,43 @@ impl Shared {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Called by the worker once items are sent or given up.
-    pub fn finish(&self, sent: u64, failed: u64) {
-        self.counters.sent.fetch_add(sent, Ordering::Relaxed);
-        self.counters.failed.fetch_add(failed, Ordering::Relaxed);
-        self.progress().finished += sent + failed;
+    fn finish(&self, count: u64, abandoned: u64) {
+        let mut progress = self.progress();
+        progress.finished += count;
+        progress.abandoned += abandoned;
+        drop(progress);
         self.changed.notify_all();
+    }
+
+    /// `count` items in one accepted request of `bytes` bytes.
+    pub fn sent(&self, count: u64, bytes: u64) {
+        self.counters.sent.fetch_add(count, Ordering::Relaxed);
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
+        self.counters.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+        self.finish(count, 0);
+    }
+
+    /// `count` items rejected for good.
+    pub fn failed(&self, count: u64) {
+        self.counters.failed.fetch_add(count, Ordering::Relaxed);
+        self.finish(count, 0);
+    }
+
+    /// `count` items given up because the retry time or the shutdown
+    /// deadline ran out.
+    pub fn abandoned(&self, count: u64) {
+        self.counters.failed.fetch_add(count, Ordering::Relaxed);
+        self.finish(count, count);
+    }
+
+    /// `count` held items dropped to keep memory bounded.
+    pub fn dropped(&self, count: u64) {
+        self.counters.dropped.fetch_add(count, Ordering::Relaxed);
+        self.finish(count, 0);
+    }
+
+    pub fn retried(&self) {
+        self.counters.retried.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Called by the worker as its last act.
@@ -73,14 +118,18 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    /// Waits until `done` holds or `timeout` passes; returns whether it held.
-    fn wait(&self, timeout: Duration, done: impl Fn(&Progress) -> bool) -> bool {
+    /// Waits until `done` holds or `timeout` passes; returns the progress.
+    fn wait(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Progress) -> bool,
+    ) -> MutexGuard<'_, Progress> {
         let guard = self.progress();
         let (guard, _) = self
             .changed
             .wait_timeout_while(guard, timeout, |p| !done(p))
             .unwrap_or_else(|e| e.into_inner());
-        done(&guard)
+        guard
     }
 }
 
@@ -89,9 +138,14 @@ impl Shared {
 pub(crate) enum Command {
     /// Send everything queued now, without waiting for a batch to fill.
     Flush,
-    /// Send everything queued, then stop.
-    Shutdown,
+    /// Send everything queued, giving up on what is left at `give_up_at`,
+    /// then stop.
+    Shutdown { give_up_at: Instant },
 }
+
+/// How long `shutdown` waits past its deadline for the worker to count
+/// what it gave up.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
 /// A handle on a [`JKoolLayer`](crate::JKoolLayer)'s delivery: flush,
 /// shut down, read statistics. Cheap to clone and usable from any thread.
@@ -146,11 +200,17 @@ impl JKoolHandle {
     /// The delivery counters so far.
     pub fn stats(&self) -> Stats {
         let c = self.counters();
+        let finished = self.inner.shared.progress().finished;
+        let queued = c.queued.load(Ordering::Relaxed);
         Stats {
-            queued: c.queued.load(Ordering::Relaxed),
+            queued,
             sent: c.sent.load(Ordering::Relaxed),
             dropped: c.dropped.load(Ordering::Relaxed),
             failed: c.failed.load(Ordering::Relaxed),
+            retried: c.retried.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+            bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
+            queue_depth: queued.saturating_sub(finished),
         }
     }
 
@@ -161,31 +221,41 @@ impl JKoolHandle {
     /// in `fn main` and inside any tokio runtime.
     ///
     /// # Errors
-    /// [`Error::Timeout`] with the number of items still pending.
+    /// [`Error::Timeout`] with the number of those items not delivered:
+    /// still pending, or given up because their retry time ran out. Items
+    /// jKool rejected are counted in [`Stats::failed`].
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
         self.request(Command::Flush, timeout, |p, target| {
             p.finished >= target || p.stopped
         })
     }
 
-    /// Sends everything queued, then stops the delivery thread; waits at
-    /// most `timeout`. Items emitted afterwards are counted as dropped.
+    /// Sends everything queued, then stops the delivery thread. What is
+    /// still undelivered after `timeout` is given up and counted as failed.
+    /// Items emitted afterwards are counted as dropped.
     ///
     /// # Errors
-    /// [`Error::Timeout`] with the number of items still pending.
+    /// [`Error::Timeout`] with the number of items given up.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
-        self.request(Command::Shutdown, timeout, |p, _| p.stopped)?;
-        let thread = self
-            .inner
-            .thread
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(thread) = thread {
-            // The worker has signalled that it stopped: joining is immediate.
-            let _ = thread.join();
+        let give_up_at = Instant::now() + timeout;
+        let result = self.request(
+            Command::Shutdown { give_up_at },
+            timeout + SHUTDOWN_GRACE,
+            |p, _| p.stopped,
+        );
+        if self.inner.shared.progress().stopped {
+            let thread = self
+                .inner
+                .thread
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some(thread) = thread {
+                // The worker has signalled that it stopped: joining is immediate.
+                let _ = thread.join();
+            }
         }
-        Ok(())
+        result
     }
 
     /// A guard that calls [`shutdown`](Self::shutdown) with `timeout` when
@@ -217,15 +287,19 @@ impl JKoolHandle {
     ) -> Result<(), Error> {
         let started = Instant::now();
         let target = self.counters().queued.load(Ordering::Relaxed);
+        let shared = &self.inner.shared;
+        let abandoned_before = shared.progress().abandoned;
         // A worker that already stopped has nothing left to wait for, and
         // `done` sees that in `Progress::stopped`.
         let _ = self.inner.control.send(command);
-        let shared = &self.inner.shared;
-        if shared.wait(timeout, |p| done(p, target)) {
+        let progress = shared.wait(timeout, |p| done(p, target));
+        let pending =
+            target.saturating_sub(progress.finished) + (progress.abandoned - abandoned_before);
+        if done(&progress, target) && pending == 0 {
             return Ok(());
         }
         Err(Error::Timeout {
-            pending: target.saturating_sub(shared.progress().finished),
+            pending,
             waited: started.elapsed(),
         })
     }

@@ -32,6 +32,7 @@ mod fields;
 mod handle;
 mod layer;
 mod model;
+mod retry;
 mod transport;
 mod worker;
 

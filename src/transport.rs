@@ -3,11 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
 use crate::builder::Token;
 use crate::model::Kind;
+use crate::retry::parse_retry_after;
 use crate::Error;
 
 /// Where each kind of item is posted.
@@ -29,7 +31,11 @@ impl Endpoints {
 /// Makes the one HTTP client the worker uses: keep-alive, rustls, no
 /// redirects (the token header must never travel to another host), and the
 /// token on every request as both `X-API-Key` and `token`.
-pub(crate) fn client(token: &Token) -> Result<reqwest::Client, Error> {
+pub(crate) fn client(
+    token: &Token,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+) -> Result<reqwest::Client, Error> {
     let mut key = HeaderValue::from_str(token.expose()).map_err(|_| Error::InvalidSetting {
         setting: "token",
         reason: "the token holds characters an HTTP header cannot carry".into(),
@@ -42,8 +48,8 @@ pub(crate) fn client(token: &Token) -> Result<reqwest::Client, Error> {
     reqwest::Client::builder()
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
+        .connect_timeout(connect_timeout)
+        .timeout(request_timeout)
         // jKool closes idle connections after about five minutes.
         .pool_idle_timeout(Duration::from_secs(240))
         .user_agent(concat!("tracing-jkool/", env!("CARGO_PKG_VERSION")))
@@ -55,6 +61,16 @@ pub(crate) fn client(token: &Token) -> Result<reqwest::Client, Error> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Accepted,
+    /// Worth trying again (connection error, timeout, 408, 429, 5xx),
+    /// after the server's `Retry-After` if it sent one.
+    Retry {
+        after: Option<Duration>,
+    },
+    /// 413: the body was too large.
+    TooLarge,
+    /// 400 or 415: the endpoint may take only one object per request.
+    BadRequest(StatusCode),
+    /// Any other answer: not worth trying again.
     Rejected,
 }
 
@@ -81,44 +97,64 @@ impl Transport {
         }
     }
 
-    /// POSTs one body holding `count` items of `kind`.
-    pub async fn post(&mut self, kind: Kind, body: Vec<u8>, count: usize) -> Outcome {
+    /// POSTs one body holding `count` items of `kind`, once.
+    pub async fn post(&mut self, kind: Kind, body: Bytes, count: usize) -> Outcome {
         let url = self.endpoints.url(kind).clone();
-        let result = self.client.post(url).body(body).send().await;
-        match result {
-            Ok(response) if response.status().is_success() => Outcome::Accepted,
-            Ok(response) => {
-                self.report_status(response.status(), count);
-                Outcome::Rejected
-            }
+        let response = match self.client.post(url).body(body).send().await {
+            Ok(response) => response,
             Err(err) => {
                 // reqwest's error text names the URL, never the headers.
                 self.report(format_args!(
-                    "could not send {count} item(s) to jKool: {}",
+                    "could not send {count} item(s) to jKool, will retry: {}",
                     err.without_url()
                 ));
+                return Outcome::Retry { after: None };
+            }
+        };
+        let status = response.status();
+        match status {
+            s if s.is_success() => Outcome::Accepted,
+            StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS => Outcome::Retry {
+                after: retry_after(&response),
+            },
+            s if s.is_server_error() => {
+                self.report(format_args!(
+                    "jKool answered {status} to {count} item(s), will retry"
+                ));
+                Outcome::Retry {
+                    after: retry_after(&response),
+                }
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => Outcome::TooLarge,
+            StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Outcome::BadRequest(status)
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                if !self.token_rejected_reported {
+                    self.token_rejected_reported = true;
+                    eprintln!(
+                        "tracing-jkool: jKool rejected the access token ({status}); \
+                         items are counted as failed"
+                    );
+                }
+                Outcome::Rejected
+            }
+            _ => {
+                self.rejected(status, count);
                 Outcome::Rejected
             }
         }
     }
 
-    fn report_status(&mut self, status: StatusCode, count: usize) {
-        if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-            if !self.token_rejected_reported {
-                self.token_rejected_reported = true;
-                eprintln!(
-                    "tracing-jkool: jKool rejected the access token ({status}); \
-                     items are counted as failed"
-                );
-            }
-            return;
-        }
+    /// Reports that `count` items were refused for good with `status`.
+    pub fn rejected(&mut self, status: StatusCode, count: usize) {
         self.report(format_args!(
             "jKool answered {status} to {count} item(s); they are counted as failed"
         ));
     }
 
-    fn report(&mut self, message: std::fmt::Arguments<'_>) {
+    /// One line on stderr, at most once per [`REPORT_INTERVAL`].
+    pub fn report(&mut self, message: std::fmt::Arguments<'_>) {
         let now = Instant::now();
         if self
             .last_report
@@ -129,4 +165,9 @@ impl Transport {
         self.last_report = Some(now);
         eprintln!("tracing-jkool: {message}");
     }
+}
+
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value)
 }
