@@ -1,0 +1,149 @@
+//! jKool unreachable: nothing lost within capacity, memory bounded past it,
+//! and shutdown gives up plainly at its deadline. Delivery resumes when the
+//! collector comes up on the port the layer was pointed at.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use tracing::info;
+use tracing_jkool::collector::Collector;
+use tracing_jkool::{Error, JKoolLayer};
+
+/// A loopback port with nothing listening on it (for now).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+fn start_on(port: u16) -> Collector {
+    Collector::builder()
+        .token(TOKEN)
+        .port(port)
+        .start()
+        .expect("collector on its port")
+}
+
+fn layer_for(port: u16) -> tracing_jkool::Builder {
+    JKoolLayer::builder(TOKEN)
+        .url(format!("http://127.0.0.1:{port}"))
+        .flush_interval(Duration::from_millis(20))
+        .max_retry_wait(Duration::from_millis(400))
+}
+
+#[test]
+fn collector_down_at_start_and_up_after_two_seconds_loses_nothing() {
+    let port = free_port();
+    let (dispatch, handle) = dispatch(layer_for(port).batch_size(16));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..200 {
+            info!(i, "during outage");
+        }
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let collector = start_on(port);
+    handle
+        .flush(WAIT)
+        .expect("all delivered once the collector is up");
+
+    let items = collector.items();
+    assert_eq!(items.len(), 200);
+    let order: Vec<i64> = items
+        .iter()
+        .map(|i| property(i, "i")["value"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, (0..200).collect::<Vec<_>>(), "delivered in order");
+    let stats = handle.stats();
+    assert_eq!(
+        (stats.queued, stats.sent, stats.dropped, stats.failed),
+        (200, 200, 0, 0)
+    );
+    assert!(stats.retried >= 1, "{stats:?}");
+    assert_eq!(stats.queue_depth, 0);
+}
+
+#[test]
+fn a_long_outage_keeps_memory_bounded_and_counts_the_oldest_as_dropped() {
+    let port = free_port();
+    let builder = layer_for(port)
+        .queue_capacity(10)
+        .retry_buffer(20)
+        .batch_size(5);
+    let (dispatch, handle) = dispatch(builder);
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let dispatch = &dispatch;
+            s.spawn(move || {
+                tracing::dispatcher::with_default(dispatch, || {
+                    for i in 0..500 {
+                        info!(t, i, "emitted");
+                    }
+                })
+            });
+        }
+    });
+    let stats = handle.stats();
+    assert!(
+        stats.queued <= 1000 && stats.queued + stats.dropped >= 1000 - 35,
+        "{stats:?}"
+    );
+    assert!(
+        stats.queue_depth <= 10 + 20 + 5,
+        "memory bounded: {stats:?}"
+    );
+
+    let collector = start_on(port);
+    handle
+        .flush(WAIT)
+        .expect("the capped remainder is delivered");
+    let stats = handle.stats();
+    assert_eq!(stats.sent + stats.dropped, 1000, "{stats:?}");
+    assert_eq!(stats.failed, 0);
+    assert_eq!(collector.items().len() as u64, stats.sent);
+    assert!(stats.sent <= 35, "{stats:?}");
+    // What is delivered keeps the order of each thread.
+    for t in 0..2 {
+        let seq: Vec<i64> = collector
+            .items()
+            .iter()
+            .filter(|i| property(i, "t")["value"] == t)
+            .map(|i| property(i, "i")["value"].as_i64().unwrap())
+            .collect();
+        assert!(seq.windows(2).all(|w| w[0] < w[1]), "thread {t}: {seq:?}");
+    }
+}
+
+#[test]
+fn shutdown_during_an_outage_gives_up_at_its_deadline_and_says_how_many() {
+    let port = free_port();
+    let (dispatch, handle) = dispatch(layer_for(port));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..5 {
+            info!(i, "never delivered");
+        }
+    });
+    let started = Instant::now();
+    let err = handle.shutdown(Duration::from_millis(300)).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, Error::Timeout { pending: 5, .. }), "{err}");
+    let stats = handle.stats();
+    assert_eq!((stats.sent, stats.failed), (0, 5));
+    // The pipeline has stopped: later items are dropped and counted.
+    tracing::dispatcher::with_default(&dispatch, || info!("late"));
+    assert_eq!(handle.stats().dropped, 1);
+}
+
+#[test]
+fn give_up_after_fails_a_request_that_cannot_get_through() {
+    let port = free_port();
+    let (dispatch, handle) = dispatch(layer_for(port).give_up_after(Duration::from_millis(300)));
+    tracing::dispatcher::with_default(&dispatch, || info!("lost"));
+    let err = handle.flush(WAIT).unwrap_err();
+    assert!(matches!(err, Error::Timeout { pending: 1, .. }), "{err}");
+    assert_eq!(handle.stats().failed, 1);
+}
