@@ -1,11 +1,13 @@
 //! Real HTTP requests against the mock collector over 127.0.0.1.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use reqwest::redirect::Policy;
 use serde_json::{json, Value};
-use tracing_jkool::collector::{render_tree, Collector};
+use tracing_jkool::collector::{render_tree, Collector, Fault};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -314,4 +316,286 @@ async fn works_inside_a_multi_thread_runtime() {
 fn collector_can_be_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Collector>();
+}
+
+// Scripted faults and endpoint limits.
+
+/// An async client that never follows redirects and never waits forever.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .timeout(IO_TIMEOUT)
+        .build()
+        .unwrap()
+}
+
+async fn send(
+    client: &reqwest::Client,
+    collector: &Collector,
+    body: &str,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(format!("{}/event", collector.url()))
+        .body(body.to_string())
+        .send()
+        .await
+}
+
+fn statuses(collector: &Collector) -> Vec<u16> {
+    collector.requests().iter().map(|r| r.status).collect()
+}
+
+/// Waits (without blocking the runtime) until `done` holds, at most
+/// `IO_TIMEOUT`.
+async fn eventually(done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + IO_TIMEOUT;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    true
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn status_fault_is_answered_and_items_are_not_kept() {
+    let collector = Collector::start().unwrap();
+    collector.inject(Fault::status(503), 1);
+    let client = client();
+    let response = send(&client, &collector, r#"{"n": 1}"#).await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().get("retry-after").is_none());
+    let response = send(&client, &collector, r#"{"n": 2}"#).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(collector.items(), vec![json!({"n": 2})]);
+    assert_eq!(statuses(&collector), [503, 200]);
+    assert_eq!(collector.requests()[0].items, 0);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn retry_after_reaches_the_client_verbatim() {
+    let collector = Collector::start().unwrap();
+    let date = "Wed, 21 Oct 2015 07:28:00 GMT";
+    collector.inject(Fault::retry_after(429, "7"), 1);
+    collector.inject(Fault::retry_after(503, date), 1);
+    let client = client();
+    for (status, value) in [(429, "7"), (503, date)] {
+        let response = send(&client, &collector, "{}").await.unwrap();
+        assert_eq!(response.status(), status);
+        let header = response.headers().get("retry-after").unwrap();
+        assert_eq!(header.to_str().unwrap(), value);
+    }
+    assert!(collector.items().is_empty());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn delay_fault_answers_late_then_keeps_items() {
+    let collector = Collector::start().unwrap();
+    let delay = Duration::from_millis(300);
+    collector.inject(Fault::Delay(delay), 1);
+    let started = Instant::now();
+    let response = send(&client(), &collector, r#"{"n": 1}"#).await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), 200);
+    assert!(elapsed >= delay, "{elapsed:?}");
+    assert_eq!(collector.items(), vec![json!({"n": 1})]);
+    let requests = collector.requests();
+    assert_eq!((requests[0].status, requests[0].items), (200, 1));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn delay_past_the_client_timeout_keeps_items_and_arrival_order() {
+    let collector = Collector::start().unwrap();
+    collector.inject(Fault::Delay(Duration::from_millis(500)), 1);
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let error = send(&impatient, &collector, r#"{"n": 1}"#)
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    // The retry is answered first, the late original is kept anyway.
+    let retry = send(&client(), &collector, r#"{"n": 1}"#).await.unwrap();
+    assert_eq!(retry.status(), 200);
+    assert!(eventually(|| collector.items().len() == 2).await);
+    let requests = collector.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests[0].at < requests[1].at);
+    assert_eq!(statuses(&collector), [200, 200]);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn reset_fault_is_a_client_error_not_a_response() {
+    let collector = Collector::start().unwrap();
+    collector.inject(Fault::Reset, 1);
+    let client = client();
+    let error = send(&client, &collector, r#"{"n": 1}"#).await.unwrap_err();
+    assert!(!error.is_timeout(), "{error:?}");
+    assert!(error.status().is_none(), "{error:?}");
+    let response = send(&client, &collector, r#"{"n": 2}"#).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(collector.items(), vec![json!({"n": 2})]);
+    assert_eq!(statuses(&collector), [0, 200]);
+    assert_eq!(collector.requests()[0].items, 0);
+}
+
+#[test]
+fn reset_fault_sends_a_tcp_reset() {
+    let collector = Collector::start().unwrap();
+    collector.inject(Fault::Reset, 1);
+    let mut stream = TcpStream::connect(collector.addr()).unwrap();
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let body = r#"{"n": 1}"#;
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    let read = stream.read_to_end(&mut response);
+    assert!(
+        response.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&response)
+    );
+    let kind = read
+        .map(|_| ErrorKind::UnexpectedEof)
+        .unwrap_or_else(|e| e.kind());
+    assert_eq!(kind, ErrorKind::ConnectionReset);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn redirect_fault_answers_307_with_location() {
+    let collector = Collector::start().unwrap();
+    let location = format!("{}/moved", collector.url());
+    collector.inject(Fault::Redirect(location.clone()), 2);
+    let response = send(&client(), &collector, r#"{"n": 1}"#).await.unwrap();
+    assert_eq!(response.status(), 307);
+    let header = response.headers().get("location").unwrap();
+    assert_eq!(header.to_str().unwrap(), location);
+    assert!(collector.items().is_empty());
+    // A client that follows redirects re-posts the body to the new place.
+    let follower = reqwest::Client::builder().timeout(IO_TIMEOUT).build();
+    let response = send(&follower.unwrap(), &collector, r#"{"n": 2}"#)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(collector.items(), vec![json!({"n": 2})]);
+    let paths: Vec<String> = collector.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/event", "/event", "/moved"]);
+    assert_eq!(statuses(&collector), [307, 307, 200]);
+}
+
+#[test]
+fn faults_are_a_fifo_script_one_per_request() {
+    let collector = Collector::start().unwrap();
+    collector.inject(Fault::status(500), 2);
+    collector.inject(Fault::retry_after(429, "1"), 1);
+    collector.inject(Fault::Reset, 0);
+    collector.inject(Fault::status(503), 1);
+    assert_eq!(collector.faults_pending(), 4);
+    let mut seen = Vec::new();
+    for n in 0..5 {
+        let (status, _) = post(collector.addr(), "/", &[], &format!("{{\"n\": {n}}}"));
+        seen.push((status, collector.faults_pending()));
+    }
+    assert_eq!(seen, [(500, 3), (500, 2), (429, 1), (503, 0), (200, 0)]);
+    assert_eq!(collector.items(), vec![json!({"n": 4})]);
+    assert_eq!(statuses(&collector), [500, 500, 429, 503, 200]);
+}
+
+#[test]
+fn concurrent_requests_never_share_a_fault() {
+    let collector = Collector::start().unwrap();
+    for status in 500..508 {
+        collector.inject(Fault::status(status), 1);
+    }
+    let addr = collector.addr();
+    let start = Arc::new(Barrier::new(12));
+    let senders: Vec<_> = (0..12)
+        .map(|_| {
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                start.wait();
+                post(addr, "/", &[], "{}").0
+            })
+        })
+        .collect();
+    let mut seen: Vec<u16> = senders.into_iter().map(|s| s.join().unwrap()).collect();
+    seen.sort_unstable();
+    let mut expected: Vec<u16> = (500..508).collect();
+    expected.splice(0..0, [200; 4]);
+    assert_eq!(seen, expected);
+    assert_eq!(collector.faults_pending(), 0);
+    assert_eq!(collector.items().len(), 4);
+}
+
+#[test]
+fn faults_come_before_the_token_check() {
+    let collector = Collector::builder().token("t").start().unwrap();
+    collector.inject(Fault::status(503), 1);
+    collector.inject(Fault::Delay(Duration::from_millis(20)), 1);
+    let body = r#"{"n": 1}"#;
+    assert_eq!(post(collector.addr(), "/", &[], body).0, 503);
+    // A delay only postpones the normal checks.
+    assert_eq!(post(collector.addr(), "/", &[], body).0, 401);
+    assert_eq!(post(collector.addr(), "/", &[], body).0, 401);
+    assert_eq!(post(collector.addr(), "/", &[("token", "t")], body).0, 200);
+    assert_eq!(statuses(&collector), [503, 401, 401, 200]);
+}
+
+#[test]
+fn requests_record_when_they_arrived() {
+    let collector = Collector::start().unwrap();
+    let before = Instant::now();
+    assert_eq!(post(collector.addr(), "/", &[], "{}").0, 200);
+    let between = Instant::now();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(post(collector.addr(), "/", &[], "{}").0, 200);
+    let requests = collector.requests();
+    assert!(before <= requests[0].at && requests[0].at <= between);
+    let gap = requests[1].at - requests[0].at;
+    assert!(gap >= Duration::from_millis(200), "{gap:?}");
+}
+
+#[test]
+#[should_panic(expected = "not in 200..=999")]
+fn injecting_an_unsendable_status_panics() {
+    Collector::start().unwrap().inject(Fault::status(42), 1);
+}
+
+#[test]
+fn max_body_answers_413_above_the_limit() {
+    let collector = Collector::builder().max_body(64).start().unwrap();
+    let padded = |len: usize| format!("{{\"p\": \"{}\"}}", "x".repeat(len - 9));
+    assert_eq!(padded(64).len(), 64);
+    assert_eq!(post(collector.addr(), "/", &[], &padded(64)).0, 200);
+    assert_eq!(post(collector.addr(), "/", &[], &padded(65)).0, 413);
+    // A body far past the limit still gets its answer, not a reset.
+    for _ in 0..3 {
+        assert_eq!(post(collector.addr(), "/", &[], &padded(8 << 20)).0, 413);
+    }
+    assert_eq!(collector.items().len(), 1);
+    assert_eq!(statuses(&collector), [200, 413, 413, 413, 413]);
+}
+
+#[test]
+fn single_objects_only_refuses_batches() {
+    let collector = Collector::builder()
+        .single_objects_only(415)
+        .start()
+        .unwrap();
+    let addr = collector.addr();
+    assert_eq!(post(addr, "/", &[], r#"[{"n": 1}, {"n": 2}]"#).0, 415);
+    assert_eq!(post(addr, "/", &[], "{\"n\": 1}\n{\"n\": 2}\n").0, 415);
+    assert_eq!(post(addr, "/", &[], r#"{"n": 3}"#).0, 200);
+    assert_eq!(post(addr, "/", &[], r#"[{"n": 4}]"#).0, 200);
+    assert_eq!(post(addr, "/", &[], "{\"n\": 5}\n").0, 200);
+    assert_eq!(post(addr, "/", &[], "[{\"n\": 6}, 7]").0, 400);
+    let ns: Vec<Value> = collector.items().iter().map(|i| i["n"].clone()).collect();
+    assert_eq!(ns, [json!(3), json!(4), json!(5)]);
+    let error = Collector::builder().single_objects_only(42).start();
+    assert_eq!(error.unwrap_err().kind(), ErrorKind::InvalidInput);
 }

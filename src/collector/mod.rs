@@ -6,6 +6,22 @@
 //! either flavour. It accepts `POST` on any path with a body holding one JSON
 //! object, a JSON array of objects, or newline-delimited JSON objects.
 //!
+//! For delivery tests it can misbehave on command: [`Collector::inject`]
+//! queues [`Fault`]s (error statuses with or without `Retry-After`, delays,
+//! connection resets, redirects) that the next requests get in order, and
+//! the builder can cap the body size ([`CollectorBuilder::max_body`]) or
+//! refuse batches ([`CollectorBuilder::single_objects_only`]).
+//!
+//! Each request is answered by the first rule that applies:
+//! 1. a queued fault, taken from the script in arrival order, one per
+//!    request (a [`Fault::Delay`] waits, then goes on to the next rules);
+//! 2. not `POST`: `405`;
+//! 3. token required and missing or wrong: `401`;
+//! 4. body longer than the maximum: `413`;
+//! 5. body not one object, an array of objects or NDJSON objects: `400`;
+//! 6. single objects only and more than one item: the configured status;
+//! 7. otherwise `200`, and the items are kept.
+//!
 //! ```
 //! use std::time::Duration;
 //! use tracing_jkool::collector::Collector;
@@ -20,7 +36,10 @@
 //! ```
 
 mod body;
+mod fault;
+mod request;
 mod server;
+mod shared;
 mod tree;
 
 use std::fmt;
@@ -32,9 +51,15 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub use fault::Fault;
 pub use tree::render_tree;
 
-use server::Shared;
+use fault::{answer_status, Planned};
+use shared::{Settings, Shared};
+
+/// Larger bodies are answered `413` unless [`CollectorBuilder::max_body`]
+/// says otherwise, so a runaway client cannot exhaust memory in a test.
+const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Shown instead of a token in `Debug` output and in recorded headers.
 const REDACTED: &str = "<redacted>";
@@ -53,6 +78,8 @@ pub struct Collector {
 pub struct CollectorBuilder {
     token: Option<String>,
     port: u16,
+    max_body: Option<usize>,
+    single_objects: Option<u16>,
 }
 
 /// One HTTP request the collector answered, as logged by
@@ -70,8 +97,13 @@ pub struct ReceivedRequest {
     pub headers: Vec<(String, String)>,
     /// Number of items accepted from this request (0 unless `status` is 200).
     pub items: usize,
-    /// HTTP status the collector answered.
+    /// HTTP status the collector answered: for a [`Fault::Delay`] the one
+    /// answered after the wait (even if the client had given up), `0` for a
+    /// [`Fault::Reset`].
     pub status: u16,
+    /// When the request arrived (its head was read), e.g. to check the gap
+    /// a client left between retries.
+    pub at: Instant,
 }
 
 impl ReceivedRequest {
@@ -119,10 +151,51 @@ impl Collector {
         self.shared.lock().items.clone()
     }
 
-    /// Every request answered so far, in arrival order, including rejected
-    /// ones.
+    /// Every request answered so far, in arrival order, including rejected,
+    /// faulted and reset ones. A request still being handled (a delayed one,
+    /// say) joins the log, at its arrival place, once answered.
     pub fn requests(&self) -> Vec<ReceivedRequest> {
         self.shared.lock().requests.clone()
+    }
+
+    /// The next `times` requests get `fault`, in order after faults queued
+    /// before (a FIFO script). Each request takes one fault atomically, in
+    /// arrival order, so two concurrent requests never get the same one.
+    /// A fault applies before any other check, the token check included.
+    ///
+    /// ```
+    /// use tracing_jkool::collector::{Collector, Fault};
+    ///
+    /// let collector = Collector::builder().token("t").start()?;
+    /// // Two outages, then a rate limit; the fourth request is judged normally.
+    /// collector.inject(Fault::status(503), 2);
+    /// collector.inject(Fault::retry_after(429, "1"), 1);
+    /// assert_eq!(collector.faults_pending(), 3);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `fault` cannot be sent: a status outside `200..=999`, or a
+    /// `Retry-After` or `Location` value that is not a valid header value.
+    pub fn inject(&self, fault: Fault, times: usize) {
+        match Planned::new(fault) {
+            Ok(planned) => self.shared.lock().faults.push(planned, times),
+            Err(msg) => panic!("Collector::inject: {msg}"),
+        }
+    }
+
+    /// Requests still to be answered with a fault.
+    ///
+    /// ```
+    /// # let collector = tracing_jkool::collector::Collector::start()?;
+    /// assert_eq!(collector.faults_pending(), 0);
+    /// collector.inject(tracing_jkool::collector::Fault::Reset, 2);
+    /// assert_eq!(collector.faults_pending(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn faults_pending(&self) -> usize {
+        self.shared.lock().faults.pending()
     }
 
     /// Waits until at least `n` items have arrived, or until `timeout`
@@ -189,9 +262,13 @@ impl fmt::Debug for Collector {
         let state = self.shared.lock();
         f.debug_struct("Collector")
             .field("addr", &self.addr)
-            .field("token", &self.shared.token.as_ref().map(|_| REDACTED))
+            .field(
+                "token",
+                &self.shared.settings.token.as_ref().map(|_| REDACTED),
+            )
             .field("items", &state.items.len())
             .field("requests", &state.requests.len())
+            .field("faults_pending", &state.faults.pending())
             .finish()
     }
 }
@@ -211,15 +288,61 @@ impl CollectorBuilder {
         self
     }
 
+    /// Answers `413 Payload Too Large` to bodies longer than `bytes`
+    /// (default 16 MiB). A longer body is still read and thrown away, so the
+    /// client gets the answer rather than a reset.
+    ///
+    /// ```
+    /// let collector = tracing_jkool::collector::Collector::builder()
+    ///     .max_body(64 * 1024)
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = Some(bytes);
+        self
+    }
+
+    /// Answers `status` (e.g. `400` or `415`) to any body that holds more
+    /// than one item (a JSON array of 2 or more objects, or 2 or more NDJSON
+    /// lines): an endpoint that accepts only single objects. A single object
+    /// and a one-item array are still accepted. [`start`](Self::start)
+    /// fails if `status` is outside `200..=999`.
+    ///
+    /// ```
+    /// let collector = tracing_jkool::collector::Collector::builder()
+    ///     .single_objects_only(400)
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn single_objects_only(mut self, status: u16) -> Self {
+        self.single_objects = Some(status);
+        self
+    }
+
     /// Binds `127.0.0.1:<port>` and starts serving on a new thread. The
     /// collector accepts connections as soon as this returns.
     pub fn start(self) -> std::io::Result<Collector> {
+        let single_objects = self
+            .single_objects
+            .map(answer_status)
+            .transpose()
+            .map_err(|msg| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("single_objects_only: {msg}"),
+                )
+            })?;
         // Binding here, not on the server thread, makes a port clash an
         // error of `start` and `url()` valid right away.
         let listener = TcpListener::bind(("127.0.0.1", self.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(self.token));
+        let shared = Arc::new(Shared::new(Settings {
+            token: self.token,
+            max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY),
+            single_objects,
+        }));
         let (stop, stopped) = oneshot::channel();
         let thread = server::spawn(listener, Arc::clone(&shared), stopped)?;
         Ok(Collector {
@@ -236,6 +359,8 @@ impl fmt::Debug for CollectorBuilder {
         f.debug_struct("CollectorBuilder")
             .field("token", &self.token.as_ref().map(|_| REDACTED))
             .field("port", &self.port)
+            .field("max_body", &self.max_body.unwrap_or(DEFAULT_MAX_BODY))
+            .field("single_objects_only", &self.single_objects)
             .finish()
     }
 }

@@ -1,69 +1,18 @@
-//! The collector's server thread, accept loop and request handling.
+//! The collector's server thread, accept loop and connections.
 
-use std::convert::Infallible;
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use serde_json::{json, Value};
+use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
-use super::body::parse_items;
-use super::{ReceivedRequest, REDACTED};
-
-/// Larger bodies are answered `413`, so a runaway client cannot exhaust
-/// memory in a test.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
-/// Headers whose values are secrets and never stored.
-const SECRET_HEADERS: [&str; 3] = ["x-api-key", "token", "authorization"];
-
-/// State shared by the server thread and the [`super::Collector`] handle.
-pub(super) struct Shared {
-    pub(super) token: Option<String>,
-    state: Mutex<State>,
-    /// Notified whenever items or requests are added.
-    pub(super) arrived: Condvar,
-}
-
-/// Items and requests live under one lock so a waiter woken by new items
-/// also sees the request that carried them.
-#[derive(Default)]
-pub(super) struct State {
-    pub(super) items: Vec<Value>,
-    pub(super) requests: Vec<ReceivedRequest>,
-}
-
-impl Shared {
-    pub(super) fn new(token: Option<String>) -> Self {
-        Shared {
-            token,
-            state: Mutex::new(State::default()),
-            arrived: Condvar::new(),
-        }
-    }
-
-    /// Locks the state; a panic while holding the lock cannot leave it
-    /// half-updated (every update is a push), so poisoning is ignored.
-    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn record(&self, request: ReceivedRequest, items: Vec<Value>) {
-        let mut state = self.lock();
-        state.requests.push(request);
-        state.items.extend(items);
-        drop(state);
-        self.arrived.notify_all();
-    }
-}
+use super::request::{handle, Reply};
+use super::shared::Shared;
 
 /// Starts the server thread and waits until it is ready to accept.
 pub(super) fn spawn(
@@ -136,102 +85,79 @@ async fn serve(
                 }
             },
         };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = service_fn(move |req| handle(Arc::clone(&shared), req));
-            // Clients closing mid-request is expected (and later
-            // scripted), not a collector failure.
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+        tokio::spawn(connection(stream, Arc::clone(&shared)));
     }
 }
 
-/// Answers one request and records it. Every request goes through here, so
-/// this is where scripted misbehaviour (forced statuses, delays, dropped
-/// connections) will hook in.
-async fn handle(
-    shared: Arc<Shared>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (parts, body) = req.into_parts();
-    let mut log = ReceivedRequest {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_string(),
-        headers: redacted_headers(&parts.headers),
-        items: 0,
-        status: 0,
+/// Serves one connection's requests in turn. A [`Reply::Reset`] ends the
+/// connection with a TCP reset.
+async fn connection(stream: TcpStream, shared: Arc<Shared>) {
+    let Some((stream, spare)) = keep_spare(stream) else {
+        return;
     };
-    // Read the body even when the answer is already known: closing a socket
-    // with unread data makes the kernel send RST, and the client may then
-    // lose the response it was about to read.
-    let body = Limited::new(body, MAX_BODY_BYTES).collect().await;
-    let outcome = if parts.method != Method::POST {
-        Err((
-            StatusCode::METHOD_NOT_ALLOWED,
-            "only POST is accepted".into(),
-        ))
-    } else if !token_ok(shared.token.as_deref(), &parts.headers) {
-        Err((StatusCode::UNAUTHORIZED, "missing or wrong token".into()))
-    } else {
-        match body {
-            Ok(collected) => {
-                parse_items(&collected.to_bytes()).map_err(|msg| (StatusCode::BAD_REQUEST, msg))
+    let reset = Arc::new(AtomicBool::new(false));
+    let service = {
+        let reset = Arc::clone(&reset);
+        service_fn(move |req| {
+            // Stamped and drawn here, in the order hyper hands over
+            // requests, not when a task first runs.
+            let (at, fault) = shared.arrive();
+            // A task of its own lets a request (a delayed one, say) finish
+            // and be logged even if the client hangs up meanwhile.
+            let answer = tokio::spawn(handle(Arc::clone(&shared), req, at, fault));
+            let reset = Arc::clone(&reset);
+            async move {
+                match answer.await {
+                    Ok(Reply::Answer(response)) => Ok(response),
+                    Ok(Reply::Reset) => {
+                        reset.store(true, Ordering::SeqCst);
+                        Err(Abort)
+                    }
+                    // The handler panicked: its message is already printed.
+                    Err(_) => Err(Abort),
+                }
             }
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                Err((StatusCode::PAYLOAD_TOO_LARGE, "body too large".into()))
-            }
-            Err(e) => Err((StatusCode::BAD_REQUEST, format!("body read failed: {e}"))),
-        }
-    };
-    let (status, body, items) = match outcome {
-        Ok(items) => (
-            StatusCode::OK,
-            json!({ "status": "ok", "accepted": items.len() }),
-            items,
-        ),
-        Err((status, msg)) => (status, json!({ "error": msg }), Vec::new()),
-    };
-    log.status = status.as_u16();
-    log.items = items.len();
-    shared.record(log, items);
-
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        headers.insert(ALLOW, HeaderValue::from_static("POST"));
-    }
-    Ok(response)
-}
-
-/// Accepts when no token is configured, or when `X-API-Key` or `token`
-/// carries it (jKool's clients send one or both).
-fn token_ok(expected: Option<&str>, headers: &HeaderMap) -> bool {
-    let Some(expected) = expected else {
-        return true;
-    };
-    ["x-api-key", "token"].iter().any(|name| {
-        headers
-            .get_all(*name)
-            .iter()
-            .any(|v| v.as_bytes() == expected.as_bytes())
-    })
-}
-
-fn redacted_headers(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            let name = name.as_str().to_string();
-            let value = if SECRET_HEADERS.contains(&name.as_str()) {
-                REDACTED.to_string()
-            } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
-            };
-            (name, value)
         })
-        .collect()
+    };
+    // A service error makes hyper drop the connection without answering.
+    // Clients closing mid-request are expected, not a collector failure.
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+    if reset.load(Ordering::SeqCst) {
+        if let Some(spare) = spare {
+            abort(spare);
+        }
+    }
 }
+
+/// Splits off a second handle on the socket, so it can still be aborted
+/// once hyper has dropped its own (the socket closes with its last handle).
+/// Without one a scripted reset degrades to a plain close.
+fn keep_spare(stream: TcpStream) -> Option<(TcpStream, Option<std::net::TcpStream>)> {
+    let stream = stream.into_std().ok()?;
+    let spare = stream.try_clone().ok();
+    let stream = TcpStream::from_std(stream).ok()?;
+    Some((stream, spare))
+}
+
+/// Closes the socket with a reset: linger 0 drops unsent data and sends RST
+/// instead of FIN.
+fn abort(spare: std::net::TcpStream) {
+    if let Ok(spare) = TcpStream::from_std(spare) {
+        // On failure this is a plain close, still no answer.
+        let _ = spare.set_zero_linger();
+    }
+}
+
+/// The error a service returns to make hyper drop a connection unanswered.
+#[derive(Debug)]
+struct Abort;
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection aborted by an injected fault")
+    }
+}
+
+impl std::error::Error for Abort {}

@@ -1,0 +1,73 @@
+//! State shared by the server thread and the [`super::Collector`] handle.
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+use hyper::StatusCode;
+use serde_json::Value;
+
+use super::fault::{Planned, Script};
+use super::ReceivedRequest;
+
+/// How the collector judges a request; fixed when it starts.
+#[derive(Debug)]
+pub(super) struct Settings {
+    pub(super) token: Option<String>,
+    /// Longer bodies are answered `413`.
+    pub(super) max_body: usize,
+    /// Answered to a body holding more than one item, when set.
+    pub(super) single_objects: Option<StatusCode>,
+}
+
+pub(super) struct Shared {
+    pub(super) settings: Settings,
+    state: Mutex<State>,
+    /// Notified whenever items or requests are added.
+    pub(super) arrived: Condvar,
+}
+
+/// Items, requests and faults live under one lock: a waiter woken by new
+/// items also sees the request that carried them, and taking a fault is
+/// atomic with stamping the request's arrival.
+#[derive(Default)]
+pub(super) struct State {
+    pub(super) items: Vec<Value>,
+    /// In arrival order (by `at`), whatever the order they were answered.
+    pub(super) requests: Vec<ReceivedRequest>,
+    pub(super) faults: Script,
+}
+
+impl Shared {
+    pub(super) fn new(settings: Settings) -> Self {
+        Shared {
+            settings,
+            state: Mutex::new(State::default()),
+            arrived: Condvar::new(),
+        }
+    }
+
+    /// Locks the state; a panic while holding the lock cannot leave it
+    /// half-updated (every update is one push, insert or pop), so poisoning
+    /// is ignored.
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stamps a request's arrival and takes the next fault, if any.
+    pub(super) fn arrive(&self) -> (Instant, Option<Planned>) {
+        let mut state = self.lock();
+        (Instant::now(), state.faults.pop())
+    }
+
+    /// Logs an answered request and keeps its items.
+    pub(super) fn record(&self, request: ReceivedRequest, items: Vec<Value>) {
+        let mut state = self.lock();
+        // A delayed request is answered after later ones: keep the log in
+        // arrival order.
+        let at = state.requests.partition_point(|r| r.at <= request.at);
+        state.requests.insert(at, request);
+        state.items.extend(items);
+        drop(state);
+        self.arrived.notify_all();
+    }
+}
