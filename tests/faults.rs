@@ -1,0 +1,309 @@
+//! A misbehaving collector: what is retried, how long the layer waits, what
+//! is split, and what is given up, with exact counts.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, SystemTime};
+
+use common::*;
+use serde_json::Value;
+use tracing::info;
+use tracing_jkool::collector::{Collector, Fault};
+use tracing_jkool::Builder;
+
+/// Emits `n` events through a layer built from `builder`, flushes, and
+/// returns the handle's stats.
+fn emit(builder: Builder, n: usize) -> tracing_jkool::Stats {
+    let (dispatch, handle) = dispatch(builder.flush_interval(Duration::from_millis(20)));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..n {
+            info!(i, "event");
+        }
+    });
+    handle.flush(WAIT).expect("delivered or given up in time");
+    handle.stats()
+}
+
+fn statuses(collector: &Collector) -> Vec<u16> {
+    collector.requests().iter().map(|r| r.status).collect()
+}
+
+fn unique_ids(items: &[Value]) -> usize {
+    items
+        .iter()
+        .map(|i| i["tracking-id"].clone())
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+/// The gap between the first request and the second.
+fn first_gap(collector: &Collector) -> Duration {
+    let requests = collector.requests();
+    requests[1].at.duration_since(requests[0].at)
+}
+
+#[test]
+fn server_errors_are_retried_until_accepted() {
+    let collector = collector();
+    collector.inject(Fault::status(500), 3);
+    let stats = emit(builder(&collector), 10);
+    assert_eq!(statuses(&collector), [500, 500, 500, 200]);
+    assert_eq!(collector.items().len(), 10);
+    assert_eq!(
+        (stats.sent, stats.failed, stats.retried, stats.batches),
+        (10, 0, 3, 1)
+    );
+}
+
+#[test]
+fn a_503_with_retry_after_seconds_is_waited_out() {
+    let collector = collector();
+    collector.inject(Fault::retry_after(503, "1"), 1);
+    let stats = emit(builder(&collector), 3);
+    assert_eq!(statuses(&collector), [503, 200]);
+    assert!(
+        first_gap(&collector) >= Duration::from_secs(1),
+        "{:?}",
+        first_gap(&collector)
+    );
+    assert_eq!((stats.sent, stats.retried), (3, 1));
+}
+
+#[test]
+fn a_429_with_retry_after_as_an_http_date_is_waited_out() {
+    let collector = collector();
+    let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
+    collector.inject(Fault::retry_after(429, at), 1);
+    let stats = emit(builder(&collector), 3);
+    assert_eq!(statuses(&collector), [429, 200]);
+    // An HTTP date has whole seconds: two seconds ahead is at least one.
+    assert!(
+        first_gap(&collector) >= Duration::from_secs(1),
+        "{:?}",
+        first_gap(&collector)
+    );
+    assert_eq!(stats.sent, 3);
+}
+
+#[test]
+fn retry_after_is_capped_by_the_maximum_wait() {
+    let collector = collector();
+    collector.inject(Fault::retry_after(503, "3600"), 1);
+    let builder = builder(&collector).max_retry_wait(Duration::from_millis(200));
+    let stats = emit(builder, 2);
+    assert_eq!(statuses(&collector), [503, 200]);
+    assert!(first_gap(&collector) < Duration::from_secs(5));
+    assert_eq!(stats.sent, 2);
+}
+
+#[test]
+fn a_response_slower_than_the_request_timeout_is_retried() {
+    let collector = collector();
+    collector.inject(Fault::Delay(Duration::from_millis(1500)), 1);
+    let builder = builder(&collector).request_timeout(Duration::from_millis(300));
+    let stats = emit(builder, 5);
+    assert_eq!((stats.sent, stats.failed, stats.retried), (5, 0, 1));
+    // The slow server kept the first copy too: delivery is at least once.
+    let items = collector.wait_for_items(10, Duration::from_secs(5));
+    assert_eq!(unique_ids(&items), 5);
+}
+
+#[test]
+fn a_connection_reset_mid_request_is_retried() {
+    let collector = collector();
+    collector.inject(Fault::Reset, 2);
+    let stats = emit(builder(&collector), 4);
+    assert_eq!(statuses(&collector), [0, 0, 200]);
+    assert_eq!(collector.items().len(), 4);
+    assert_eq!((stats.sent, stats.retried), (4, 2));
+}
+
+#[test]
+fn a_rejected_token_is_not_retried_and_counts_as_failed() {
+    let collector = collector();
+    let builder = tracing_jkool::JKoolLayer::builder("wrong-token").url(collector.url());
+    let stats = emit(builder, 6);
+    assert_eq!(statuses(&collector), [401]);
+    assert_eq!((stats.sent, stats.failed, stats.retried), (0, 6, 0));
+}
+
+#[test]
+fn other_client_errors_are_not_retried() {
+    let collector = collector();
+    collector.inject(Fault::status(422), 1);
+    let stats = emit(builder(&collector), 2);
+    assert_eq!(statuses(&collector), [422]);
+    assert_eq!((stats.sent, stats.failed, stats.retried), (0, 2, 0));
+}
+
+#[test]
+fn a_redirect_is_not_followed_so_the_token_stays_home() {
+    let collector = collector();
+    let elsewhere = Collector::start().expect("second collector");
+    collector.inject(Fault::Redirect(format!("{}/stolen", elsewhere.url())), 1);
+    let stats = emit(builder(&collector), 2);
+    assert_eq!(statuses(&collector), [307]);
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
+    assert_eq!((stats.sent, stats.failed), (0, 2));
+}
+
+/// Items of about 300 bytes each.
+const ITEM_BYTES: usize = 300;
+
+#[test]
+fn a_413_splits_the_batch_in_halves_until_it_fits() {
+    let collector = Collector::builder()
+        .token(TOKEN)
+        .max_body(6 * ITEM_BYTES)
+        .start()
+        .expect("collector");
+    let stats = emit(builder(&collector).batch_size(32), 32);
+    assert_eq!(collector.items().len(), 32);
+    assert_eq!((stats.sent, stats.failed), (32, 0));
+    let requests = collector.requests();
+    assert!(requests.iter().any(|r| r.status == 413), "{requests:#?}");
+    assert!(requests
+        .iter()
+        .filter(|r| r.status == 200)
+        .all(|r| r.items <= 6));
+    let order: Vec<i64> = collector
+        .items()
+        .iter()
+        .map(|i| property(i, "i")["value"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, (0..32).collect::<Vec<_>>(), "halves keep the order");
+}
+
+#[test]
+fn an_item_too_large_alone_fails_alone() {
+    let collector = Collector::builder()
+        .token(TOKEN)
+        .max_body(2_000)
+        .start()
+        .expect("collector");
+    let (dispatch, handle) = dispatch(builder(&collector));
+    tracing::dispatcher::with_default(&dispatch, || {
+        info!("small one");
+        info!(blob = "x".repeat(5_000).as_str(), "too large");
+        info!("small two");
+    });
+    handle.flush(WAIT).expect("done");
+    let stats = handle.stats();
+    assert_eq!((stats.sent, stats.failed), (2, 1));
+    let texts: Vec<Value> = collector
+        .items()
+        .iter()
+        .map(|i| i["msg-text"].clone())
+        .collect();
+    assert_eq!(texts, ["small one", "small two"]);
+}
+
+#[test]
+fn bodies_are_split_up_front_to_the_size_cap() {
+    let collector = Collector::builder()
+        .token(TOKEN)
+        .max_body(5 * ITEM_BYTES)
+        .start()
+        .expect("collector");
+    let builder = builder(&collector)
+        .batch_size(100)
+        .max_body_bytes(5 * ITEM_BYTES);
+    let stats = emit(builder, 40);
+    assert_eq!(stats.sent, 40);
+    let requests = collector.requests();
+    assert!(
+        requests.iter().all(|r| r.status == 200),
+        "never a 413: {requests:#?}"
+    );
+    assert!(requests.len() >= 8, "{} requests", requests.len());
+}
+
+fn falls_back_to_single_objects(status: u16) {
+    let collector = Collector::builder()
+        .token(TOKEN)
+        .single_objects_only(status)
+        .start()
+        .expect("collector");
+    let (dispatch, handle) =
+        dispatch(builder(&collector).flush_interval(Duration::from_millis(20)));
+    for round in 0..2 {
+        tracing::dispatcher::with_default(&dispatch, || {
+            for i in 0..5 {
+                info!(round, i, "event");
+            }
+        });
+        handle.flush(WAIT).expect("delivered");
+    }
+    let stats = handle.stats();
+    assert_eq!((stats.sent, stats.failed), (10, 0));
+    assert_eq!(collector.items().len(), 10);
+    let requests = collector.requests();
+    assert_eq!(requests[0].status, status);
+    assert!(
+        requests[1..]
+            .iter()
+            .all(|r| r.status == 200 && r.items == 1),
+        "{requests:#?}"
+    );
+    assert_eq!(
+        requests.len(),
+        11,
+        "one refused batch, then one item per request"
+    );
+}
+
+#[test]
+fn a_400_to_a_batch_falls_back_to_one_object_per_request() {
+    falls_back_to_single_objects(400);
+}
+
+#[test]
+fn a_415_to_a_batch_falls_back_to_one_object_per_request() {
+    falls_back_to_single_objects(415);
+}
+
+/// Set in the child process that the stderr test starts.
+const CHILD: &str = "TRACING_JKOOL_STDERR_CHILD";
+
+#[test]
+fn a_rejected_token_is_reported_once_on_stderr_without_the_token() {
+    let secret = "secret-token-4242";
+    if std::env::var_os(CHILD).is_some() {
+        let collector = collector();
+        let builder = tracing_jkool::JKoolLayer::builder(secret).url(collector.url());
+        for _ in 0..3 {
+            let stats = emit(builder.clone(), 2);
+            assert_eq!(stats.failed, 2);
+        }
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "a_rejected_token_is_reported_once_on_stderr_without_the_token",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .expect("child runs");
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("tracing-jkool:"))
+        .collect();
+    // Three layers, three pipelines: each says it once, however many batches.
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("rejected the access token")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(secret), "{stderr}");
+}
