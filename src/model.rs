@@ -337,3 +337,53 @@ impl Serialize for Typed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_map_to_jkool_severity_and_completion_code() {
+        let expected = [
+            (Level::ERROR, "ERROR", "ERROR"),
+            (Level::WARN, "WARNING", "WARNING"),
+            (Level::INFO, "INFO", "SUCCESS"),
+            (Level::DEBUG, "DEBUG", "SUCCESS"),
+            (Level::TRACE, "TRACE", "SUCCESS"),
+        ];
+        for (level, sev, code) in expected {
+            assert_eq!((severity(&level), comp_code(&level)), (sev, code));
+        }
+    }
+
+    #[test]
+    fn field_values_get_jkool_data_types_and_safe_json() {
+        let cases = [
+            (Value::I64(-1), "long", "-1"),
+            (Value::U64(7), "long", "7"),
+            (Value::U64(u64::MAX), "string", "\"18446744073709551615\""),
+            (Value::I128(1), "string", "\"1\""),
+            (Value::U128(2), "string", "\"2\""),
+            (Value::F64(0.5), "double", "0.5"),
+            (Value::F64(f64::NAN), "string", "\"NaN\""),
+            (Value::F64(f64::NEG_INFINITY), "string", "\"-inf\""),
+            (Value::Bool(false), "bool", "false"),
+            (Value::Str("a\"b".into()), "string", "\"a\\\"b\""),
+        ];
+        for (value, data_type, json) in cases {
+            let typed = Typed::of(&value);
+            assert_eq!(typed.data_type(), data_type, "{value:?}");
+            assert_eq!(serde_json::to_string(&typed).unwrap(), json, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn tracking_ids_are_fresh_uuids_or_the_custom_text() {
+        let a = serde_json::to_value(TrackingId::new()).unwrap();
+        let b = serde_json::to_value(TrackingId::new()).unwrap();
+        assert_ne!(a, b);
+        assert!(Uuid::parse_str(a.as_str().unwrap()).is_ok());
+        let custom = TrackingId::Custom("order-5".into());
+        assert_eq!(serde_json::to_value(custom).unwrap(), "order-5");
+    }
+}

@@ -303,3 +303,26 @@ fn the_layers_level_does_not_hide_events_from_other_layers() {
     assert_eq!(seen.load(Ordering::Relaxed), 3);
     assert_eq!(collector.items().len(), 1);
 }
+
+#[test]
+fn a_runtime_shutting_down_mid_emit_loses_nothing_that_was_queued() {
+    let collector = collector();
+    let (dispatch, handle) = dispatch(builder(&collector));
+    let rt = runtime(&dispatch, true);
+    for task in 0..4 {
+        rt.spawn(async move {
+            for i in 0.. {
+                info!(task, i, "tick");
+                tokio::task::yield_now().await;
+            }
+        });
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    // As at the end of `#[tokio::main]`: tasks are cancelled mid-loop.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    handle.shutdown(WAIT).expect("shut down in time");
+    let stats = handle.stats();
+    assert!(stats.queued > 0);
+    assert_eq!(stats.sent, stats.queued, "{stats:?}");
+    assert_eq!(collector.items().len() as u64, stats.queued);
+}
