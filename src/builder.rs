@@ -1,6 +1,7 @@
 //! Configuration: the builder, its checks, and the wiring of layer, queue
 //! and delivery thread.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use crate::layer::{mark_delivery_thread, JKoolLayer};
 use crate::model::Context;
 use crate::transport::{self, Endpoints, Transport};
 use crate::worker::{BodyFormat, Settings, Worker};
-use crate::Error;
+use crate::{Error, ValueType};
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
@@ -62,6 +63,8 @@ pub struct Builder {
     connect_timeout: Duration,
     request_timeout: Duration,
     settings: Settings,
+    units: HashMap<String, ValueType>,
+    categories: HashMap<String, String>,
 }
 
 impl Builder {
@@ -85,6 +88,8 @@ impl Builder {
                 give_up_after: None,
                 format: BodyFormat::Array,
             },
+            units: HashMap::new(),
+            categories: HashMap::new(),
         }
     }
 
@@ -127,6 +132,40 @@ impl Builder {
     /// the program's name, the host name and the host's address.
     pub fn source_fqn(mut self, fqn: impl Into<String>) -> Self {
         self.source_fqn = Some(fqn.into());
+        self
+    }
+
+    /// Gives the property made from field `field` a unit (jKool's
+    /// `value-type`). Name the field as it is written, dots included.
+    ///
+    /// ```
+    /// use tracing_jkool::{JKoolLayer, ValueType};
+    ///
+    /// let builder = JKoolLayer::builder("my-access-token")
+    ///     .unit("payment.amount", ValueType::CurrencyUsd)
+    ///     .unit("latency_ms", ValueType::AgeMsec);
+    /// // tracing::info!(payment.amount = 12.5, latency_ms = 3, "paid");
+    /// ```
+    pub fn unit(mut self, field: impl Into<String>, unit: ValueType) -> Self {
+        self.units.insert(field.into(), unit);
+        self
+    }
+
+    /// The category of the snapshot named `snapshot`: for dotted fields
+    /// such as `payment.amount`, the part before the dot. By default a
+    /// snapshot's category is the tracing target it came from.
+    ///
+    /// ```
+    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .snapshot_category("payment", "Order");
+    /// // tracing::info!(payment.order_no = 5, "paid") -> snapshot "payment", category "Order"
+    /// ```
+    pub fn snapshot_category(
+        mut self,
+        snapshot: impl Into<String>,
+        category: impl Into<String>,
+    ) -> Self {
+        self.categories.insert(snapshot.into(), category.into());
         self
     }
 
@@ -264,6 +303,8 @@ impl Builder {
             Context {
                 source_fqn: self.source_fqn.unwrap_or_else(default_source_fqn),
                 pid: std::process::id(),
+                units: self.units,
+                categories: self.categories,
             },
             self.settings,
         );
@@ -274,8 +315,8 @@ impl Builder {
                 runtime.block_on(worker.run());
             })
             .map_err(Error::Spawn)?;
-        let handle = JKoolHandle::new(shared, control_tx, thread);
-        Ok(JKoolLayer::from_parts(items_tx, self.level, handle))
+        let handle = JKoolHandle::new(shared, items_tx, control_tx, thread);
+        Ok(JKoolLayer::from_parts(self.level, handle))
     }
 }
 

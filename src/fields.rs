@@ -5,34 +5,7 @@ use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 
-/// A field value, kept in the type the application recorded it with.
-///
-/// Conversion to jKool's data types happens at serialization, on the
-/// background task.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
-    Str(String),
-    I64(i64),
-    U64(u64),
-    I128(i128),
-    U128(u128),
-    F64(f64),
-    Bool(bool),
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Str(v) => f.write_str(v),
-            Value::I64(v) => v.fmt(f),
-            Value::U64(v) => v.fmt(f),
-            Value::I128(v) => v.fmt(f),
-            Value::U128(v) => v.fmt(f),
-            Value::F64(v) => v.fmt(f),
-            Value::Bool(v) => v.fmt(f),
-        }
-    }
-}
+pub(crate) use crate::value::Value;
 
 /// jKool's own fields, set from `jkool.*` tracing fields.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -81,6 +54,8 @@ impl JKoolFields {
 pub(crate) struct Fields {
     /// The event's `message` field.
     pub message: Option<String>,
+    /// A field named `error`: jKool's `exception`, and a failure.
+    pub error: Option<String>,
     /// Every other field, in recording order; field names are `'static`.
     pub properties: Vec<(&'static str, Value)>,
     /// Set only when a `jkool.*` field was recorded, so that ordinary items
@@ -93,9 +68,10 @@ const RESERVED_PREFIX: &str = "jkool.";
 impl Fields {
     fn put(&mut self, field: &Field, value: Value) {
         let name = field.name();
-        if name == "message" {
-            self.message = Some(value.to_string());
-            return;
+        match name {
+            "message" => return self.message = Some(value.to_string()),
+            "error" => return self.error = Some(value.to_string()),
+            _ => {}
         }
         let value = match name.strip_prefix(RESERVED_PREFIX) {
             Some(key) => match self
@@ -265,8 +241,9 @@ mod tests {
             tracing::error!(error = &err as &(dyn std::error::Error + 'static), "failed")
         });
         assert_eq!(
-            fields.properties,
-            vec![("error", Value::Str("card declined: gateway timeout".into()))]
+            fields.error.as_deref(),
+            Some("card declined: gateway timeout")
         );
+        assert!(fields.properties.is_empty(), "`error` is not a property");
     }
 }

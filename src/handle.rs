@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::Error;
+use crate::model::Item;
+use crate::{Error, JKoolEvent};
 
 /// Delivery counters, as read by [`JKoolHandle::stats`].
 ///
@@ -166,6 +167,7 @@ pub struct JKoolHandle {
 
 struct Inner {
     shared: Arc<Shared>,
+    items: mpsc::Sender<Item>,
     control: mpsc::UnboundedSender<Command>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -181,12 +183,14 @@ impl std::fmt::Debug for JKoolHandle {
 impl JKoolHandle {
     pub(crate) fn new(
         shared: Arc<Shared>,
+        items: mpsc::Sender<Item>,
         control: mpsc::UnboundedSender<Command>,
         thread: JoinHandle<()>,
     ) -> Self {
         JKoolHandle {
             inner: Arc::new(Inner {
                 shared,
+                items,
                 control,
                 thread: Mutex::new(Some(thread)),
             }),
@@ -195,6 +199,33 @@ impl JKoolHandle {
 
     pub(crate) fn counters(&self) -> &Counters {
         &self.inner.shared.counters
+    }
+
+    /// Puts an item on the queue without waiting; a full queue, or a
+    /// stopped pipeline, drops it and counts it.
+    pub(crate) fn enqueue(&self, item: Item) {
+        let counter = match self.inner.items.try_send(item) {
+            Ok(()) => &self.counters().queued,
+            Err(_) => &self.counters().dropped,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sends a fully specified jKool event through the same queue as the
+    /// layer's items: it never waits, and a full queue drops and counts it.
+    ///
+    /// ```no_run
+    /// use tracing_jkool::{JKoolEvent, JKoolLayer, Snapshot};
+    ///
+    /// let jkool = JKoolLayer::new("my-access-token").handle();
+    /// jkool.send(
+    ///     JKoolEvent::new("Order Processed Successfully")
+    ///         .corr_id("order-5")
+    ///         .snapshot(Snapshot::new("Payment").category("Order").property("order-amount", 150)),
+    /// );
+    /// ```
+    pub fn send(&self, event: JKoolEvent) {
+        self.enqueue(Item::Custom(Box::new(event)));
     }
 
     /// The delivery counters so far.

@@ -5,8 +5,8 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event as TracingEvent, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
@@ -15,7 +15,7 @@ use tracing_subscriber::Layer;
 
 use crate::builder::Builder;
 use crate::fields::{Fields, Value};
-use crate::handle::{Counters, JKoolHandle};
+use crate::handle::JKoolHandle;
 use crate::model::{now_usec, Activity, Common, Event, Item, TrackingId};
 
 /// A [`Layer`] that streams spans and events to jKool.
@@ -38,7 +38,6 @@ use crate::model::{now_usec, Activity, Common, Event, Item, TrackingId};
 /// jkool.shutdown(Duration::from_secs(5)).ok();
 /// ```
 pub struct JKoolLayer {
-    tx: mpsc::Sender<Item>,
     max_level: Level,
     handle: JKoolHandle,
 }
@@ -80,20 +79,8 @@ impl JKoolLayer {
         self.handle.clone()
     }
 
-    pub(crate) fn from_parts(
-        tx: mpsc::Sender<Item>,
-        max_level: Level,
-        handle: JKoolHandle,
-    ) -> Self {
-        JKoolLayer {
-            tx,
-            max_level,
-            handle,
-        }
-    }
-
-    fn counters(&self) -> &Counters {
-        self.handle.counters()
+    pub(crate) fn from_parts(max_level: Level, handle: JKoolHandle) -> Self {
+        JKoolLayer { max_level, handle }
     }
 
     /// Whether this item should be made at all: the level is wanted, and it
@@ -103,11 +90,15 @@ impl JKoolLayer {
         *meta.level() <= self.max_level && !in_delivery_thread()
     }
 
-    fn send(&self, item: Item) {
-        match self.tx.try_send(item) {
-            Ok(()) => self.counters().queued.fetch_add(1, Ordering::Relaxed),
-            Err(_) => self.counters().dropped.fetch_add(1, Ordering::Relaxed),
-        };
+    fn mark_timing<S>(&self, id: &Id, ctx: Context<'_, S>, leaving: bool)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(data) = extensions.get_mut::<SpanData>() {
+            data.timing.mark(leaving);
+        }
     }
 }
 
@@ -129,7 +120,7 @@ fn in_delivery_thread() -> bool {
 
 /// A small number for the current thread, stable for its life: std offers
 /// no portable integer thread id.
-fn thread_number() -> u64 {
+pub(crate) fn thread_number() -> u64 {
     TID.with(|tid| *tid)
 }
 
@@ -144,6 +135,30 @@ struct SpanData {
     start_usec: i64,
     fields: Fields,
     error_seen: AtomicBool,
+    timing: Timing,
+}
+
+/// Busy and idle time, as tracing-subscriber's fmt layer measures them.
+struct Timing {
+    busy: Duration,
+    idle: Duration,
+    /// The last enter, exit or creation.
+    last: Instant,
+}
+
+impl Timing {
+    /// Adds the time since the last change to busy (leaving the span) or
+    /// idle (entering it, or closing it).
+    fn mark(&mut self, leaving: bool) {
+        let now = Instant::now();
+        let spent = now.saturating_duration_since(self.last);
+        if leaving {
+            self.busy += spent;
+        } else {
+            self.idle += spent;
+        }
+        self.last = now;
+    }
 }
 
 impl SpanData {
@@ -211,6 +226,11 @@ where
             start_usec: now_usec(),
             fields,
             error_seen: AtomicBool::new(false),
+            timing: Timing {
+                busy: Duration::ZERO,
+                idle: Duration::ZERO,
+                last: Instant::now(),
+            },
         };
         data.update_corrids();
         span.extensions_mut().insert(data);
@@ -223,6 +243,14 @@ where
             data.fields.record(values);
             data.update_corrids();
         }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        self.mark_timing(id, ctx, false);
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        self.mark_timing(id, ctx, true);
     }
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
@@ -238,12 +266,12 @@ where
             nearest_tracked(scope, |span| {
                 parent_id = Some(span.tracking_id.clone());
                 corrids = span.corrids.clone();
-                if *meta.level() == Level::ERROR {
+                if *meta.level() == Level::ERROR || fields.error.is_some() {
                     span.error_seen.store(true, Ordering::Relaxed);
                 }
             });
         }
-        self.send(Item::Event(Event {
+        self.handle.enqueue(Item::Event(Event {
             common: Common {
                 meta,
                 tracking_id: None,
@@ -258,10 +286,11 @@ where
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        let Some(data) = span.extensions_mut().remove::<SpanData>() else {
+        let Some(mut data) = span.extensions_mut().remove::<SpanData>() else {
             return;
         };
-        self.send(Item::Activity(Activity {
+        data.timing.mark(false);
+        self.handle.enqueue(Item::Activity(Activity {
             common: Common {
                 meta: span.metadata(),
                 tracking_id: Some(data.tracking_id),
@@ -273,6 +302,8 @@ where
             },
             start_usec: data.start_usec,
             error_seen: data.error_seen.into_inner(),
+            busy_usec: data.timing.busy.as_micros() as u64,
+            idle_usec: data.timing.idle.as_micros() as u64,
         }));
     }
 }

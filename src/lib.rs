@@ -28,12 +28,15 @@
 
 mod builder;
 mod error;
+mod event;
 mod fields;
 mod handle;
 mod layer;
 mod model;
 mod retry;
+mod snapshot;
 mod transport;
+mod value;
 mod worker;
 
 #[cfg(feature = "collector")]
@@ -41,5 +44,8 @@ pub mod collector;
 
 pub use builder::{Builder, DEFAULT_URL};
 pub use error::Error;
+pub use event::{CompCode, EventType, JKoolEvent, Severity};
 pub use handle::{JKoolHandle, ShutdownGuard, Stats};
 pub use layer::JKoolLayer;
+pub use snapshot::{Property, Snapshot};
+pub use value::{UnknownValueType, Value, ValueType};

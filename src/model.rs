@@ -5,6 +5,7 @@
 //! cheap-to-move data; everything that costs (UUID text, JSON) happens in
 //! [`Item::write_json`] on the background task.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,7 +13,10 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use tracing::{Level, Metadata};
 use uuid::Uuid;
 
-use crate::fields::{Fields, Value};
+use crate::event::JKoolEvent;
+use crate::fields::{Fields, JKoolFields};
+use crate::snapshot::{PropertyRef, SnapshotRef};
+use crate::value::{Typed, Value, ValueType};
 
 /// A jKool tracking id: a fresh UUID, or one the application set with
 /// `jkool.tracking_id`.
@@ -26,14 +30,19 @@ impl TrackingId {
     pub fn new() -> Self {
         TrackingId::Uuid(Uuid::new_v4())
     }
+
+    /// The id as text, written into `buf` when it is a UUID.
+    pub fn as_str<'a>(&'a self, buf: &'a mut [u8; 45]) -> &'a str {
+        match self {
+            TrackingId::Uuid(id) => id.hyphenated().encode_lower(buf),
+            TrackingId::Custom(id) => id,
+        }
+    }
 }
 
 impl Serialize for TrackingId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            TrackingId::Uuid(id) => s.collect_str(&id.hyphenated()),
-            TrackingId::Custom(id) => s.serialize_str(id),
-        }
+        s.serialize_str(self.as_str(&mut Uuid::encode_buffer()))
     }
 }
 
@@ -69,8 +78,12 @@ pub(crate) struct Event {
 pub(crate) struct Activity {
     pub common: Common,
     pub start_usec: i64,
-    /// An ERROR event happened inside the span.
+    /// An ERROR event, or an event with an `error` field, happened inside.
     pub error_seen: bool,
+    /// Time inside the span (entered), in microseconds.
+    pub busy_usec: u64,
+    /// Time outside it between creation and close, in microseconds.
+    pub idle_usec: u64,
 }
 
 /// One item on its way to jKool.
@@ -78,6 +91,8 @@ pub(crate) struct Activity {
 pub(crate) enum Item {
     Event(Event),
     Activity(Activity),
+    /// A fully specified event from [`JKoolHandle::send`](crate::JKoolHandle::send).
+    Custom(Box<JKoolEvent>),
 }
 
 /// The two kinds of item jKool takes on separate endpoints.
@@ -90,22 +105,38 @@ pub(crate) enum Kind {
 impl Item {
     pub fn kind(&self) -> Kind {
         match self {
-            Item::Event(_) => Kind::Event,
+            Item::Event(_) | Item::Custom(_) => Kind::Event,
             Item::Activity(_) => Kind::Activity,
+        }
+    }
+
+    /// Fills in what a fully specified event left to the layer.
+    pub fn fill_defaults(&mut self, ctx: &Context) {
+        if let Item::Custom(event) = self {
+            event
+                .source_fqn
+                .get_or_insert_with(|| ctx.source_fqn.clone());
         }
     }
 
     /// Appends this item's JSON object to `out`.
     pub fn write_json(&self, ctx: &Context, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, &Wire { item: self, ctx })
+        match self {
+            Item::Custom(event) => serde_json::to_writer(out, event),
+            _ => serde_json::to_writer(out, &Wire { item: self, ctx }),
+        }
     }
 }
 
 /// What the background task adds to every item.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Context {
     pub source_fqn: String,
     pub pid: u32,
+    /// Units by field name, such as `payment.amount`.
+    pub units: HashMap<String, ValueType>,
+    /// Categories by snapshot name.
+    pub categories: HashMap<String, String>,
 }
 
 struct Wire<'a> {
@@ -113,50 +144,36 @@ struct Wire<'a> {
     ctx: &'a Context,
 }
 
-fn severity(level: &Level) -> &'static str {
-    match *level {
-        Level::ERROR => "ERROR",
-        Level::WARN => "WARNING",
-        Level::INFO => "INFO",
-        Level::DEBUG => "DEBUG",
-        Level::TRACE => "TRACE",
-    }
-}
-
-fn comp_code(level: &Level) -> &'static str {
-    match *level {
-        Level::ERROR => "ERROR",
-        Level::WARN => "WARNING",
-        _ => "SUCCESS",
-    }
-}
-
-/// tracing names an event without `name:` "event file:line"; that says
-/// nothing jKool does not already get from `location`.
-fn is_generated_event_name(meta: &Metadata<'_>) -> bool {
-    meta.name().starts_with("event ")
-}
-
 impl Serialize for Wire<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (common, kind) = match self.item {
-            Item::Event(e) => (&e.common, "EVENT"),
-            Item::Activity(a) => (&a.common, "ACTIVITY"),
+        let (common, activity) = match self.item {
+            Item::Event(e) => (&e.common, None),
+            Item::Activity(a) => (&a.common, Some(a)),
+            Item::Custom(_) => unreachable!("custom events serialize themselves"),
         };
         let meta = common.meta;
         let jkool = common.fields.jkool();
-        let pick = |get: fn(&crate::fields::JKoolFields) -> &Option<String>| {
-            jkool.and_then(|j| get(j).as_deref())
-        };
+        let pick = |get: fn(&JKoolFields) -> &Option<String>| jkool.and_then(|j| get(j).as_deref());
         let tracking_id = match (pick(|j| &j.tracking_id), &common.tracking_id) {
             (Some(custom), _) => TrackingId::Custom(custom.into()),
             (None, Some(id)) => id.clone(),
             (None, None) => TrackingId::new(),
         };
+        let mut id_buf = Uuid::encode_buffer();
+        let tracking_id = tracking_id.as_str(&mut id_buf);
+        // `jkool.exception` wins over an `error` field.
+        let exception = pick(|j| &j.exception).or(common.fields.error.as_deref());
 
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("type", kind)?;
-        map.serialize_entry("tracking-id", &tracking_id)?;
+        map.serialize_entry(
+            "type",
+            if activity.is_some() {
+                "ACTIVITY"
+            } else {
+                "EVENT"
+            },
+        )?;
+        map.serialize_entry("tracking-id", tracking_id)?;
         if let Some(parent) = &common.parent_id {
             map.serialize_entry("parent-id", parent)?;
         }
@@ -178,37 +195,40 @@ impl Serialize for Wire<'_> {
         map.serialize_entry("pid", &self.ctx.pid)?;
         map.serialize_entry("tid", &common.tid)?;
 
-        let exception = pick(|j| &j.exception);
         let operation = pick(|j| &j.operation).unwrap_or(match self.item {
             Item::Event(_) if is_generated_event_name(meta) => meta.target(),
             _ => meta.name(),
         });
         map.serialize_entry("operation", operation)?;
-        match self.item {
-            Item::Event(_) => {
-                map.serialize_entry("severity", severity(meta.level()))?;
-                map.serialize_entry(
-                    "comp-code",
-                    pick(|j| &j.comp_code).unwrap_or(comp_code(meta.level())),
-                )?;
-                map.serialize_entry(
-                    "msg-text",
-                    common.fields.message.as_deref().unwrap_or_default(),
-                )?;
+        let comp_code = pick(|j| &j.comp_code);
+        match activity {
+            None => {
+                let level = meta.level();
+                map.serialize_entry("severity", severity(level))?;
+                let code = match exception {
+                    Some(_) if common.fields.error.is_some() => "ERROR",
+                    _ => default_comp_code(level),
+                };
+                map.serialize_entry("comp-code", comp_code.unwrap_or(code))?;
+                // `#[instrument(err)]` records only the error: it is the message.
+                let text = common
+                    .fields
+                    .message
+                    .as_deref()
+                    .or(exception)
+                    .unwrap_or_default();
+                map.serialize_entry("msg-text", text)?;
             }
-            Item::Activity(a) => {
+            Some(a) => {
                 let failed = a.error_seen || exception.is_some();
                 map.serialize_entry("status", if failed { "EXCEPTION" } else { "END" })?;
-                map.serialize_entry(
-                    "comp-code",
-                    pick(|j| &j.comp_code).unwrap_or(if failed { "ERROR" } else { "SUCCESS" }),
-                )?;
+                let code = if failed { "ERROR" } else { "SUCCESS" };
+                map.serialize_entry("comp-code", comp_code.unwrap_or(code))?;
                 map.serialize_entry("start-time-usec", &a.start_usec)?;
                 map.serialize_entry("end-time-usec", &common.time_usec)?;
-                map.serialize_entry(
-                    "elapsed-time-usec",
-                    &common.time_usec.saturating_sub(a.start_usec).max(0),
-                )?;
+                let elapsed = common.time_usec.saturating_sub(a.start_usec).max(0);
+                map.serialize_entry("elapsed-time-usec", &elapsed)?;
+                map.serialize_entry("wait-time-usec", &a.idle_usec)?;
             }
         }
         let location = match (meta.file(), meta.line()) {
@@ -232,110 +252,110 @@ impl Serialize for Wire<'_> {
         if let Some(code) = jkool.and_then(|j| j.reason_code.as_ref()) {
             map.serialize_entry("reason-code", &Typed::of(code))?;
         }
-        if !common.fields.properties.is_empty() {
-            let snapshot = Snapshot {
-                name: operation,
-                time_usec: common.time_usec,
-                parent_id: &tracking_id,
-                fields: &common.fields,
-            };
-            map.serialize_entry("snapshots", &[snapshot])?;
+        let timing = activity.map(|a| {
+            [
+                ("busy", Value::U64(a.busy_usec)),
+                ("idle", Value::U64(a.idle_usec)),
+            ]
+        });
+        let snapshots = Snapshots {
+            item_name: operation,
+            category: meta.target(),
+            time_usec: common.time_usec,
+            parent_id: tracking_id,
+            fields: &common.fields.properties,
+            timing: timing.as_ref().map_or(&[], |t| &t[..]),
+            ctx: self.ctx,
+        };
+        if !snapshots.is_empty() {
+            map.serialize_entry("snapshots", &snapshots)?;
         }
         map.end()
     }
 }
 
-/// The default snapshot of an item: its fields as typed properties.
-struct Snapshot<'a> {
-    name: &'a str,
+/// An item's fields as snapshots: undotted fields in the default snapshot,
+/// named after the item; `payment.amount` in the snapshot `payment`.
+struct Snapshots<'a> {
+    item_name: &'a str,
+    /// The default category: where the item came from.
+    category: &'a str,
     time_usec: i64,
-    parent_id: &'a TrackingId,
-    fields: &'a Fields,
+    parent_id: &'a str,
+    fields: &'a [(&'static str, Value)],
+    /// A span's busy and idle time, in the default snapshot.
+    timing: &'a [(&'static str, Value)],
+    ctx: &'a Context,
 }
 
-/// Category of the snapshot that holds an item's fields.
-const FIELDS_CATEGORY: &str = "Fields";
+impl Snapshots<'_> {
+    fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.timing.is_empty()
+    }
+}
 
-impl Serialize for Snapshot<'_> {
+impl Serialize for Snapshots<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(6))?;
-        map.serialize_entry("type", "SNAPSHOT")?;
-        map.serialize_entry("name", self.name)?;
-        map.serialize_entry("category", FIELDS_CATEGORY)?;
-        map.serialize_entry("time-usec", &self.time_usec)?;
-        map.serialize_entry("parent-id", self.parent_id)?;
-        let properties: Vec<Property<'_>> = self
-            .fields
-            .properties
+        // Snapshot names in order of first appearance; `None` is the default.
+        let mut groups: Vec<(Option<&str>, Vec<PropertyRef<'_>>)> = Vec::new();
+        let timing = self
+            .timing
             .iter()
-            .map(|(name, value)| Property {
+            .map(|(name, value)| (*name, value, Some(ValueType::AgeUsec)));
+        let fields = self
+            .fields
+            .iter()
+            .map(|(name, value)| (*name, value, self.ctx.units.get(*name).copied()));
+        for (field, value, unit) in fields.chain(timing) {
+            let (snapshot, name) = match field.split_once('.') {
+                Some((snapshot, name)) => (Some(snapshot), name),
+                None => (None, field),
+            };
+            let property = PropertyRef { name, value, unit };
+            match groups.iter_mut().find(|(g, _)| *g == snapshot) {
+                Some((_, properties)) => properties.push(property),
+                None => groups.push((snapshot, vec![property])),
+            }
+        }
+        s.collect_seq(groups.iter().map(|(snapshot, properties)| {
+            let name = snapshot.unwrap_or(self.item_name);
+            SnapshotRef {
                 name,
-                value: Typed::of(value),
-            })
-            .collect();
-        map.serialize_entry("properties", &properties)?;
-        map.end()
+                category: self
+                    .ctx
+                    .categories
+                    .get(name)
+                    .map_or(self.category, String::as_str),
+                time_usec: self.time_usec,
+                parent_id: Some(self.parent_id),
+                properties,
+            }
+        }))
     }
 }
 
-struct Property<'a> {
-    name: &'a str,
-    value: Typed,
-}
-
-impl Serialize for Property<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(3))?;
-        map.serialize_entry("name", self.name)?;
-        map.serialize_entry("type", self.value.data_type())?;
-        map.serialize_entry("value", &self.value)?;
-        map.end()
+fn severity(level: &Level) -> &'static str {
+    match *level {
+        Level::ERROR => "ERROR",
+        Level::WARN => "WARNING",
+        Level::INFO => "INFO",
+        Level::DEBUG => "DEBUG",
+        Level::TRACE => "TRACE",
     }
 }
 
-/// A field value as jKool will read it: a JSON value and its data type.
-enum Typed {
-    Long(i64),
-    ULong(u64),
-    Double(f64),
-    Bool(bool),
-    Text(String),
-}
-
-impl Typed {
-    /// Integers that do not fit jKool's `long`, and floats JSON cannot
-    /// carry (NaN, the infinities), go as strings: jKool may drop a whole
-    /// item for a bad number, and serde_json would turn them into `null`.
-    fn of(value: &Value) -> Typed {
-        match *value {
-            Value::I64(v) => Typed::Long(v),
-            Value::U64(v) if v <= i64::MAX as u64 => Typed::ULong(v),
-            Value::F64(v) if v.is_finite() => Typed::Double(v),
-            Value::Bool(v) => Typed::Bool(v),
-            ref other => Typed::Text(other.to_string()),
-        }
-    }
-
-    fn data_type(&self) -> &'static str {
-        match self {
-            Typed::Long(_) | Typed::ULong(_) => "long",
-            Typed::Double(_) => "double",
-            Typed::Bool(_) => "bool",
-            Typed::Text(_) => "string",
-        }
+fn default_comp_code(level: &Level) -> &'static str {
+    match *level {
+        Level::ERROR => "ERROR",
+        Level::WARN => "WARNING",
+        _ => "SUCCESS",
     }
 }
 
-impl Serialize for Typed {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Typed::Long(v) => s.serialize_i64(*v),
-            Typed::ULong(v) => s.serialize_u64(*v),
-            Typed::Double(v) => s.serialize_f64(*v),
-            Typed::Bool(v) => s.serialize_bool(*v),
-            Typed::Text(v) => s.serialize_str(v),
-        }
-    }
+/// tracing names an event without `name:` "event file:line"; that says
+/// nothing jKool does not already get from `location`.
+fn is_generated_event_name(meta: &Metadata<'_>) -> bool {
+    meta.name().starts_with("event ")
 }
 
 #[cfg(test)]
@@ -352,28 +372,7 @@ mod tests {
             (Level::TRACE, "TRACE", "SUCCESS"),
         ];
         for (level, sev, code) in expected {
-            assert_eq!((severity(&level), comp_code(&level)), (sev, code));
-        }
-    }
-
-    #[test]
-    fn field_values_get_jkool_data_types_and_safe_json() {
-        let cases = [
-            (Value::I64(-1), "long", "-1"),
-            (Value::U64(7), "long", "7"),
-            (Value::U64(u64::MAX), "string", "\"18446744073709551615\""),
-            (Value::I128(1), "string", "\"1\""),
-            (Value::U128(2), "string", "\"2\""),
-            (Value::F64(0.5), "double", "0.5"),
-            (Value::F64(f64::NAN), "string", "\"NaN\""),
-            (Value::F64(f64::NEG_INFINITY), "string", "\"-inf\""),
-            (Value::Bool(false), "bool", "false"),
-            (Value::Str("a\"b".into()), "string", "\"a\\\"b\""),
-        ];
-        for (value, data_type, json) in cases {
-            let typed = Typed::of(&value);
-            assert_eq!(typed.data_type(), data_type, "{value:?}");
-            assert_eq!(serde_json::to_string(&typed).unwrap(), json, "{value:?}");
+            assert_eq!((severity(&level), default_comp_code(&level)), (sev, code));
         }
     }
 

@@ -157,7 +157,8 @@ impl Worker {
 
     /// Serializes an item and holds it for its batch, dropping the oldest
     /// held item when the buffer is full.
-    fn accept(&mut self, item: Item) {
+    fn accept(&mut self, mut item: Item) {
+        item.fill_defaults(&self.context);
         let mut json = Vec::with_capacity(512);
         if item.write_json(&self.context, &mut json).is_err() {
             self.shared.failed(1);

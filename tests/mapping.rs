@@ -174,7 +174,7 @@ fn fields_recorded_later_become_properties() {
         property(order, "total"),
         &json!({"name": "total", "type": "double", "value": 99.5})
     );
-    assert_eq!(property_names(order), ["order_no", "total"]);
+    assert_eq!(property_names(order), ["order_no", "total", "busy", "idle"]);
 }
 
 #[test]

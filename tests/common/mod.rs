@@ -96,8 +96,8 @@ pub fn assert_contract(item: &Value) {
     assert!(item["source-fqn"].as_str().is_some(), "{item:#}");
     assert!(item["pid"].as_u64().is_some(), "{item:#}");
     assert!(item["tid"].as_u64().is_some(), "{item:#}");
-    assert!(item["operation"].as_str().is_some(), "{item:#}");
     if kind == "ACTIVITY" {
+        assert!(item["operation"].as_str().is_some(), "{item:#}");
         let start = item["start-time-usec"].as_i64().expect("start");
         let end = item["end-time-usec"].as_i64().expect("end");
         assert!(start <= end, "{item:#}");
