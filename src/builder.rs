@@ -9,27 +9,28 @@ use reqwest::Url;
 use tokio::sync::mpsc;
 use tracing::Level;
 
+use crate::fields::DEFAULT_MAX_VALUE_BYTES;
 use crate::handle::{JKoolHandle, Shared};
 use crate::layer::{mark_delivery_thread, JKoolLayer};
 use crate::model::Context;
-use crate::transport::{self, Endpoints, Transport};
+use crate::transport::{self, ClientOptions, Endpoints, Transport};
 use crate::worker::{BodyFormat, Settings, Worker};
 use crate::{Error, ValueType};
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
 
-/// An access token that never shows in `Debug` output.
+/// A token or credential that never shows in `Debug` output.
 #[derive(Clone)]
-pub(crate) struct Token(String);
+pub(crate) struct Secret(String);
 
-impl Token {
+impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
 }
 
-impl std::fmt::Debug for Token {
+impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("<redacted>")
     }
@@ -53,15 +54,15 @@ impl std::fmt::Debug for Token {
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Builder {
-    token: Token,
+    token: Secret,
     url: String,
     source_fqn: Option<String>,
     level: Level,
+    max_value_bytes: usize,
     queue_capacity: usize,
     event_path: Option<String>,
     activity_path: Option<String>,
-    connect_timeout: Duration,
-    request_timeout: Duration,
+    client: ClientOptions,
     settings: Settings,
     units: HashMap<String, ValueType>,
     categories: HashMap<String, String>,
@@ -70,15 +71,20 @@ pub struct Builder {
 impl Builder {
     pub(crate) fn new(token: String) -> Self {
         Builder {
-            token: Token(token),
+            token: Secret(token),
             url: DEFAULT_URL.to_owned(),
             source_fqn: None,
             level: Level::INFO,
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             queue_capacity: 10_000,
             event_path: None,
             activity_path: None,
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(15),
+            client: ClientOptions {
+                connect_timeout: Duration::from_secs(5),
+                request_timeout: Duration::from_secs(15),
+                proxy: None,
+                root_certificates: Vec::new(),
+            },
             settings: Settings {
                 batch_size: 256,
                 flush_interval: Duration::from_millis(500),
@@ -87,10 +93,55 @@ impl Builder {
                 max_retry_wait: Duration::from_secs(30),
                 give_up_after: None,
                 format: BodyFormat::Array,
+                gzip: false,
             },
             units: HashMap::new(),
             categories: HashMap::new(),
         }
+    }
+
+    /// Applies the settings given in environment variables, for those that
+    /// are set: `JKOOL_TOKEN`, `JKOOL_URL`, `JKOOL_LEVEL` (`info`,
+    /// `debug`, ...), `JKOOL_SOURCE_FQN`, `JKOOL_QUEUE_CAPACITY`,
+    /// `JKOOL_BATCH_SIZE` and `JKOOL_FLUSH_INTERVAL_MS`. Settings made after
+    /// this call win over the environment.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEnv`] naming the variable and its value (never the
+    /// token's).
+    ///
+    /// ```
+    /// std::env::set_var("JKOOL_BATCH_SIZE", "many");
+    /// let err = tracing_jkool::JKoolLayer::builder("token").from_env().unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     r#"environment variable JKOOL_BATCH_SIZE="many" is invalid: invalid digit found in string"#
+    /// );
+    /// # std::env::remove_var("JKOOL_BATCH_SIZE");
+    /// ```
+    pub fn from_env(mut self) -> Result<Self, Error> {
+        if let Some(token) = env_var::<String>("JKOOL_TOKEN")? {
+            self.token = Secret(token);
+        }
+        if let Some(url) = env_var("JKOOL_URL")? {
+            self.url = url;
+        }
+        if let Some(level) = env_var("JKOOL_LEVEL")? {
+            self.level = level;
+        }
+        if let Some(fqn) = env_var("JKOOL_SOURCE_FQN")? {
+            self.source_fqn = Some(fqn);
+        }
+        if let Some(capacity) = env_var("JKOOL_QUEUE_CAPACITY")? {
+            self.queue_capacity = capacity;
+        }
+        if let Some(size) = env_var("JKOOL_BATCH_SIZE")? {
+            self.settings.batch_size = size;
+        }
+        if let Some(ms) = env_var("JKOOL_FLUSH_INTERVAL_MS")? {
+            self.settings.flush_interval = Duration::from_millis(ms);
+        }
+        Ok(self)
     }
 
     /// The base URL; default [`DEFAULT_URL`]. Items are posted to the base
@@ -176,6 +227,15 @@ impl Builder {
         self
     }
 
+    /// The longest text value (message or field) in bytes; a longer one is
+    /// cut, on a character boundary, and ends with `…[truncated]`.
+    /// Formatting stops at the limit, so a huge value costs no more than
+    /// the limit. Default 64 KiB.
+    pub fn max_value_bytes(mut self, bytes: usize) -> Self {
+        self.max_value_bytes = bytes;
+        self
+    }
+
     /// How many items may wait for delivery; past that, new items are
     /// dropped and counted. Default 10,000.
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
@@ -231,13 +291,39 @@ impl Builder {
     /// How long a request may take, from connecting to the end of the
     /// answer; a slower one is retried. Default 15 s.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
+        self.client.request_timeout = timeout;
         self
     }
 
     /// How long connecting may take; default 5 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.client.connect_timeout = timeout;
+        self
+    }
+
+    /// Sends through this HTTP(S) proxy, with credentials in the URL when
+    /// it needs them: `http://user:password@proxy.example:3128`. Without
+    /// it, the usual `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`
+    /// variables are honoured. The credentials never show in `Debug`.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.client.proxy = Some(Secret(url.into()));
+        self
+    }
+
+    /// Compresses request bodies with gzip (`Content-Encoding: gzip`). Off
+    /// by default: jKool does not document that it accepts it. The body
+    /// size cap applies before compression.
+    #[cfg(feature = "gzip")]
+    pub fn gzip(mut self, yes: bool) -> Self {
+        self.settings.gzip = yes;
+        self
+    }
+
+    /// Trusts this CA certificate (PEM) as well as the public roots, for
+    /// private jKool deployments. Certificate and host name verification
+    /// always stay on.
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.client.root_certificates.push(pem.into());
         self
     }
 
@@ -272,8 +358,8 @@ impl Builder {
         }
         for (setting, value) in [
             ("flush_interval", self.settings.flush_interval),
-            ("request_timeout", self.request_timeout),
-            ("connect_timeout", self.connect_timeout),
+            ("request_timeout", self.client.request_timeout),
+            ("connect_timeout", self.client.connect_timeout),
         ] {
             if value.is_zero() {
                 return Err(Error::InvalidSetting {
@@ -282,7 +368,8 @@ impl Builder {
                 });
             }
         }
-        let client = transport::client(&self.token, self.connect_timeout, self.request_timeout)?;
+        warn_if_cleartext(&base);
+        let client = transport::client(&self.token, &self.client)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_name("tracing-jkool-io")
@@ -299,7 +386,7 @@ impl Builder {
             items,
             control,
             shared.clone(),
-            Transport::new(client, endpoints),
+            Transport::new(client, endpoints, self.settings.gzip),
             Context {
                 source_fqn: self.source_fqn.unwrap_or_else(default_source_fqn),
                 pid: std::process::id(),
@@ -316,8 +403,37 @@ impl Builder {
             })
             .map_err(Error::Spawn)?;
         let handle = JKoolHandle::new(shared, items_tx, control_tx, thread);
-        Ok(JKoolLayer::from_parts(self.level, handle))
+        Ok(JKoolLayer::from_parts(
+            self.level,
+            self.max_value_bytes,
+            handle,
+        ))
     }
+}
+
+/// The value of `variable`, parsed, if it is set.
+fn env_var<T>(variable: &'static str) -> Result<Option<T>, Error>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    let Ok(value) = std::env::var(variable) else {
+        return Ok(None);
+    };
+    value
+        .trim()
+        .parse()
+        .map(Some)
+        .map_err(|e: T::Err| Error::InvalidEnv {
+            variable,
+            reason: e.to_string(),
+            // The token is never shown, whatever is wrong with it.
+            value: if variable == "JKOOL_TOKEN" {
+                "<redacted>".into()
+            } else {
+                value
+            },
+        })
 }
 
 fn parse_base_url(url: &str) -> Result<Url, Error> {
@@ -336,6 +452,28 @@ fn parse_base_url(url: &str) -> Result<Url, Error> {
         return Err(invalid("credentials belong in the token, not the URL"));
     }
     Ok(parsed)
+}
+
+/// Plain http anywhere but loopback: the token would cross the network in
+/// clear text.
+fn is_cleartext(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    url.scheme() == "http" && !loopback
+}
+
+/// Says once, at start, when the token would travel in clear text.
+fn warn_if_cleartext(url: &Url) {
+    if is_cleartext(url) {
+        eprintln!(
+            "tracing-jkool: sending to {} over plain http: the access token is not encrypted",
+            url.origin().ascii_serialization()
+        );
+    }
 }
 
 /// `base` with `path` appended, or `base` itself when there is no path.
@@ -421,10 +559,49 @@ mod tests {
     }
 
     #[test]
+    fn plain_http_is_cleartext_except_on_loopback() {
+        let cleartext = |url: &str| is_cleartext(&parse_base_url(url).unwrap());
+        assert!(cleartext("http://stream.example.com"));
+        assert!(cleartext("http://10.0.0.2:8080"));
+        assert!(!cleartext("http://127.0.0.1:8080"));
+        assert!(!cleartext("http://[::1]:8080"));
+        assert!(!cleartext("http://localhost"));
+        assert!(!cleartext("https://stream.meshiq.com"));
+    }
+
+    #[test]
+    fn bad_proxy_urls_and_certificates_are_build_errors() {
+        let err = Builder::new("t".into())
+            .proxy("::nope::")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidSetting {
+                    setting: "proxy",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = Builder::new("t".into())
+            .root_certificate_pem(&b"not a certificate"[..])
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid setting root_certificate_pem: no certificate in the PEM text"
+        );
+    }
+
+    #[test]
     fn debug_never_shows_the_token() {
-        let builder = Builder::new("secret-token-123".into());
+        let builder =
+            Builder::new("secret-token-123".into()).proxy("http://me:pass-456@proxy:3128");
         let text = format!("{builder:?}");
         assert!(!text.contains("secret-token-123"), "{text}");
+        assert!(!text.contains("pass-456"), "{text}");
         assert!(text.contains("<redacted>"));
     }
 

@@ -31,6 +31,19 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// An environment variable the configuration needs is not set.
+    #[error("environment variable {0} is not set")]
+    MissingEnv(&'static str),
+    /// An environment variable holds a value the layer cannot use.
+    #[error("environment variable {variable}={value:?} is invalid: {reason}")]
+    InvalidEnv {
+        /// The variable's name.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// The HTTP client could not be created (for example, no TLS backend).
     #[error("could not create the HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),

@@ -50,8 +50,10 @@ impl JKoolFields {
 }
 
 /// The fields of one span or event, as the layer captured them.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Fields {
+    /// Text values longer than this many bytes are cut, with a marker.
+    limit: usize,
     /// The event's `message` field.
     pub message: Option<String>,
     /// A field named `error`: jKool's `exception`, and a failure.
@@ -65,7 +67,32 @@ pub(crate) struct Fields {
 
 const RESERVED_PREFIX: &str = "jkool.";
 
+/// Default for [`Builder::max_value_bytes`](crate::Builder::max_value_bytes).
+pub(crate) const DEFAULT_MAX_VALUE_BYTES: usize = 64 * 1024;
+
+/// Ends a value that was cut to the size limit.
+pub(crate) const TRUNCATED: &str = "…[truncated]";
+
+/// Stands in for a value whose `Debug` or `Display` panicked.
+pub(crate) const PANICKED: &str = "<formatting panicked>";
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields::new(DEFAULT_MAX_VALUE_BYTES)
+    }
+}
+
 impl Fields {
+    pub fn new(limit: usize) -> Self {
+        Fields {
+            limit,
+            message: None,
+            error: None,
+            properties: Vec::new(),
+            jkool: None,
+        }
+    }
+
     fn put(&mut self, field: &Field, value: Value) {
         let name = field.name();
         match name {
@@ -122,20 +149,69 @@ impl Visit for Fields {
         self.put(field, Value::Bool(value));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, Value::Str(value.to_owned()));
+        let text = bounded(self.limit, |w| w.write_str(value));
+        self.put(field, Value::Str(text));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         // The whole source chain, so "card declined" keeps its cause.
-        let mut text = value.to_string();
-        let mut source = value.source();
-        while let Some(cause) = source {
-            let _ = write!(text, ": {cause}");
-            source = cause.source();
-        }
+        let text = bounded(self.limit, |w| {
+            write!(w, "{value}")?;
+            let mut source = value.source();
+            while let Some(cause) = source {
+                write!(w, ": {cause}")?;
+                source = cause.source();
+            }
+            Ok(())
+        });
         self.put(field, Value::Str(text));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.put(field, Value::Str(format!("{value:?}")));
+        let text = bounded(self.limit, |w| write!(w, "{value:?}"));
+        self.put(field, Value::Str(text));
+    }
+}
+
+/// The text `write` produces, cut at `limit` bytes (on a character
+/// boundary) with [`TRUNCATED`] after it. Formatting stops at the limit, so
+/// a huge value costs no more than the limit; a panicking `Debug` or
+/// `Display` gives [`PANICKED`] instead of unwinding into the application.
+fn bounded(limit: usize, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> String {
+    let mut out = Bounded {
+        text: String::new(),
+        limit,
+        cut: false,
+    };
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut out)));
+    if written.is_err() {
+        return PANICKED.to_owned();
+    }
+    if out.cut {
+        out.text.push_str(TRUNCATED);
+    }
+    out.text
+}
+
+struct Bounded {
+    text: String,
+    limit: usize,
+    cut: bool,
+}
+
+impl fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.limit - self.text.len();
+        if s.len() <= room {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        let mut end = room;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.text.push_str(&s[..end]);
+        self.cut = true;
+        // Stops the formatter: nothing past the limit is produced.
+        Err(fmt::Error)
     }
 }
 
@@ -245,5 +321,40 @@ mod tests {
             Some("card declined: gateway timeout")
         );
         assert!(fields.properties.is_empty(), "`error` is not a property");
+    }
+
+    #[test]
+    fn long_values_are_cut_on_a_character_boundary_with_a_marker() {
+        assert_eq!(
+            bounded(4, |w| w.write_str("abcdef")),
+            format!("abcd{TRUNCATED}")
+        );
+        // "é" is two bytes: the cut falls before it, not inside it.
+        assert_eq!(
+            bounded(4, |w| w.write_str("abcé")),
+            format!("abc{TRUNCATED}")
+        );
+        assert_eq!(bounded(6, |w| write!(w, "{:?}", "ab")), "\"ab\"");
+        let huge = bounded(10, |w| write!(w, "{:?}", vec![0u8; 1_000_000]));
+        assert_eq!(huge.len(), 10 + TRUNCATED.len());
+    }
+
+    #[test]
+    fn a_panicking_debug_gives_a_marker_not_a_panic() {
+        struct Boom;
+        impl fmt::Debug for Boom {
+            fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+                panic!("Debug exploded")
+            }
+        }
+        let fields = capture(|| tracing::info!(bad = ?Boom, good = 1, "still here"));
+        assert_eq!(fields.message.as_deref(), Some("still here"));
+        assert_eq!(
+            fields.properties,
+            vec![
+                ("bad", Value::Str(PANICKED.into())),
+                ("good", Value::I64(1))
+            ]
+        );
     }
 }

@@ -39,6 +39,7 @@ use crate::model::{now_usec, Activity, Common, Event, Item, TrackingId};
 /// ```
 pub struct JKoolLayer {
     max_level: Level,
+    max_value_bytes: usize,
     handle: JKoolHandle,
 }
 
@@ -68,6 +69,21 @@ impl JKoolLayer {
             .unwrap_or_else(|err| panic!("tracing-jkool: {err}"))
     }
 
+    /// A layer configured from environment variables: `JKOOL_TOKEN` is
+    /// required; see [`Builder::from_env`] for the others.
+    ///
+    /// # Errors
+    /// [`Error::MissingEnv`] without `JKOOL_TOKEN`; otherwise as
+    /// [`Builder::from_env`] and [`Builder::build`].
+    ///
+    /// [`Error::MissingEnv`]: crate::Error::MissingEnv
+    pub fn from_env() -> Result<Self, crate::Error> {
+        if std::env::var_os("JKOOL_TOKEN").is_none() {
+            return Err(crate::Error::MissingEnv("JKOOL_TOKEN"));
+        }
+        Self::builder("").from_env()?.build()
+    }
+
     /// A [`Builder`] for every setting, checked by [`Builder::build`].
     pub fn builder(token: impl Into<String>) -> Builder {
         Builder::new(token.into())
@@ -79,8 +95,16 @@ impl JKoolLayer {
         self.handle.clone()
     }
 
-    pub(crate) fn from_parts(max_level: Level, handle: JKoolHandle) -> Self {
-        JKoolLayer { max_level, handle }
+    pub(crate) fn from_parts(
+        max_level: Level,
+        max_value_bytes: usize,
+        handle: JKoolHandle,
+    ) -> Self {
+        JKoolLayer {
+            max_level,
+            max_value_bytes,
+            handle,
+        }
     }
 
     /// Whether this item should be made at all: the level is wanted, and it
@@ -201,7 +225,7 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
-        let mut fields = Fields::default();
+        let mut fields = Fields::new(self.max_value_bytes);
         attrs.record(&mut fields);
         if let Some(message) = fields.message.take() {
             fields
@@ -258,7 +282,7 @@ where
         if !self.wants(meta) {
             return;
         }
-        let mut fields = Fields::default();
+        let mut fields = Fields::new(self.max_value_bytes);
         event.record(&mut fields);
         let mut parent_id = None;
         let mut corrids = None;

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
-use crate::builder::Token;
+use crate::builder::Secret;
 use crate::model::Kind;
 use crate::retry::parse_retry_after;
 use crate::Error;
@@ -28,14 +28,21 @@ impl Endpoints {
     }
 }
 
+/// How the HTTP client connects.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientOptions {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    /// May hold credentials.
+    pub proxy: Option<Secret>,
+    /// Extra CA certificates, PEM.
+    pub root_certificates: Vec<Vec<u8>>,
+}
+
 /// Makes the one HTTP client the worker uses: keep-alive, rustls, no
 /// redirects (the token header must never travel to another host), and the
 /// token on every request as both `X-API-Key` and `token`.
-pub(crate) fn client(
-    token: &Token,
-    connect_timeout: Duration,
-    request_timeout: Duration,
-) -> Result<reqwest::Client, Error> {
+pub(crate) fn client(token: &Secret, options: &ClientOptions) -> Result<reqwest::Client, Error> {
     let mut key = HeaderValue::from_str(token.expose()).map_err(|_| Error::InvalidSetting {
         setting: "token",
         reason: "the token holds characters an HTTP header cannot carry".into(),
@@ -45,16 +52,37 @@ pub(crate) fn client(
     headers.insert("x-api-key", key.clone());
     headers.insert("token", key);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(connect_timeout)
-        .timeout(request_timeout)
+        .connect_timeout(options.connect_timeout)
+        .timeout(options.request_timeout)
         // jKool closes idle connections after about five minutes.
         .pool_idle_timeout(Duration::from_secs(240))
-        .user_agent(concat!("tracing-jkool/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(Error::HttpClient)
+        .user_agent(concat!("tracing-jkool/", env!("CARGO_PKG_VERSION")));
+    if let Some(proxy) = &options.proxy {
+        // reqwest takes `user:password@` in the URL as Basic credentials.
+        let proxy = reqwest::Proxy::all(proxy.expose()).map_err(|e| Error::InvalidSetting {
+            setting: "proxy",
+            reason: e.without_url().to_string(),
+        })?;
+        builder = builder.proxy(proxy);
+    }
+    for pem in &options.root_certificates {
+        let invalid = |reason: String| Error::InvalidSetting {
+            setting: "root_certificate_pem",
+            reason,
+        };
+        let certificates =
+            reqwest::Certificate::from_pem_bundle(pem).map_err(|e| invalid(e.to_string()))?;
+        if certificates.is_empty() {
+            return Err(invalid("no certificate in the PEM text".into()));
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder.build().map_err(Error::HttpClient)
 }
 
 /// What became of one POST.
@@ -79,6 +107,7 @@ pub(crate) enum Outcome {
 pub(crate) struct Transport {
     client: reqwest::Client,
     endpoints: Endpoints,
+    gzip: bool,
     token_rejected_reported: bool,
     last_report: Option<Instant>,
 }
@@ -88,10 +117,11 @@ pub(crate) struct Transport {
 const REPORT_INTERVAL: Duration = Duration::from_secs(60);
 
 impl Transport {
-    pub fn new(client: reqwest::Client, endpoints: Endpoints) -> Self {
+    pub fn new(client: reqwest::Client, endpoints: Endpoints, gzip: bool) -> Self {
         Transport {
             client,
             endpoints,
+            gzip,
             token_rejected_reported: false,
             last_report: None,
         }
@@ -100,7 +130,11 @@ impl Transport {
     /// POSTs one body holding `count` items of `kind`, once.
     pub async fn post(&mut self, kind: Kind, body: Bytes, count: usize) -> Outcome {
         let url = self.endpoints.url(kind).clone();
-        let response = match self.client.post(url).body(body).send().await {
+        let mut request = self.client.post(url).body(body);
+        if self.gzip {
+            request = request.header(CONTENT_ENCODING, "gzip");
+        }
+        let response = match request.send().await {
             Ok(response) => response,
             Err(err) => {
                 // reqwest's error text names the URL, never the headers.

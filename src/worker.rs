@@ -37,6 +37,8 @@ pub(crate) struct Settings {
     pub max_retry_wait: Duration,
     pub give_up_after: Option<Duration>,
     pub format: BodyFormat,
+    /// Compress bodies with gzip.
+    pub gzip: bool,
 }
 
 /// One serialized item waiting to be sent.
@@ -303,6 +305,9 @@ impl Worker {
                 }
             }
         }
+        if self.settings.gzip {
+            return Bytes::from(gzip(&body));
+        }
         Bytes::from(body)
     }
 
@@ -358,6 +363,20 @@ impl Worker {
             }
         }
     }
+}
+
+#[cfg(feature = "gzip")]
+fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    encoder.finish().unwrap_or_default()
+}
+
+#[cfg(not(feature = "gzip"))]
+fn gzip(body: &[u8]) -> Vec<u8> {
+    body.to_vec()
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use hyper::header::{
+    HeaderMap, HeaderValue, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER,
+};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
@@ -110,9 +112,9 @@ fn judge(settings: &Settings, parts: &Parts, body: Body) -> (Response<Full<Bytes
         Err((StatusCode::UNAUTHORIZED, "missing or wrong token".into()))
     } else {
         match body {
-            Body::Complete(bytes) => {
-                parse_items(&bytes).map_err(|msg| (StatusCode::BAD_REQUEST, msg))
-            }
+            Body::Complete(bytes) => decode(&parts.headers, bytes, settings.max_body)
+                .and_then(|bytes| parse_items(&bytes))
+                .map_err(|msg| (StatusCode::BAD_REQUEST, msg)),
             Body::TooLarge => Err((StatusCode::PAYLOAD_TOO_LARGE, "body too large".into())),
             Body::Failed(e) => Err((StatusCode::BAD_REQUEST, format!("body read failed: {e}"))),
         }
@@ -141,6 +143,30 @@ fn judge(settings: &Settings, parts: &Parts, body: Body) -> (Response<Full<Bytes
             }
             (response, Vec::new())
         }
+    }
+}
+
+/// The body as sent, or gunzipped when `Content-Encoding: gzip` says so
+/// (at most `max` bytes once decompressed).
+fn decode(headers: &HeaderMap, body: Vec<u8>, max: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    match headers.get(CONTENT_ENCODING).map(HeaderValue::as_bytes) {
+        None | Some(b"identity") => Ok(body),
+        Some(b"gzip") => {
+            let mut plain = Vec::new();
+            flate2::read::GzDecoder::new(&body[..])
+                .take(max as u64 + 1)
+                .read_to_end(&mut plain)
+                .map_err(|e| format!("bad gzip body: {e}"))?;
+            if plain.len() > max {
+                return Err("gzip body too large once decompressed".into());
+            }
+            Ok(plain)
+        }
+        Some(other) => Err(format!(
+            "unsupported content-encoding {:?}",
+            String::from_utf8_lossy(other)
+        )),
     }
 }
 

@@ -1,0 +1,192 @@
+//! What operators configure: environment variables, a proxy with
+//! credentials, gzip, and per-layer filters next to a fmt layer.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use tracing::info;
+use tracing_jkool::{Error, JKoolLayer};
+use tracing_subscriber::filter::{EnvFilter, Targets};
+use tracing_subscriber::prelude::*;
+
+const VARIABLES: [&str; 7] = [
+    "JKOOL_TOKEN",
+    "JKOOL_URL",
+    "JKOOL_LEVEL",
+    "JKOOL_SOURCE_FQN",
+    "JKOOL_QUEUE_CAPACITY",
+    "JKOOL_BATCH_SIZE",
+    "JKOOL_FLUSH_INTERVAL_MS",
+];
+
+/// Environment variables are process-wide: this one test owns them.
+#[test]
+fn configuration_comes_from_the_environment_with_clear_errors() {
+    for variable in VARIABLES {
+        std::env::remove_var(variable);
+    }
+    assert!(matches!(
+        JKoolLayer::from_env(),
+        Err(Error::MissingEnv("JKOOL_TOKEN"))
+    ));
+
+    let collector = collector();
+    std::env::set_var("JKOOL_TOKEN", TOKEN);
+    std::env::set_var("JKOOL_URL", collector.url());
+    for (variable, value, reason) in [
+        ("JKOOL_QUEUE_CAPACITY", "ten", "invalid digit"),
+        ("JKOOL_LEVEL", "loud", "level"),
+        ("JKOOL_FLUSH_INTERVAL_MS", "-5", "invalid digit"),
+    ] {
+        std::env::set_var(variable, value);
+        let err = JKoolLayer::from_env().unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, Error::InvalidEnv { .. }), "{text}");
+        assert!(
+            text.contains(variable) && text.contains(value) && text.contains(reason),
+            "{text}"
+        );
+        assert!(!text.contains(TOKEN), "{text}");
+        std::env::remove_var(variable);
+    }
+
+    std::env::set_var("JKOOL_LEVEL", "debug");
+    std::env::set_var("JKOOL_SOURCE_FQN", "APPL=FromEnv");
+    std::env::set_var("JKOOL_QUEUE_CAPACITY", "100");
+    std::env::set_var("JKOOL_BATCH_SIZE", "2");
+    std::env::set_var("JKOOL_FLUSH_INTERVAL_MS", "20");
+    let layer = JKoolLayer::from_env().expect("configured from the environment");
+    let handle = layer.handle();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        for i in 0..5 {
+            tracing::debug!(i, "from env");
+        }
+    });
+    handle.flush(WAIT).expect("delivered");
+    let items = collector.items();
+    assert_eq!(
+        items.len(),
+        5,
+        "JKOOL_LEVEL=debug lets debug events through"
+    );
+    assert!(items.iter().all(|i| i["source-fqn"] == "APPL=FromEnv"));
+    assert!(
+        collector.requests().iter().all(|r| r.items <= 2),
+        "JKOOL_BATCH_SIZE=2"
+    );
+    for variable in VARIABLES {
+        std::env::remove_var(variable);
+    }
+}
+
+#[test]
+fn a_proxy_with_credentials_carries_the_items() {
+    // The collector answers absolute-form requests, so it can stand in for
+    // an HTTP proxy: the layer aims at a host that does not exist.
+    let proxy = collector();
+    let proxy_url = proxy.url().replace("http://", "http://shop:s3cret@");
+    let builder = JKoolLayer::builder(TOKEN)
+        .url("http://jkool.invalid")
+        .proxy(proxy_url)
+        .flush_interval(std::time::Duration::from_millis(20));
+    let items = run(&proxy, builder, || info!("through the proxy"));
+    assert_eq!(items.len(), 1);
+    let request = &proxy.requests()[0];
+    // "shop:s3cret" in Basic form.
+    assert_eq!(
+        request.header("proxy-authorization"),
+        Some("Basic c2hvcDpzM2NyZXQ=")
+    );
+    assert_eq!(request.header("host"), Some("jkool.invalid"));
+}
+
+#[test]
+fn gzip_bodies_arrive_whole_and_smaller() {
+    let collector = collector();
+    let items = run(&collector, builder(&collector).gzip(true), || {
+        for i in 0..50 {
+            info!(i, order = "the same text, fifty times over", "compressed");
+        }
+    });
+    assert_eq!(items.len(), 50);
+    let request = &collector.requests()[0];
+    assert_eq!(request.header("content-encoding"), Some("gzip"));
+    let plain: usize = items.iter().map(|i| i.to_string().len()).sum();
+    let (dispatch, handle) = dispatch(builder(&collector).gzip(true));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..50 {
+            info!(i, order = "the same text, fifty times over", "compressed");
+        }
+    });
+    handle.flush(WAIT).expect("delivered");
+    assert!(
+        (handle.stats().bytes_sent as usize) < plain / 3,
+        "{} vs {plain}",
+        handle.stats().bytes_sent
+    );
+}
+
+/// A writer that keeps what the fmt layer prints.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn filtered_next_to_fmt(
+    filter: impl tracing_subscriber::layer::Filter<tracing_subscriber::Registry> + Send + Sync + 'static,
+) {
+    let collector = collector();
+    let layer = builder(&collector)
+        .level(tracing::Level::TRACE)
+        .build()
+        .expect("layer");
+    let handle = layer.handle();
+    let printed = Captured::default();
+    let writer = printed.clone();
+    let subscriber = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(move || writer.clone())
+                .with_ansi(false),
+        );
+    tracing::subscriber::with_default(subscriber, || {
+        info!(target: "shop::orders", "order placed");
+        tracing::debug!(target: "shop::orders", "order detail");
+        info!(target: "hyper::client", "connection noise");
+    });
+    handle.flush(WAIT).expect("delivered");
+    let texts: Vec<_> = collector
+        .items()
+        .iter()
+        .map(|i| i["msg-text"].clone())
+        .collect();
+    assert_eq!(texts, ["order placed"]);
+    let printed = String::from_utf8(printed.0.lock().unwrap().clone()).unwrap();
+    for line in ["order placed", "order detail", "connection noise"] {
+        assert!(
+            printed.contains(line),
+            "the fmt layer still sees {line:?}: {printed}"
+        );
+    }
+}
+
+#[test]
+fn an_env_filter_on_the_layer_leaves_the_fmt_layer_alone() {
+    filtered_next_to_fmt(EnvFilter::new("shop=info"));
+}
+
+#[test]
+fn a_targets_filter_on_the_layer_leaves_the_fmt_layer_alone() {
+    filtered_next_to_fmt(Targets::new().with_target("shop", tracing::Level::INFO));
+}
