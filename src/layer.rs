@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event as TracingEvent, Level, Metadata, Subscriber};
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
@@ -16,7 +17,7 @@ use tracing_subscriber::Layer;
 use crate::builder::Builder;
 use crate::fields::{Fields, Value};
 use crate::handle::JKoolHandle;
-use crate::model::{now_usec, Activity, Common, Event, Item, TrackingId};
+use crate::model::{now_usec, Activity, Common, Event, Item, LogOrigin, TrackingId};
 
 /// A [`Layer`] that streams spans and events to jKool.
 ///
@@ -284,6 +285,17 @@ where
         }
         let mut fields = Fields::new(self.max_value_bytes);
         event.record(&mut fields);
+        let log = event.normalized_metadata().map(|normalized| {
+            // tracing-log's own `log.*` fields are the origin, not properties.
+            fields
+                .properties
+                .retain(|(name, _)| !name.starts_with("log."));
+            Box::new(LogOrigin {
+                target: normalized.target().to_owned(),
+                file: normalized.file().map(str::to_owned),
+                line: normalized.line(),
+            })
+        });
         let mut parent_id = None;
         let mut corrids = None;
         if let Some(scope) = ctx.event_scope(event) {
@@ -298,6 +310,7 @@ where
         self.handle.enqueue(Item::Event(Event {
             common: Common {
                 meta,
+                log,
                 tracking_id: None,
                 parent_id,
                 corrids,
@@ -317,6 +330,7 @@ where
         self.handle.enqueue(Item::Activity(Activity {
             common: Common {
                 meta: span.metadata(),
+                log: None,
                 tracking_id: Some(data.tracking_id),
                 parent_id: data.parent_id,
                 corrids: data.inherited,

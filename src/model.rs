@@ -53,10 +53,21 @@ pub(crate) fn now_usec() -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
+/// Where a record of the `log` crate came from: tracing-log gives it
+/// metadata that lives only as long as the event.
+#[derive(Debug)]
+pub(crate) struct LogOrigin {
+    pub target: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
 /// What every item carries, whatever its kind.
 #[derive(Debug)]
 pub(crate) struct Common {
     pub meta: &'static Metadata<'static>,
+    /// Set for records of the `log` crate, whose `meta` is tracing-log's.
+    pub log: Option<Box<LogOrigin>>,
     /// `None` for events: their id is made on the background task.
     pub tracking_id: Option<TrackingId>,
     pub parent_id: Option<TrackingId>,
@@ -152,6 +163,10 @@ impl Serialize for Wire<'_> {
             Item::Custom(_) => unreachable!("custom events serialize themselves"),
         };
         let meta = common.meta;
+        let (target, file, line) = match &common.log {
+            Some(log) => (log.target.as_str(), log.file.as_deref(), log.line),
+            None => (meta.target(), meta.file(), meta.line()),
+        };
         let jkool = common.fields.jkool();
         let pick = |get: fn(&JKoolFields) -> &Option<String>| jkool.and_then(|j| get(j).as_deref());
         let tracking_id = match (pick(|j| &j.tracking_id), &common.tracking_id) {
@@ -196,7 +211,7 @@ impl Serialize for Wire<'_> {
         map.serialize_entry("tid", &common.tid)?;
 
         let operation = pick(|j| &j.operation).unwrap_or(match self.item {
-            Item::Event(_) if is_generated_event_name(meta) => meta.target(),
+            Item::Event(_) if common.log.is_some() || is_generated_event_name(meta) => target,
             _ => meta.name(),
         });
         map.serialize_entry("operation", operation)?;
@@ -231,7 +246,7 @@ impl Serialize for Wire<'_> {
                 map.serialize_entry("wait-time-usec", &a.idle_usec)?;
             }
         }
-        let location = match (meta.file(), meta.line()) {
+        let location = match (file, line) {
             (Some(file), Some(line)) => Some(format!("{file}:{line}")),
             (Some(file), None) => Some(file.to_owned()),
             _ => None,
@@ -239,7 +254,7 @@ impl Serialize for Wire<'_> {
         if let Some(location) = pick(|j| &j.location).or(location.as_deref()) {
             map.serialize_entry("location", location)?;
         }
-        map.serialize_entry("resource", pick(|j| &j.resource).unwrap_or(meta.target()))?;
+        map.serialize_entry("resource", pick(|j| &j.resource).unwrap_or(target))?;
         for (key, value) in [
             ("user", pick(|j| &j.user)),
             ("exception", exception),
@@ -260,7 +275,7 @@ impl Serialize for Wire<'_> {
         });
         let snapshots = Snapshots {
             item_name: operation,
-            category: meta.target(),
+            category: target,
             time_usec: common.time_usec,
             parent_id: tracking_id,
             fields: &common.fields.properties,
