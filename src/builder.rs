@@ -13,7 +13,7 @@ use crate::fields::DEFAULT_MAX_VALUE_BYTES;
 use crate::handle::{JKoolHandle, Shared};
 use crate::layer::{mark_delivery_thread, JKoolLayer};
 use crate::model::Context;
-use crate::transport::{self, ClientOptions, Endpoints, Transport};
+use crate::transport::{self, ClientOptions, Destination, Endpoints, Transport};
 use crate::worker::{BodyFormat, Settings, Worker};
 use crate::{Error, ValueType};
 
@@ -147,6 +147,12 @@ impl Builder {
     /// The base URL; default [`DEFAULT_URL`]. Items are posted to the base
     /// URL itself unless [`event_path`](Self::event_path) or
     /// [`activity_path`](Self::activity_path) say otherwise.
+    ///
+    /// A `file://` URL, such as `file:///var/log/app/jkool.jsonl`, appends
+    /// each item to that file as one JSON line instead, from the delivery
+    /// thread (for air-gapped hosts; send the file later with
+    /// [`JKoolHandle::send_json`](crate::JKoolHandle::send_json), as
+    /// `cargo run --example replay` does).
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = url.into();
         self
@@ -334,15 +340,14 @@ impl Builder {
     /// [`Error::EmptyToken`], [`Error::InvalidUrl`],
     /// [`Error::InvalidSetting`], or an error starting the HTTP client or
     /// the delivery thread.
-    pub fn build(self) -> Result<JKoolLayer, Error> {
+    pub fn build(mut self) -> Result<JKoolLayer, Error> {
         if self.token.expose().trim().is_empty() {
             return Err(Error::EmptyToken);
         }
-        let base = parse_base_url(&self.url)?;
-        let endpoints = Endpoints {
-            event: endpoint(&base, self.event_path.as_deref())?,
-            activity: endpoint(&base, self.activity_path.as_deref())?,
-        };
+        let destination = self.destination()?;
+        if matches!(destination, Destination::File(_)) {
+            self.settings.format = BodyFormat::Lines;
+        }
         for (setting, value) in [
             ("queue_capacity", self.queue_capacity),
             ("batch_size", self.settings.batch_size),
@@ -368,8 +373,6 @@ impl Builder {
                 });
             }
         }
-        warn_if_cleartext(&base);
-        let client = transport::client(&self.token, &self.client)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_name("tracing-jkool-io")
@@ -386,7 +389,7 @@ impl Builder {
             items,
             control,
             shared.clone(),
-            Transport::new(client, endpoints, self.settings.gzip),
+            Transport::new(destination),
             Context {
                 source_fqn: self.source_fqn.unwrap_or_else(default_source_fqn),
                 pid: std::process::id(),
@@ -436,6 +439,39 @@ where
         })
 }
 
+impl Builder {
+    /// The HTTP endpoints, or the file that a `file://` URL names.
+    fn destination(&self) -> Result<Destination, Error> {
+        if self.url.starts_with("file:") {
+            let invalid = |reason: String| Error::InvalidUrl {
+                url: self.url.clone(),
+                reason,
+            };
+            let path = Url::parse(&self.url)
+                .ok()
+                .and_then(|url| url.to_file_path().ok())
+                .ok_or_else(|| invalid("not an absolute file path".into()))?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| invalid(e.to_string()))?;
+            return Ok(Destination::File(file));
+        }
+        let base = parse_base_url(&self.url)?;
+        let endpoints = Endpoints {
+            event: endpoint(&base, self.event_path.as_deref())?,
+            activity: endpoint(&base, self.activity_path.as_deref())?,
+        };
+        warn_if_cleartext(&base);
+        Ok(Destination::Http {
+            client: transport::client(&self.token, &self.client)?,
+            endpoints,
+            gzip: self.settings.gzip,
+        })
+    }
+}
+
 fn parse_base_url(url: &str) -> Result<Url, Error> {
     let invalid = |reason: &str| Error::InvalidUrl {
         url: url.to_owned(),
@@ -443,7 +479,7 @@ fn parse_base_url(url: &str) -> Result<Url, Error> {
     };
     let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https"));
+        return Err(invalid("the scheme must be http, https or file"));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err(invalid("it has no host"));
@@ -523,7 +559,7 @@ mod tests {
     fn rejects_bad_urls_with_the_reason() {
         for (url, reason) in [
             ("not a url", "relative URL without a base"),
-            ("ftp://example.com", "scheme must be http or https"),
+            ("ftp://example.com", "scheme must be http, https or file"),
             ("http://user:pw@example.com", "credentials"),
         ] {
             let err = Builder::new("t".into()).url(url).build().unwrap_err();

@@ -44,6 +44,10 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// A JSON item handed to [`JKoolHandle::send_json`](crate::JKoolHandle::send_json)
+    /// is not a jKool item.
+    #[error("not a jKool item: {0}")]
+    InvalidItem(String),
     /// The HTTP client could not be created (for example, no TLS backend).
     #[error("could not create the HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::model::Item;
+use crate::model::{Item, Kind};
 use crate::{Error, JKoolEvent};
 
 /// Delivery counters, as read by [`JKoolHandle::stats`].
@@ -226,6 +226,36 @@ impl JKoolHandle {
     /// ```
     pub fn send(&self, event: JKoolEvent) {
         self.enqueue(Item::Custom(Box::new(event)));
+    }
+
+    /// Sends one item that is already jKool JSON, such as a line written by
+    /// the file sink (`url("file:///...")`), through the same queue and
+    /// with the same retries. An `ACTIVITY` goes where activities go;
+    /// anything else where events go.
+    ///
+    /// # Errors
+    /// [`Error::InvalidItem`] when `json` is not one JSON object with a
+    /// string `type`; nothing is queued then.
+    ///
+    /// ```no_run
+    /// let jkool = tracing_jkool::JKoolLayer::new("my-access-token").handle();
+    /// jkool.send_json(r#"{"type":"EVENT","tracking-id":"1","time-usec":1,"msg-text":"replayed"}"#)?;
+    /// # Ok::<(), tracing_jkool::Error>(())
+    /// ```
+    pub fn send_json(&self, json: &str) -> Result<(), Error> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| Error::InvalidItem(e.to_string()))?;
+        let kind = match value.get("type").and_then(serde_json::Value::as_str) {
+            Some("ACTIVITY") => Kind::Activity,
+            Some(_) => Kind::Event,
+            None => return Err(Error::InvalidItem("no string \"type\"".into())),
+        };
+        // Re-written compactly: one line, whatever the input's layout.
+        self.enqueue(Item::Raw {
+            kind,
+            json: value.to_string().into_boxed_str(),
+        });
+        Ok(())
     }
 
     /// The delivery counters so far.

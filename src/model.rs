@@ -104,6 +104,11 @@ pub(crate) enum Item {
     Activity(Activity),
     /// A fully specified event from [`JKoolHandle::send`](crate::JKoolHandle::send).
     Custom(Box<JKoolEvent>),
+    /// An item already in JSON, such as a line of a file sink being replayed.
+    Raw {
+        kind: Kind,
+        json: Box<str>,
+    },
 }
 
 /// The two kinds of item jKool takes on separate endpoints.
@@ -118,6 +123,7 @@ impl Item {
         match self {
             Item::Event(_) | Item::Custom(_) => Kind::Event,
             Item::Activity(_) => Kind::Activity,
+            Item::Raw { kind, .. } => *kind,
         }
     }
 
@@ -134,6 +140,10 @@ impl Item {
     pub fn write_json(&self, ctx: &Context, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self {
             Item::Custom(event) => serde_json::to_writer(out, event),
+            Item::Raw { json, .. } => {
+                out.extend_from_slice(json.as_bytes());
+                Ok(())
+            }
             _ => serde_json::to_writer(out, &Wire { item: self, ctx }),
         }
     }
@@ -160,7 +170,9 @@ impl Serialize for Wire<'_> {
         let (common, activity) = match self.item {
             Item::Event(e) => (&e.common, None),
             Item::Activity(a) => (&a.common, Some(a)),
-            Item::Custom(_) => unreachable!("custom events serialize themselves"),
+            Item::Custom(_) | Item::Raw { .. } => {
+                unreachable!("these items write their own JSON")
+            }
         };
         let meta = common.meta;
         let (target, file, line) = match &common.log {

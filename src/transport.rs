@@ -1,6 +1,7 @@
 //! HTTP to jKool: one reused reqwest client, where each kind of item goes,
 //! and what the answer means.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -102,12 +103,23 @@ pub(crate) enum Outcome {
     Rejected,
 }
 
-/// Posts bodies and reports failures on stderr, plainly and rarely.
+/// Where bodies go.
+#[derive(Debug)]
+pub(crate) enum Destination {
+    /// jKool, or anything that speaks its HTTP.
+    Http {
+        client: reqwest::Client,
+        endpoints: Endpoints,
+        gzip: bool,
+    },
+    /// A file of JSON lines, for air-gapped hosts and replay later.
+    File(std::fs::File),
+}
+
+/// Delivers bodies and reports failures on stderr, plainly and rarely.
 #[derive(Debug)]
 pub(crate) struct Transport {
-    client: reqwest::Client,
-    endpoints: Endpoints,
-    gzip: bool,
+    destination: Destination,
     token_rejected_reported: bool,
     last_report: Option<Instant>,
 }
@@ -117,23 +129,42 @@ pub(crate) struct Transport {
 const REPORT_INTERVAL: Duration = Duration::from_secs(60);
 
 impl Transport {
-    pub fn new(client: reqwest::Client, endpoints: Endpoints, gzip: bool) -> Self {
+    pub fn new(destination: Destination) -> Self {
         Transport {
-            client,
-            endpoints,
-            gzip,
+            destination,
             token_rejected_reported: false,
             last_report: None,
         }
     }
 
-    /// POSTs one body holding `count` items of `kind`, once.
+    /// Delivers one body holding `count` items of `kind`, once.
     pub async fn post(&mut self, kind: Kind, body: Bytes, count: usize) -> Outcome {
-        let url = self.endpoints.url(kind).clone();
-        let mut request = self.client.post(url).body(body);
-        if self.gzip {
-            request = request.header(CONTENT_ENCODING, "gzip");
-        }
+        let request = match &mut self.destination {
+            Destination::Http {
+                client,
+                endpoints,
+                gzip,
+            } => {
+                let request = client.post(endpoints.url(kind).clone()).body(body);
+                match gzip {
+                    true => request.header(CONTENT_ENCODING, "gzip"),
+                    false => request,
+                }
+            }
+            // The delivery thread is ours: a blocking write here never
+            // holds up the application.
+            Destination::File(file) => {
+                return match file.write_all(&body) {
+                    Ok(()) => Outcome::Accepted,
+                    Err(err) => {
+                        self.report(format_args!(
+                            "could not write {count} item(s) to the file, will retry: {err}"
+                        ));
+                        Outcome::Retry { after: None }
+                    }
+                }
+            }
+        };
         let response = match request.send().await {
             Ok(response) => response,
             Err(err) => {

@@ -23,6 +23,8 @@ pub(crate) enum BodyFormat {
     Array,
     /// One JSON object per POST, newline-terminated, as JESL sends.
     Object,
+    /// Newline-delimited JSON, a batch at a time: the file sink's lines.
+    Lines,
 }
 
 /// The delivery settings, checked by the builder.
@@ -237,7 +239,7 @@ impl Worker {
     /// request on 400/415, and counts what became of every item.
     async fn send(&mut self, kind: Kind, batch: Vec<Vec<u8>>) {
         let mut groups: VecDeque<Vec<Vec<u8>>> = match self.settings.format {
-            BodyFormat::Array => VecDeque::from([batch]),
+            BodyFormat::Array | BodyFormat::Lines => VecDeque::from([batch]),
             BodyFormat::Object => batch.into_iter().map(|json| vec![json]).collect(),
         };
         while let Some(mut group) = groups.pop_front() {
@@ -297,7 +299,7 @@ impl Worker {
                 }
                 body.push(b']');
             }
-            BodyFormat::Object => {
+            BodyFormat::Object | BodyFormat::Lines => {
                 for json in group {
                     // Newline-terminated, as JESL sends.
                     body.extend_from_slice(json);

@@ -1,0 +1,92 @@
+//! The file sink writes each item as one JSON line, from the delivery
+//! thread; `send_json` replays those lines to jKool unchanged.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+use serde_json::Value;
+use tracing::info;
+use tracing_jkool::{Error, JKoolLayer};
+
+fn temp_file(name: &str) -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("tracing-jkool-{}-{name}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[test]
+fn the_file_sink_writes_json_lines_that_replay_unchanged() {
+    let path = temp_file("sink");
+    let to_file = JKoolLayer::builder("unused")
+        .url(format!("file://{}", path.display()))
+        .batch_size(4);
+    let (writer, handle) = dispatch(to_file);
+    tracing::dispatcher::with_default(&writer, || {
+        let _span = tracing::info_span!("nightly_job", run = 3).entered();
+        for i in 0..10 {
+            info!(i, "line \"quoted\"\nand a newline");
+        }
+    });
+    handle.shutdown(WAIT).expect("written");
+    assert_eq!(handle.stats().sent, 11);
+
+    let text = std::fs::read_to_string(&path).expect("the file");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one JSON item"))
+        .collect();
+    assert_eq!(lines.len(), 11);
+    lines.iter().for_each(assert_contract);
+    let job = find(&lines, "operation", "nightly_job");
+    assert!(lines
+        .iter()
+        .filter(|l| l["type"] == "EVENT")
+        .all(|l| l["parent-id"] == job["tracking-id"]));
+
+    // Replay the file to a collector: the same items arrive.
+    let collector = collector();
+    let (_dispatch, replayer) = dispatch(builder(&collector));
+    for line in text.lines() {
+        replayer.send_json(line).expect("a jKool item");
+    }
+    replayer.flush(WAIT).expect("replayed");
+    let received = collector.items();
+    assert_eq!(received.len(), 11);
+    let mut sent_ids: Vec<_> = lines.iter().map(|l| l["tracking-id"].clone()).collect();
+    let mut got_ids: Vec<_> = received.iter().map(|l| l["tracking-id"].clone()).collect();
+    sent_ids.sort_by_key(Value::to_string);
+    got_ids.sort_by_key(Value::to_string);
+    assert_eq!(sent_ids, got_ids);
+    std::fs::remove_file(&path).expect("clean up");
+}
+
+#[test]
+fn send_json_refuses_what_is_not_a_jkool_item() {
+    let collector = collector();
+    let (_dispatch, handle) = dispatch(builder(&collector));
+    for bad in ["not json", "[1, 2]", r#"{"msg-text": "no type"}"#] {
+        assert!(
+            matches!(handle.send_json(bad), Err(Error::InvalidItem(_))),
+            "{bad}"
+        );
+    }
+    assert_eq!(handle.stats().queued, 0);
+}
+
+#[test]
+fn a_file_sink_that_cannot_be_opened_is_a_build_error() {
+    let err = JKoolLayer::builder("t")
+        .url("file:///no/such/dir/jkool.jsonl")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
+    assert!(err.to_string().contains("No such file"), "{err}");
+    let err = JKoolLayer::builder("t")
+        .url("file://remote-host/jkool.jsonl")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
+}
