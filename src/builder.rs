@@ -94,6 +94,7 @@ impl Builder {
                 give_up_after: None,
                 format: BodyFormat::Array,
                 gzip: false,
+                dedupe: None,
             },
             units: HashMap::new(),
             categories: HashMap::new(),
@@ -230,6 +231,16 @@ impl Builder {
     /// events below it cost the application almost nothing.
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
+        self
+    }
+
+    /// Suppresses duplicates, as jKool's Java sink can: an event with the
+    /// same message from the same callsite within `window` of the first is
+    /// not sent; the first is held until its window ends, then sent once
+    /// with a `repeat_count` property when it happened more than once.
+    /// Off by default: it delays every event by `window`.
+    pub fn suppress_duplicates(mut self, window: Duration) -> Self {
+        self.settings.dedupe = Some(window);
         self
     }
 

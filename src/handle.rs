@@ -30,6 +30,8 @@ pub struct Stats {
     pub failed: u64,
     /// Requests tried again after a passing failure.
     pub retried: u64,
+    /// Repeats folded into an earlier event by duplicate suppression.
+    pub suppressed: u64,
     /// Requests jKool accepted.
     pub batches: u64,
     /// Body bytes of the requests jKool accepted.
@@ -46,6 +48,7 @@ pub(crate) struct Counters {
     pub dropped: AtomicU64,
     pub failed: AtomicU64,
     pub retried: AtomicU64,
+    pub suppressed: AtomicU64,
     pub batches: AtomicU64,
     pub bytes_sent: AtomicU64,
 }
@@ -53,7 +56,7 @@ pub(crate) struct Counters {
 /// How far the worker got, for `flush` and `shutdown` to wait on.
 #[derive(Debug, Default)]
 pub(crate) struct Progress {
-    /// Items the worker is done with: sent, failed or dropped.
+    /// Items the worker is done with: sent, failed, dropped or suppressed.
     pub finished: u64,
     /// Items given up because time ran out.
     pub abandoned: u64,
@@ -106,6 +109,12 @@ impl Shared {
     /// `count` held items dropped to keep memory bounded.
     pub fn dropped(&self, count: u64) {
         self.counters.dropped.fetch_add(count, Ordering::Relaxed);
+        self.finish(count, 0);
+    }
+
+    /// `count` repeats folded into a held event.
+    pub fn suppressed(&self, count: u64) {
+        self.counters.suppressed.fetch_add(count, Ordering::Relaxed);
         self.finish(count, 0);
     }
 
@@ -269,6 +278,7 @@ impl JKoolHandle {
             dropped: c.dropped.load(Ordering::Relaxed),
             failed: c.failed.load(Ordering::Relaxed),
             retried: c.retried.load(Ordering::Relaxed),
+            suppressed: c.suppressed.load(Ordering::Relaxed),
             batches: c.batches.load(Ordering::Relaxed),
             bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
             queue_depth: queued.saturating_sub(finished),

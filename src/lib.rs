@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod dedupe;
 mod error;
 mod event;
 mod fields;

@@ -11,6 +11,7 @@ use reqwest::StatusCode;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::dedupe::{Absorbed, Dedupe};
 use crate::handle::{Command, Shared};
 use crate::model::{Context, Item, Kind};
 use crate::retry;
@@ -41,6 +42,8 @@ pub(crate) struct Settings {
     pub format: BodyFormat,
     /// Compress bodies with gzip.
     pub gzip: bool,
+    /// Suppress repeats of an event within this window.
+    pub dedupe: Option<Duration>,
 }
 
 /// One serialized item waiting to be sent.
@@ -65,6 +68,7 @@ pub(crate) struct Worker {
     next_seq: u64,
     /// When the oldest held item must be sent by.
     batch_deadline: Option<Instant>,
+    dedupe: Option<Dedupe>,
     items_open: bool,
     control_open: bool,
     flush_requested: bool,
@@ -88,11 +92,12 @@ impl Worker {
             shared,
             transport,
             context,
-            settings,
             events: VecDeque::new(),
             activities: VecDeque::new(),
             next_seq: 0,
             batch_deadline: None,
+            dedupe: settings.dedupe.map(Dedupe::new),
+            settings,
             items_open: true,
             control_open: true,
             flush_requested: false,
@@ -105,16 +110,23 @@ impl Worker {
     /// then delivers what is left and marks the pipeline stopped.
     pub async fn run(mut self) {
         while !self.stopping {
-            let deadline = self.batch_deadline;
+            let wake = match (
+                self.batch_deadline,
+                self.dedupe.as_ref().and_then(Dedupe::next_due),
+            ) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             tokio::select! {
                 biased;
                 command = self.control.recv(), if self.control_open => self.command(command),
                 item = self.items.recv(), if self.items_open => self.received(item),
-                () = sleep_until(deadline), if deadline.is_some() => self.send_held().await,
+                () = sleep_until(wake), if wake.is_some() => self.woken().await,
             }
             if self.flush_requested {
                 self.flush_requested = false;
                 self.drain();
+                self.release_repeats(None);
                 self.send_held().await;
             } else {
                 self.send_full_batches().await;
@@ -124,6 +136,7 @@ impl Worker {
         // everything already accepted.
         self.items.close();
         self.drain();
+        self.release_repeats(None);
         self.send_held().await;
         self.shared.stop();
     }
@@ -159,9 +172,46 @@ impl Worker {
         }
     }
 
+    /// A timer ran out: events held for repeats may be due, and so may the
+    /// batch.
+    async fn woken(&mut self) {
+        let now = Instant::now();
+        self.release_repeats(Some(now));
+        if self.batch_deadline.is_some_and(|at| at <= now) {
+            self.send_held().await;
+        }
+    }
+
+    /// Moves the events whose repeat window ended by `now` (or all) on
+    /// towards their batch.
+    fn release_repeats(&mut self, now: Option<Instant>) {
+        let released = self
+            .dedupe
+            .as_mut()
+            .map(|d| d.release(now))
+            .unwrap_or_default();
+        for item in released {
+            self.hold(item);
+        }
+    }
+
+    /// Takes an item from the queue: repeats of a held event are counted,
+    /// everything else goes towards its batch.
+    fn accept(&mut self, item: Item) {
+        let item = match &mut self.dedupe {
+            None => item,
+            Some(dedupe) => match dedupe.admit(item, Instant::now()) {
+                Ok(item) => item,
+                Err(Absorbed::Held) => return,
+                Err(Absorbed::Repeat) => return self.shared.suppressed(1),
+            },
+        };
+        self.hold(item);
+    }
+
     /// Serializes an item and holds it for its batch, dropping the oldest
     /// held item when the buffer is full.
-    fn accept(&mut self, mut item: Item) {
+    fn hold(&mut self, mut item: Item) {
         item.fill_defaults(&self.context);
         let mut json = Vec::with_capacity(512);
         if item.write_json(&self.context, &mut json).is_err() {

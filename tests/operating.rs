@@ -190,3 +190,43 @@ fn an_env_filter_on_the_layer_leaves_the_fmt_layer_alone() {
 fn a_targets_filter_on_the_layer_leaves_the_fmt_layer_alone() {
     filtered_next_to_fmt(Targets::new().with_target("shop", tracing::Level::INFO));
 }
+
+#[test]
+fn duplicate_suppression_sends_a_repeated_event_once_with_its_count() {
+    let collector = collector();
+    let builder = builder(&collector).suppress_duplicates(std::time::Duration::from_millis(300));
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, || {
+        for attempt in 0..5 {
+            tracing::warn!(attempt, "disk almost full");
+        }
+        tracing::warn!("disk almost full"); // another callsite: not a repeat
+        info!("something else");
+    });
+    // No flush: the held events go out when their window ends.
+    let items = collector.wait_for_items(3, WAIT);
+    assert_eq!(items.len(), 3, "{items:#?}");
+    let repeated: Vec<_> = items
+        .iter()
+        .filter(|i| i["msg-text"] == "disk almost full")
+        .collect();
+    assert_eq!(repeated.len(), 2);
+    let counted = repeated
+        .iter()
+        .find(|i| i["snapshots"].is_array())
+        .expect("the looped one");
+    assert_eq!(property(counted, "repeat_count")["value"], 5);
+    assert_eq!(
+        property(counted, "attempt")["value"],
+        0,
+        "the first occurrence is the one sent"
+    );
+    let other = find(&items, "msg-text", "something else");
+    assert!(
+        other.get("snapshots").is_none(),
+        "a single event has no repeat_count"
+    );
+    let stats = handle.stats();
+    assert_eq!((stats.queued, stats.sent, stats.suppressed), (7, 3, 4));
+    handle.flush(WAIT).expect("nothing pending");
+}
