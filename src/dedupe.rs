@@ -71,7 +71,7 @@ impl Dedupe {
                         until,
                     },
                 );
-                Admit::Held
+                Err(Absorbed::Held)
             }
         }
     }
