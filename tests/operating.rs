@@ -226,7 +226,7 @@ fn duplicate_suppression_sends_a_repeated_event_once_with_its_count() {
         other.get("snapshots").is_none(),
         "a single event has no repeat_count"
     );
+    handle.flush(WAIT).expect("nothing pending");
     let stats = handle.stats();
     assert_eq!((stats.queued, stats.sent, stats.suppressed), (7, 3, 4));
-    handle.flush(WAIT).expect("nothing pending");
 }
