@@ -93,8 +93,9 @@ impl Fields {
         }
     }
 
-    fn put(&mut self, field: &Field, value: Value) {
-        let name = field.name();
+    /// Files a field's value: the message, the error, a jKool field, or a
+    /// property.
+    pub fn put(&mut self, name: &'static str, value: Value) {
         match name {
             "message" => return self.message = Some(value.to_string()),
             "error" => return self.error = Some(value.to_string()),
@@ -131,26 +132,26 @@ impl Fields {
 
 impl Visit for Fields {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, Value::F64(value));
+        self.put(field.name(), Value::F64(value));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.put(field, Value::I64(value));
+        self.put(field.name(), Value::I64(value));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.put(field, Value::U64(value));
+        self.put(field.name(), Value::U64(value));
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.put(field, Value::I128(value));
+        self.put(field.name(), Value::I128(value));
     }
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.put(field, Value::U128(value));
+        self.put(field.name(), Value::U128(value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, Value::Bool(value));
+        self.put(field.name(), Value::Bool(value));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         let text = bounded(self.limit, |w| w.write_str(value));
-        self.put(field, Value::Str(text));
+        self.put(field.name(), Value::Str(text));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         // The whole source chain, so "card declined" keeps its cause.
@@ -163,11 +164,11 @@ impl Visit for Fields {
             }
             Ok(())
         });
-        self.put(field, Value::Str(text));
+        self.put(field.name(), Value::Str(text));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         let text = bounded(self.limit, |w| write!(w, "{value:?}"));
-        self.put(field, Value::Str(text));
+        self.put(field.name(), Value::Str(text));
     }
 }
 

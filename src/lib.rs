@@ -43,6 +43,10 @@ mod worker;
 #[cfg(feature = "collector")]
 pub mod collector;
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use builder::{Builder, DEFAULT_URL};
 pub use error::Error;
 pub use event::{CompCode, EventType, JKoolEvent, Severity};

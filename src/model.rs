@@ -277,7 +277,13 @@ impl Serialize for Wire<'_> {
             }
         }
         if let Some(code) = jkool.and_then(|j| j.reason_code.as_ref()) {
-            map.serialize_entry("reason-code", &Typed::of(code))?;
+            // jKool's reason code is an integer; anything else goes as text.
+            match Typed::of(code) {
+                typed @ (Typed::Long(_) | Typed::ULong(_)) => {
+                    map.serialize_entry("reason-code", &typed)?
+                }
+                _ => map.serialize_entry("reason-code", &code.to_string())?,
+            }
         }
         let timing = activity.map(|a| {
             [

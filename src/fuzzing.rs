@@ -1,0 +1,70 @@
+//! Entry points for the fuzz target (`fuzz/`) and the property tests: the
+//! item serializer driven without tracing's macros. Not a stable API.
+
+use tracing::callsite::{DefaultCallsite, Identifier};
+use tracing::field::FieldSet;
+use tracing::metadata::Kind;
+use tracing::{Level, Metadata};
+
+use crate::fields::Fields;
+use crate::model::{Activity, Common, Context, Event, Item, TrackingId};
+use crate::value::{Value, ValueType};
+
+static CALLSITE: DefaultCallsite = DefaultCallsite::new(&META);
+static META: Metadata<'static> = Metadata::new(
+    "event src/fuzzing.rs:1",
+    "fuzzing",
+    Level::INFO,
+    Some(file!()),
+    Some(line!()),
+    None,
+    FieldSet::new(&[], Identifier(&CALLSITE)),
+    Kind::EVENT,
+);
+
+/// The JSON of one event (or, with `activity`, one activity) whose fields
+/// are `fields`, recorded in order as the layer records them (`message`,
+/// `error` and `jkool.*` included), with `limit`-byte text values. Fields
+/// named in `units` get that unit.
+pub fn item_json(
+    activity: bool,
+    fields: Vec<(&'static str, Value)>,
+    corrids: Vec<String>,
+    units: Vec<(&'static str, ValueType)>,
+) -> Vec<u8> {
+    let mut recorded = Fields::new(usize::MAX);
+    for (name, value) in fields {
+        recorded.put(name, value);
+    }
+    let common = Common {
+        meta: &META,
+        log: None,
+        tracking_id: activity.then(TrackingId::new),
+        parent_id: Some(TrackingId::new()),
+        corrids: (!corrids.is_empty()).then(|| corrids.into()),
+        time_usec: 1_700_000_000_000_000,
+        tid: 1,
+        fields: recorded,
+    };
+    let item = if activity {
+        Item::Activity(Activity {
+            common,
+            start_usec: 1_699_999_999_000_000,
+            error_seen: false,
+            busy_usec: 10,
+            idle_usec: 20,
+        })
+    } else {
+        Item::Event(Event { common })
+    };
+    let context = Context {
+        source_fqn: "APPL=Fuzz".into(),
+        pid: 1,
+        units: units.into_iter().map(|(n, u)| (n.to_owned(), u)).collect(),
+        categories: Default::default(),
+    };
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and the serializer has no other error.
+    let _ = item.write_json(&context, &mut out);
+    out
+}
