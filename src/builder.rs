@@ -11,10 +11,11 @@ use tracing::Level;
 
 use crate::fields::DEFAULT_MAX_VALUE_BYTES;
 use crate::handle::{JKoolHandle, Shared};
-use crate::layer::{mark_delivery_thread, JKoolLayer};
+use crate::layer::{mark_delivery_thread, Exporter};
 use crate::model::Context;
 use crate::transport::{self, ClientOptions, Destination, Endpoints, Transport};
 use crate::worker::{BodyFormat, Settings, Worker};
+use crate::JKoolLayer;
 use crate::{Error, ValueType};
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
@@ -417,11 +418,8 @@ impl Builder {
             })
             .map_err(Error::Spawn)?;
         let handle = JKoolHandle::new(shared, items_tx, control_tx, thread);
-        Ok(JKoolLayer::from_parts(
-            self.level,
-            self.max_value_bytes,
-            handle,
-        ))
+        let exporter = Exporter::new(self.max_value_bytes, handle.clone());
+        Ok(JKoolLayer::from_parts(self.level.into(), exporter, handle))
     }
 }
 

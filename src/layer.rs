@@ -1,4 +1,4 @@
-//! The tracing [`Layer`]: spans become jKool activities and events become
+//! The layer's callbacks: spans become jKool activities and events become
 //! jKool events. Callbacks only capture owned data and `try_send` it; JSON,
 //! UUID text and HTTP all happen on the background task.
 
@@ -8,111 +8,36 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event as TracingEvent, Level, Metadata, Subscriber};
+use tracing::{Event as TracingEvent, Level, Subscriber};
 use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
-use crate::builder::Builder;
 use crate::fields::{Fields, Value};
 use crate::handle::JKoolHandle;
 use crate::model::{now_usec, Activity, Common, Event, Item, LogOrigin, TrackingId};
 
-/// A [`Layer`] that streams spans and events to jKool.
-///
-/// Spans become jKool activities (sent when the span closes), events become
-/// jKool events, and fields become snapshot properties. Items travel through
-/// a bounded queue to a background thread that batches and POSTs them; the
-/// application's thread never waits on the network.
-///
-/// ```no_run
-/// use std::time::Duration;
-/// use tracing_subscriber::prelude::*;
-///
-/// let layer = tracing_jkool::JKoolLayer::new("my-access-token");
-/// let jkool = layer.handle();
-/// tracing_subscriber::registry().with(layer).init();
-///
-/// tracing::info!(order_no = 5, amount = 12.5, "order processed");
-///
-/// jkool.shutdown(Duration::from_secs(5)).ok();
-/// ```
-pub struct JKoolLayer {
-    max_level: Level,
+/// The layer's callbacks, behind [`JKoolLayer`](crate::JKoolLayer)'s level
+/// filter: only spans and events at the configured level or above arrive.
+pub(crate) struct Exporter {
     max_value_bytes: usize,
     handle: JKoolHandle,
 }
 
-impl std::fmt::Debug for JKoolLayer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JKoolLayer")
-            .field("max_level", &self.max_level)
-            .field("handle", &self.handle)
-            .finish_non_exhaustive()
-    }
-}
-
-impl JKoolLayer {
-    /// A layer with default settings that sends to `JKOOL_URL` when that
-    /// variable is set, else to jKool's streaming endpoint.
-    ///
-    /// # Panics
-    /// When the token is empty or `JKOOL_URL` is not a usable URL; the
-    /// message says which. Use [`JKoolLayer::builder`] to get a `Result`.
-    pub fn new(token: impl Into<String>) -> Self {
-        let mut builder = Self::builder(token);
-        if let Ok(url) = std::env::var("JKOOL_URL") {
-            builder = builder.url(url);
-        }
-        builder
-            .build()
-            .unwrap_or_else(|err| panic!("tracing-jkool: {err}"))
-    }
-
-    /// A layer configured from environment variables: `JKOOL_TOKEN` is
-    /// required; see [`Builder::from_env`] for the others.
-    ///
-    /// # Errors
-    /// [`Error::MissingEnv`] without `JKOOL_TOKEN`; otherwise as
-    /// [`Builder::from_env`] and [`Builder::build`].
-    ///
-    /// [`Error::MissingEnv`]: crate::Error::MissingEnv
-    pub fn from_env() -> Result<Self, crate::Error> {
-        if std::env::var_os("JKOOL_TOKEN").is_none() {
-            return Err(crate::Error::MissingEnv("JKOOL_TOKEN"));
-        }
-        Self::builder("").from_env()?.build()
-    }
-
-    /// A [`Builder`] for every setting, checked by [`Builder::build`].
-    pub fn builder(token: impl Into<String>) -> Builder {
-        Builder::new(token.into())
-    }
-
-    /// The handle to flush, shut down and read statistics; `Clone`, and
-    /// usable after the layer moved into a subscriber.
-    pub fn handle(&self) -> JKoolHandle {
-        self.handle.clone()
-    }
-
-    pub(crate) fn from_parts(
-        max_level: Level,
-        max_value_bytes: usize,
-        handle: JKoolHandle,
-    ) -> Self {
-        JKoolLayer {
-            max_level,
+impl Exporter {
+    pub fn new(max_value_bytes: usize, handle: JKoolHandle) -> Self {
+        Exporter {
             max_value_bytes,
             handle,
         }
     }
 
-    /// Whether this item should be made at all: the level is wanted, and it
-    /// does not come from the crate's own delivery thread (whose HTTP stack
-    /// would otherwise feed its own events back in).
-    fn wants(&self, meta: &Metadata<'_>) -> bool {
-        *meta.level() <= self.max_level && !in_delivery_thread()
+    /// Whether this item should be made at all: not when it comes from the
+    /// crate's own delivery thread, whose HTTP stack would otherwise feed
+    /// its own events back in.
+    fn wants(&self) -> bool {
+        !in_delivery_thread()
     }
 
     fn mark_timing<S>(&self, id: &Id, ctx: Context<'_, S>, leaving: bool)
@@ -217,12 +142,12 @@ where
     }
 }
 
-impl<S> Layer<S> for JKoolLayer
+impl<S> Layer<S> for Exporter
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if !self.wants(attrs.metadata()) {
+        if !self.wants() {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -280,7 +205,7 @@ where
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if !self.wants(meta) {
+        if !self.wants() {
             return;
         }
         let mut fields = Fields::new(self.max_value_bytes);

@@ -125,7 +125,7 @@ impl Worker {
             }
             if self.flush_requested {
                 self.flush_requested = false;
-                self.drain();
+                self.drain().await;
                 self.release_repeats(None);
                 self.send_held().await;
             } else {
@@ -135,7 +135,7 @@ impl Worker {
         // Refuse new items (the layer counts them as dropped), then deliver
         // everything already accepted.
         self.items.close();
-        self.drain();
+        self.drain().await;
         self.release_repeats(None);
         self.send_held().await;
         self.shared.stop();
@@ -166,9 +166,12 @@ impl Worker {
     }
 
     /// Takes every item already in the queue without waiting for more.
-    fn drain(&mut self) {
+    /// Full batches go out as they form, so that a full queue never
+    /// overflows the retry buffer.
+    async fn drain(&mut self) {
         while let Ok(item) = self.items.try_recv() {
             self.accept(item);
+            self.send_full_batches().await;
         }
     }
 
@@ -244,7 +247,7 @@ impl Worker {
 
     async fn send_full_batches(&mut self) {
         for kind in [Kind::Activity, Kind::Event] {
-            while self.held(kind).len() >= self.settings.batch_size && !self.stopping {
+            while self.held(kind).len() >= self.settings.batch_size {
                 let batch = self.take_batch(kind);
                 self.send(kind, batch).await;
             }
