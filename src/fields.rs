@@ -78,17 +78,18 @@ pub(crate) const PANICKED: &str = "<formatting panicked>";
 
 impl Default for Fields {
     fn default() -> Self {
-        Fields::new(DEFAULT_MAX_VALUE_BYTES)
+        Fields::new(DEFAULT_MAX_VALUE_BYTES, 0)
     }
 }
 
 impl Fields {
-    pub fn new(limit: usize) -> Self {
+    /// Room for `expected` fields, so recording them allocates once.
+    pub fn new(limit: usize, expected: usize) -> Self {
         Fields {
             limit,
             message: None,
             error: None,
-            properties: Vec::new(),
+            properties: Vec::with_capacity(expected),
             jkool: None,
         }
     }

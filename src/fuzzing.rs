@@ -32,7 +32,7 @@ pub fn item_json(
     corrids: Vec<String>,
     units: Vec<(&'static str, ValueType)>,
 ) -> Vec<u8> {
-    let mut recorded = Fields::new(usize::MAX);
+    let mut recorded = Fields::new(usize::MAX, fields.len());
     for (name, value) in fields {
         recorded.put(name, value);
     }

@@ -151,7 +151,7 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
-        let mut fields = Fields::new(self.max_value_bytes);
+        let mut fields = Fields::new(self.max_value_bytes, attrs.metadata().fields().len());
         attrs.record(&mut fields);
         if let Some(message) = fields.message.take() {
             fields
@@ -208,7 +208,8 @@ where
         if !self.wants() {
             return;
         }
-        let mut fields = Fields::new(self.max_value_bytes);
+        // The message is a field too, but not a property.
+        let mut fields = Fields::new(self.max_value_bytes, meta.fields().len().saturating_sub(1));
         event.record(&mut fields);
         let log = event.normalized_metadata().map(|normalized| {
             // tracing-log's own `log.*` fields are the origin, not properties.
