@@ -44,7 +44,7 @@ impl JKoolFields {
             }
             _ => return Some(value),
         };
-        *slot = Some(value.to_string());
+        *slot = Some(value.into_text());
         None
     }
 }
@@ -98,8 +98,8 @@ impl Fields {
     /// property.
     pub fn put(&mut self, name: &'static str, value: Value) {
         match name {
-            "message" => return self.message = Some(value.to_string()),
-            "error" => return self.error = Some(value.to_string()),
+            "message" => return self.message = Some(value.into_text()),
+            "error" => return self.error = Some(value.into_text()),
             _ => {}
         }
         let value = match name.strip_prefix(RESERVED_PREFIX) {
@@ -113,16 +113,29 @@ impl Fields {
             },
             None => value,
         };
-        // `Span::record` replaces a field recorded before.
-        match self.properties.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = value,
-            None => self.properties.push((name, value)),
-        }
+        self.properties.push((name, value));
     }
 
-    /// Merges fields recorded later (`Span::record`) into these.
+    /// Merges fields recorded later (`Span::record`) into these: a field
+    /// recorded again replaces its earlier value. (Spans and events record
+    /// each field once at creation, so only this path looks for repeats.)
     pub fn record(&mut self, values: &tracing::span::Record<'_>) {
+        let before = self.properties.len();
         values.record(self);
+        let mut i = before;
+        while i < self.properties.len() {
+            let name = self.properties[i].0;
+            match self.properties[..before]
+                .iter()
+                .position(|(n, _)| *n == name)
+            {
+                Some(earlier) => {
+                    let (_, value) = self.properties.remove(i);
+                    self.properties[earlier].1 = value;
+                }
+                None => i += 1,
+            }
+        }
     }
 
     /// The jKool fields, if any `jkool.*` field was recorded.
@@ -179,7 +192,8 @@ impl Visit for Fields {
 /// `Display` gives [`PANICKED`] instead of unwinding into the application.
 fn bounded(limit: usize, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> String {
     let mut out = Bounded {
-        text: String::new(),
+        // Most values are short: one allocation, no regrowth.
+        text: String::with_capacity(limit.min(64)),
         limit,
         cut: false,
     };

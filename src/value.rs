@@ -38,6 +38,16 @@ pub enum Value {
     Bool(bool),
 }
 
+impl Value {
+    /// The value as text, reusing the string it already holds.
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            Value::Str(text) => text,
+            other => other.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
