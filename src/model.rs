@@ -258,13 +258,13 @@ impl Serialize for Wire<'_> {
                 map.serialize_entry("wait-time-usec", &a.idle_usec)?;
             }
         }
-        let location = match (file, line) {
-            (Some(file), Some(line)) => Some(format!("{file}:{line}")),
-            (Some(file), None) => Some(file.to_owned()),
-            _ => None,
-        };
-        if let Some(location) = pick(|j| &j.location).or(location.as_deref()) {
-            map.serialize_entry("location", location)?;
+        match (pick(|j| &j.location), file, line) {
+            (Some(location), _, _) => map.serialize_entry("location", location)?,
+            (None, Some(file), Some(line)) => {
+                map.serialize_entry("location", &format_args!("{file}:{line}"))?
+            }
+            (None, Some(file), None) => map.serialize_entry("location", file)?,
+            (None, None, _) => {}
         }
         map.serialize_entry("resource", pick(|j| &j.resource).unwrap_or(target))?;
         for (key, value) in [
@@ -327,41 +327,77 @@ impl Snapshots<'_> {
     }
 }
 
+impl<'a> Snapshots<'a> {
+    /// Every property with the snapshot it belongs to: `None` for the
+    /// default one, `Some("payment")` for `payment.amount`.
+    fn properties(&self) -> impl Iterator<Item = (Option<&'a str>, PropertyRef<'a>)> + '_ {
+        let units = &self.ctx.units;
+        let fields = self.fields.iter().map(move |(field, value)| {
+            // No map lookup at all when no units are configured.
+            let unit = if units.is_empty() {
+                None
+            } else {
+                units.get(*field).copied()
+            };
+            let (snapshot, name) = match field.split_once('.') {
+                Some((snapshot, name)) => (Some(snapshot), name),
+                None => (None, *field),
+            };
+            (snapshot, PropertyRef { name, value, unit })
+        });
+        let timing = self.timing.iter().map(|(name, value)| {
+            let unit = Some(ValueType::AgeUsec);
+            (None, PropertyRef { name, value, unit })
+        });
+        fields.chain(timing)
+    }
+}
+
+/// The properties of one snapshot of an item.
+struct Group<'s, 'a> {
+    snapshots: &'s Snapshots<'a>,
+    name: Option<&'a str>,
+}
+
+impl Serialize for Group<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.snapshots
+                .properties()
+                .filter(|(snapshot, _)| *snapshot == self.name)
+                .map(|(_, property)| property),
+        )
+    }
+}
+
 impl Serialize for Snapshots<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         // Snapshot names in order of first appearance; `None` is the default.
-        let mut groups: Vec<(Option<&str>, Vec<PropertyRef<'_>>)> = Vec::new();
-        let timing = self
-            .timing
-            .iter()
-            .map(|(name, value)| (*name, value, Some(ValueType::AgeUsec)));
-        let fields = self
-            .fields
-            .iter()
-            .map(|(name, value)| (*name, value, self.ctx.units.get(*name).copied()));
-        for (field, value, unit) in fields.chain(timing) {
-            let (snapshot, name) = match field.split_once('.') {
-                Some((snapshot, name)) => (Some(snapshot), name),
-                None => (None, field),
-            };
-            let property = PropertyRef { name, value, unit };
-            match groups.iter_mut().find(|(g, _)| *g == snapshot) {
-                Some((_, properties)) => properties.push(property),
-                None => groups.push((snapshot, vec![property])),
+        let mut names: Vec<Option<&str>> = Vec::new();
+        for (snapshot, _) in self.properties() {
+            if !names.contains(&snapshot) {
+                names.push(snapshot);
             }
         }
-        s.collect_seq(groups.iter().map(|(snapshot, properties)| {
+        s.collect_seq(names.into_iter().map(|snapshot| {
             let name = snapshot.unwrap_or(self.item_name);
-            SnapshotRef {
-                name,
-                category: self
+            let category = match self.ctx.categories.is_empty() {
+                true => self.category,
+                false => self
                     .ctx
                     .categories
                     .get(name)
                     .map_or(self.category, String::as_str),
+            };
+            SnapshotRef {
+                name,
+                category,
                 time_usec: self.time_usec,
                 parent_id: Some(self.parent_id),
-                properties,
+                properties: Group {
+                    snapshots: self,
+                    name: snapshot,
+                },
             }
         }))
     }

@@ -160,7 +160,7 @@ impl Serialize for Snapshot {
             category: self.category.as_deref().unwrap_or(&self.name),
             time_usec: self.time_usec,
             parent_id: self.parent_id.as_deref(),
-            properties: &self.properties,
+            properties: &self.properties[..],
         }
         .serialize(s)
     }
@@ -172,7 +172,8 @@ pub(crate) struct SnapshotRef<'a, P> {
     pub category: &'a str,
     pub time_usec: i64,
     pub parent_id: Option<&'a str>,
-    pub properties: &'a [P],
+    /// Serializes as the list of properties.
+    pub properties: P,
 }
 
 impl<P: Serialize> Serialize for SnapshotRef<'_, P> {
@@ -185,7 +186,7 @@ impl<P: Serialize> Serialize for SnapshotRef<'_, P> {
         if let Some(parent) = self.parent_id {
             map.serialize_entry("parent-id", parent)?;
         }
-        map.serialize_entry("properties", self.properties)?;
+        map.serialize_entry("properties", &self.properties)?;
         map.end()
     }
 }

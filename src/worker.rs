@@ -216,7 +216,8 @@ impl Worker {
     /// held item when the buffer is full.
     fn hold(&mut self, mut item: Item) {
         item.fill_defaults(&self.context);
-        let mut json = Vec::with_capacity(512);
+        // An event with a few fields is about 700 bytes of JSON.
+        let mut json = Vec::with_capacity(1024);
         if item.write_json(&self.context, &mut json).is_err() {
             self.shared.failed(1);
             return;
