@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Url;
 use tokio::sync::mpsc;
 use tracing::Level;
 
+use crate::destination::destination;
 use crate::fields::DEFAULT_MAX_VALUE_BYTES;
 use crate::handle::{JKoolHandle, Shared};
 use crate::layer::{mark_delivery_thread, Exporter};
 use crate::model::Context;
-use crate::transport::{self, ClientOptions, Destination, Endpoints, Transport};
+use crate::transport::{ClientOptions, Destination, Transport};
 use crate::worker::{BodyFormat, Settings, Worker};
 use crate::JKoolLayer;
 use crate::{Error, ValueType};
@@ -356,7 +356,13 @@ impl Builder {
         if self.token.expose().trim().is_empty() {
             return Err(Error::EmptyToken);
         }
-        let destination = self.destination()?;
+        let destination = destination(
+            &self.url,
+            [self.event_path.as_deref(), self.activity_path.as_deref()],
+            &self.token,
+            &self.client,
+            self.settings.gzip,
+        )?;
         if matches!(destination, Destination::File(_)) {
             self.settings.format = BodyFormat::Lines;
         }
@@ -448,92 +454,6 @@ where
         })
 }
 
-impl Builder {
-    /// The HTTP endpoints, or the file that a `file://` URL names.
-    fn destination(&self) -> Result<Destination, Error> {
-        if self.url.starts_with("file:") {
-            let invalid = |reason: String| Error::InvalidUrl {
-                url: self.url.clone(),
-                reason,
-            };
-            let path = Url::parse(&self.url)
-                .ok()
-                .and_then(|url| url.to_file_path().ok())
-                .ok_or_else(|| invalid("not an absolute file path".into()))?;
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| invalid(e.to_string()))?;
-            return Ok(Destination::File(file));
-        }
-        let base = parse_base_url(&self.url)?;
-        let endpoints = Endpoints {
-            event: endpoint(&base, self.event_path.as_deref())?,
-            activity: endpoint(&base, self.activity_path.as_deref())?,
-        };
-        warn_if_cleartext(&base);
-        Ok(Destination::Http {
-            client: transport::client(&self.token, &self.client)?,
-            endpoints,
-            gzip: self.settings.gzip,
-        })
-    }
-}
-
-fn parse_base_url(url: &str) -> Result<Url, Error> {
-    let invalid = |reason: &str| Error::InvalidUrl {
-        url: url.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http, https or file"));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("it has no host"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(invalid("credentials belong in the token, not the URL"));
-    }
-    Ok(parsed)
-}
-
-/// Plain http anywhere but loopback: the token would cross the network in
-/// clear text.
-fn is_cleartext(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    url.scheme() == "http" && !loopback
-}
-
-/// Says once, at start, when the token would travel in clear text.
-fn warn_if_cleartext(url: &Url) {
-    if is_cleartext(url) {
-        eprintln!(
-            "tracing-jkool: sending to {} over plain http: the access token is not encrypted",
-            url.origin().ascii_serialization()
-        );
-    }
-}
-
-/// `base` with `path` appended, or `base` itself when there is no path.
-fn endpoint(base: &Url, path: Option<&str>) -> Result<Url, Error> {
-    let Some(path) = path else {
-        return Ok(base.clone());
-    };
-    let joined = format!(
-        "{}/{}",
-        base.as_str().trim_end_matches('/'),
-        path.trim_start_matches('/')
-    );
-    parse_base_url(&joined)
-}
-
 /// `APPL=<program>#SERVER=<host name>#NETADDR=<first non-loopback address>`,
 /// leaving out what cannot be found.
 fn default_source_fqn() -> String {
@@ -588,30 +508,6 @@ mod tests {
             err.to_string(),
             "invalid setting batch_size: must be at least 1"
         );
-    }
-
-    #[test]
-    fn joins_paths_under_the_base_url() {
-        let base = parse_base_url("http://127.0.0.1:8080/").unwrap();
-        assert_eq!(
-            endpoint(&base, Some("/JESL/event")).unwrap().as_str(),
-            "http://127.0.0.1:8080/JESL/event"
-        );
-        assert_eq!(
-            endpoint(&base, None).unwrap().as_str(),
-            "http://127.0.0.1:8080/"
-        );
-    }
-
-    #[test]
-    fn plain_http_is_cleartext_except_on_loopback() {
-        let cleartext = |url: &str| is_cleartext(&parse_base_url(url).unwrap());
-        assert!(cleartext("http://stream.example.com"));
-        assert!(cleartext("http://10.0.0.2:8080"));
-        assert!(!cleartext("http://127.0.0.1:8080"));
-        assert!(!cleartext("http://[::1]:8080"));
-        assert!(!cleartext("http://localhost"));
-        assert!(!cleartext("https://stream.meshiq.com"));
     }
 
     #[test]

@@ -28,6 +28,7 @@
 
 mod builder;
 mod dedupe;
+mod destination;
 mod error;
 mod event;
 mod fields;
