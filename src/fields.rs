@@ -3,6 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
+use smallvec::SmallVec;
 use tracing::field::{Field, Visit};
 
 pub(crate) use crate::value::Value;
@@ -49,6 +50,10 @@ impl JKoolFields {
     }
 }
 
+/// Fields kept as properties. Most spans and events have a few: those stay
+/// inline, saving an allocation on the application's thread.
+pub(crate) type Properties = SmallVec<[(&'static str, Value); 2]>;
+
 /// The fields of one span or event, as the layer captured them.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Fields {
@@ -59,7 +64,7 @@ pub(crate) struct Fields {
     /// A field named `error`: jKool's `exception`, and a failure.
     pub error: Option<String>,
     /// Every other field, in recording order; field names are `'static`.
-    pub properties: Vec<(&'static str, Value)>,
+    pub properties: Properties,
     /// Set only when a `jkool.*` field was recorded, so that ordinary items
     /// carry no empty struct.
     pub jkool: Option<Box<JKoolFields>>,
@@ -89,7 +94,7 @@ impl Fields {
             limit,
             message: None,
             error: None,
-            properties: Vec::with_capacity(expected),
+            properties: SmallVec::with_capacity(expected),
             jkool: None,
         }
     }
@@ -274,8 +279,8 @@ mod tests {
         });
         assert_eq!(fields.message.as_deref(), Some("msg 1"));
         assert_eq!(
-            fields.properties,
-            vec![
+            fields.properties[..],
+            [
                 ("a", Value::I64(5)),
                 ("b", Value::U64(7)),
                 ("c", Value::F64(1.5)),
@@ -306,8 +311,8 @@ mod tests {
         assert_eq!(jkool.user.as_deref(), Some("ann"));
         assert_eq!(jkool.reason_code, Some(Value::I64(42)));
         assert_eq!(
-            fields.properties,
-            vec![
+            fields.properties[..],
+            [
                 ("jkool.unknown", Value::I64(1)),
                 ("user", Value::Str("bob".into()))
             ]
@@ -366,8 +371,8 @@ mod tests {
         let fields = capture(|| tracing::info!(bad = ?Boom, good = 1, "still here"));
         assert_eq!(fields.message.as_deref(), Some("still here"));
         assert_eq!(
-            fields.properties,
-            vec![
+            fields.properties[..],
+            [
                 ("bad", Value::Str(PANICKED.into())),
                 ("good", Value::I64(1))
             ]
