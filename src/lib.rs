@@ -56,3 +56,8 @@ pub use handle::{JKoolHandle, ShutdownGuard, Stats};
 pub use jkool_layer::JKoolLayer;
 pub use snapshot::{Property, Snapshot};
 pub use value::{UnknownValueType, Value, ValueType};
+
+/// The README's examples, compiled as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
