@@ -1,19 +1,28 @@
 //! Splits a request body into jKool items.
 
-use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// One item as received: checked to be a JSON object, kept as its text.
+/// Parsing into a `Value` waits until someone asks, so that the collector
+/// keeps up with the layer and holds far less memory.
+pub(super) type RawItem = Box<RawValue>;
+
+fn is_object(item: &RawValue) -> bool {
+    item.get().starts_with('{')
+}
 
 /// Reads a body holding one JSON object, a JSON array of objects, or
 /// newline-delimited JSON objects. All or nothing: one bad line rejects the
 /// whole body, so a test never sees half of a malformed batch.
-pub(super) fn parse_items(body: &[u8]) -> Result<Vec<Value>, String> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => return Ok(vec![Value::Object(object)]),
-        Ok(Value::Array(items)) => {
-            return match items.iter().position(|item| !item.is_object()) {
-                Some(i) => Err(format!("array element {i} is not a JSON object")),
-                None => Ok(items),
-            }
-        }
+pub(super) fn parse_items(body: &[u8]) -> Result<Vec<RawItem>, String> {
+    if let Ok(items) = serde_json::from_slice::<Vec<RawItem>>(body) {
+        return match items.iter().position(|item| !is_object(item)) {
+            Some(i) => Err(format!("array element {i} is not a JSON object")),
+            None => Ok(items),
+        };
+    }
+    match serde_json::from_slice::<RawItem>(body) {
+        Ok(item) if is_object(&item) => return Ok(vec![item]),
         Ok(_) => return Err("body is JSON but not an object or an array".into()),
         // Not a single JSON value: try one object per line.
         Err(_) => {}
@@ -25,8 +34,8 @@ pub(super) fn parse_items(body: &[u8]) -> Result<Vec<Value>, String> {
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_str::<Value>(line) {
-            Ok(item @ Value::Object(_)) => items.push(item),
+        match serde_json::from_str::<RawItem>(line) {
+            Ok(item) if is_object(&item) => items.push(item),
             Ok(_) => return Err(format!("line {} is not a JSON object", n + 1)),
             Err(e) => return Err(format!("line {}: {e}", n + 1)),
         }

@@ -54,6 +54,14 @@ use tokio::sync::oneshot;
 pub use fault::Fault;
 pub use tree::render_tree;
 
+/// Items as JSON values. Each was checked to be a JSON object when it
+/// arrived, so parsing it again cannot fail.
+fn parse_all(raw: &[body::RawItem]) -> Vec<Value> {
+    raw.iter()
+        .map(|item| serde_json::from_str(item.get()).unwrap_or_default())
+        .collect()
+}
+
 use fault::{answer_status, Planned};
 use shared::{Settings, Shared};
 
@@ -148,7 +156,8 @@ impl Collector {
 
     /// Every item received so far, in arrival order, as raw JSON.
     pub fn items(&self) -> Vec<Value> {
-        self.shared.lock().items.clone()
+        let raw = self.shared.lock().items.clone();
+        parse_all(&raw)
     }
 
     /// Every request answered so far, in arrival order, including rejected,
@@ -227,7 +236,9 @@ impl Collector {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        state.items.clone()
+        let raw = state.items.clone();
+        drop(state);
+        parse_all(&raw)
     }
 
     /// The received items as a human-readable activity tree; see

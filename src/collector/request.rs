@@ -15,7 +15,7 @@ use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::body::parse_items;
+use super::body::{parse_items, RawItem};
 use super::fault::Planned;
 use super::shared::{Settings, Shared};
 use super::{ReceivedRequest, REDACTED};
@@ -102,7 +102,7 @@ pub(super) async fn handle(
 }
 
 /// The answer of a well-behaved endpoint, and the items it keeps.
-fn judge(settings: &Settings, parts: &Parts, body: Body) -> (Response<Full<Bytes>>, Vec<Value>) {
+fn judge(settings: &Settings, parts: &Parts, body: Body) -> (Response<Full<Bytes>>, Vec<RawItem>) {
     let outcome = if parts.method != Method::POST {
         Err((
             StatusCode::METHOD_NOT_ALLOWED,

@@ -4,8 +4,8 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use hyper::StatusCode;
-use serde_json::Value;
 
+use super::body::RawItem;
 use super::fault::{Planned, Script};
 use super::ReceivedRequest;
 
@@ -31,7 +31,7 @@ pub(super) struct Shared {
 /// atomic with stamping the request's arrival.
 #[derive(Default)]
 pub(super) struct State {
-    pub(super) items: Vec<Value>,
+    pub(super) items: Vec<RawItem>,
     /// In arrival order (by `at`), whatever the order they were answered.
     pub(super) requests: Vec<ReceivedRequest>,
     pub(super) faults: Script,
@@ -60,7 +60,7 @@ impl Shared {
     }
 
     /// Logs an answered request and keeps its items.
-    pub(super) fn record(&self, request: ReceivedRequest, items: Vec<Value>) {
+    pub(super) fn record(&self, request: ReceivedRequest, items: Vec<RawItem>) {
         let mut state = self.lock();
         // A delayed request is answered after later ones: keep the log in
         // arrival order.
