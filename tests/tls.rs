@@ -1,0 +1,157 @@
+//! HTTPS with a private CA: the layer trusts it only when told to with
+//! `root_certificate_pem`, and checks the host name even then. The server is
+//! a TLS endpoint on 127.0.0.1 with a certificate made for the test.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::{self, ServerConfig};
+use tracing::info;
+use tracing_jkool::JKoolLayer;
+
+/// A CA, and a certificate it signed for `localhost` only.
+struct Pki {
+    ca_pem: String,
+    cert: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+}
+
+fn pki() -> Pki {
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().expect("CA key");
+    let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf_key = KeyPair::generate().expect("server key");
+    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+        .expect("server params")
+        .signed_by(&leaf_key, &issuer)
+        .expect("server certificate");
+    Pki {
+        ca_pem: ca_cert.pem(),
+        cert: leaf.der().clone(),
+        key: PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into(),
+    }
+}
+
+/// Counts of what the TLS server saw.
+#[derive(Default)]
+struct Seen {
+    items: AtomicUsize,
+    failed_handshakes: AtomicUsize,
+}
+
+/// Serves HTTPS on 127.0.0.1 for at most 20 connections; returns the port.
+fn serve(pki: &Pki) -> (u16, Arc<Seen>) {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocols")
+        .with_no_client_auth()
+        .with_single_cert(vec![pki.cert.clone()], pki.key.clone_key())
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = Arc::new(Seen::default());
+    let counts = seen.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            for _ in 0..20 {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let tls = match acceptor.accept(tcp).await {
+                    Ok(tls) => tls,
+                    Err(_) => {
+                        counts.failed_handshakes.fetch_add(1, Ordering::SeqCst);
+                        continue;
+                    }
+                };
+                let counts = counts.clone();
+                let service = hyper::service::service_fn(
+                    move |request: hyper::Request<hyper::body::Incoming>| {
+                        let counts = counts.clone();
+                        async move {
+                            let body = request.into_body().collect().await?.to_bytes();
+                            let items: Vec<serde_json::Value> =
+                                serde_json::from_slice(&body).unwrap_or_default();
+                            counts.items.fetch_add(items.len(), Ordering::SeqCst);
+                            Ok::<_, hyper::Error>(hyper::Response::new(Full::new(
+                                Bytes::from_static(b"{}"),
+                            )))
+                        }
+                    },
+                );
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service),
+                );
+            }
+        });
+    });
+    (port, seen)
+}
+
+fn send_three(builder: tracing_jkool::Builder) -> tracing_jkool::Stats {
+    let builder = builder
+        .flush_interval(Duration::from_millis(20))
+        .give_up_after(Duration::from_millis(500))
+        .max_retry_wait(Duration::from_millis(100));
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..3 {
+            info!(i, "over TLS");
+        }
+    });
+    let _ = handle.flush(WAIT);
+    handle.stats()
+}
+
+#[test]
+fn a_private_ca_is_trusted_only_when_given() {
+    let pki = pki();
+    let (port, seen) = serve(&pki);
+    let url = format!("https://localhost:{port}");
+
+    let untrusted = send_three(JKoolLayer::builder(TOKEN).url(&url));
+    assert_eq!((untrusted.sent, untrusted.failed), (0, 3), "{untrusted:?}");
+    assert!(seen.failed_handshakes.load(Ordering::SeqCst) >= 1);
+    assert_eq!(seen.items.load(Ordering::SeqCst), 0);
+
+    let trusted = send_three(
+        JKoolLayer::builder(TOKEN)
+            .url(&url)
+            .root_certificate_pem(pki.ca_pem.as_bytes()),
+    );
+    assert_eq!((trusted.sent, trusted.failed), (3, 0), "{trusted:?}");
+    assert_eq!(seen.items.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn the_host_name_is_checked_even_with_the_ca_trusted() {
+    let pki = pki();
+    let (port, seen) = serve(&pki);
+    // The certificate names `localhost`, not the address.
+    let builder = JKoolLayer::builder(TOKEN)
+        .url(format!("https://127.0.0.1:{port}"))
+        .root_certificate_pem(pki.ca_pem.as_bytes());
+    let stats = send_three(builder);
+    assert_eq!((stats.sent, stats.failed), (0, 3), "{stats:?}");
+    assert_eq!(seen.items.load(Ordering::SeqCst), 0);
+    assert!(seen.failed_handshakes.load(Ordering::SeqCst) >= 1);
+}
