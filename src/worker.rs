@@ -125,9 +125,7 @@ impl Worker {
             }
             if self.flush_requested {
                 self.flush_requested = false;
-                self.drain().await;
-                self.release_repeats(None);
-                self.send_held().await;
+                self.send_everything().await;
             } else {
                 self.send_full_batches().await;
             }
@@ -135,10 +133,16 @@ impl Worker {
         // Refuse new items (the layer counts them as dropped), then deliver
         // everything already accepted.
         self.items.close();
+        self.send_everything().await;
+        self.shared.stop();
+    }
+
+    /// Sends everything accepted so far: what waits in the queue, events
+    /// held for repeats, and partial batches.
+    async fn send_everything(&mut self) {
         self.drain().await;
         self.release_repeats(None);
         self.send_held().await;
-        self.shared.stop();
     }
 
     fn command(&mut self, command: Option<Command>) {
