@@ -8,11 +8,13 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tracing::Level;
 
+use crate::capture::Capture;
 use crate::destination::destination;
 use crate::fields::DEFAULT_MAX_VALUE_BYTES;
 use crate::handle::{JKoolHandle, Shared};
-use crate::layer::{mark_delivery_thread, Exporter};
 use crate::model::Context;
+use crate::secret::Secret;
+use crate::thread::mark_delivery_thread;
 use crate::transport::{ClientOptions, Destination, Transport};
 use crate::worker::{BodyFormat, Settings, Worker};
 use crate::JKoolLayer;
@@ -20,22 +22,6 @@ use crate::{Error, ValueType};
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
-
-/// A token or credential that never shows in `Debug` output.
-#[derive(Clone)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
 
 /// Configures a [`JKoolLayer`]; made by [`JKoolLayer::builder`].
 ///
@@ -72,7 +58,7 @@ pub struct Builder {
 impl Builder {
     pub(crate) fn new(token: String) -> Self {
         Builder {
-            token: Secret(token),
+            token: Secret::new(token),
             url: DEFAULT_URL.to_owned(),
             source_fqn: None,
             level: Level::INFO,
@@ -123,7 +109,7 @@ impl Builder {
     /// ```
     pub fn from_env(mut self) -> Result<Self, Error> {
         if let Some(token) = env_var::<String>("JKOOL_TOKEN")? {
-            self.token = Secret(token);
+            self.token = Secret::new(token);
         }
         if let Some(url) = env_var("JKOOL_URL")? {
             self.url = url;
@@ -324,7 +310,7 @@ impl Builder {
     /// it, the usual `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`
     /// variables are honoured. The credentials never show in `Debug`.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.client.proxy = Some(Secret(url.into()));
+        self.client.proxy = Some(Secret::new(url.into()));
         self
     }
 
@@ -424,8 +410,8 @@ impl Builder {
             })
             .map_err(Error::Spawn)?;
         let handle = JKoolHandle::new(shared, items_tx, control_tx, thread);
-        let exporter = Exporter::new(self.max_value_bytes, handle.clone());
-        Ok(JKoolLayer::from_parts(self.level.into(), exporter, handle))
+        let capture = Capture::new(self.max_value_bytes, handle.clone());
+        Ok(JKoolLayer::from_parts(self.level.into(), capture, handle))
     }
 }
 

@@ -17,11 +17,11 @@ pub(crate) const REPEAT_COUNT: &str = "repeat_count";
 #[derive(Debug)]
 pub(crate) struct Dedupe {
     window: Duration,
-    held: HashMap<(usize, String), Held>,
+    held: HashMap<(usize, String), HeldEvent>,
 }
 
 #[derive(Debug)]
-struct Held {
+struct HeldEvent {
     item: Item,
     count: u64,
     until: Instant,
@@ -65,7 +65,7 @@ impl Dedupe {
                 let until = now + self.window;
                 self.held.insert(
                     key,
-                    Held {
+                    HeldEvent {
                         item,
                         count: 1,
                         until,

@@ -3,7 +3,7 @@
 
 use reqwest::Url;
 
-use crate::builder::Secret;
+use crate::secret::Secret;
 use crate::transport::{self, ClientOptions, Destination, Endpoints};
 use crate::Error;
 

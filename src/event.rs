@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::model::now_usec;
+use crate::clock::now_usec;
 use crate::snapshot::{Property, Snapshot};
 use crate::value::Value;
 
@@ -11,6 +11,7 @@ use crate::value::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum Severity {
     None,
     Trace,
@@ -41,10 +42,32 @@ impl From<tracing::Level> for Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum CompCode {
     Success,
     Warning,
     Error,
+}
+
+impl CompCode {
+    /// The code an event at `level` gets unless told otherwise: ERROR and
+    /// WARNING for those levels, SUCCESS below.
+    pub(crate) fn for_level(level: tracing::Level) -> Self {
+        match level {
+            tracing::Level::ERROR => CompCode::Error,
+            tracing::Level::WARN => CompCode::Warning,
+            _ => CompCode::Success,
+        }
+    }
+
+    /// The code as jKool spells it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            CompCode::Success => "SUCCESS",
+            CompCode::Warning => "WARNING",
+            CompCode::Error => "ERROR",
+        }
+    }
 }
 
 /// jKool's event types (`type`).
@@ -183,7 +206,7 @@ impl JKoolEvent {
             resource: None,
             user: None,
             pid: std::process::id(),
-            tid: Some(crate::layer::thread_number()),
+            tid: Some(crate::thread::thread_number()),
             time_usec: now_usec(),
             start_time_usec: None,
             end_time_usec: None,

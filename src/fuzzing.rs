@@ -7,7 +7,7 @@ use tracing::metadata::Kind;
 use tracing::{Level, Metadata};
 
 use crate::fields::Fields;
-use crate::model::{Activity, Common, Context, Event, Item, TrackingId};
+use crate::model::{ActivityRecord, Common, Context, EventRecord, Item, TrackingId};
 use crate::value::{Value, ValueType};
 
 static CALLSITE: DefaultCallsite = DefaultCallsite::new(&META);
@@ -47,7 +47,7 @@ pub fn item_json(
         fields: recorded,
     };
     let item = if activity {
-        Item::Activity(Activity {
+        Item::Activity(ActivityRecord {
             common,
             start_usec: 1_699_999_999_000_000,
             error_seen: false,
@@ -55,7 +55,7 @@ pub fn item_json(
             idle_usec: 20,
         })
     } else {
-        Item::Event(Event { common })
+        Item::Event(EventRecord { common })
     };
     let context = Context {
         source_fqn: "APPL=Fuzz".into(),

@@ -234,7 +234,7 @@ impl JKoolHandle {
     /// );
     /// ```
     pub fn send(&self, event: JKoolEvent) {
-        self.enqueue(Item::Custom(Box::new(event)));
+        self.enqueue(Item::JKoolEvent(Box::new(event)));
     }
 
     /// Sends one item that is already jKool JSON, such as a line written by

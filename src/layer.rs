@@ -1,273 +1,218 @@
-//! The layer's callbacks: spans become jKool activities and events become
-//! jKool events. Callbacks only capture owned data and `try_send` it; JSON,
-//! UUID text and HTTP all happen on the background task.
+//! The public layer: the callbacks of `capture.rs` behind a per-layer level
+//! filter, so that levels below the configured one are decided at the
+//! callsite without hiding anything from the application's other layers.
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::any::Any;
 
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event as TracingEvent, Level, Subscriber};
-use tracing_log::NormalizeEvent;
-use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
-use tracing_subscriber::Layer;
+use tracing::subscriber::Interest;
+use tracing::{Dispatch, Event, Metadata, Subscriber};
+use tracing_subscriber::filter::{Filtered, LevelFilter};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
 
-use crate::fields::{Fields, Value};
+use crate::builder::Builder;
+use crate::capture::Capture;
 use crate::handle::JKoolHandle;
-use crate::model::{now_usec, Activity, Common, Event, Item, LogOrigin, TrackingId};
 
-/// The layer's callbacks, behind [`JKoolLayer`](crate::JKoolLayer)'s level
-/// filter: only spans and events at the configured level or above arrive.
-pub(crate) struct Exporter {
-    max_value_bytes: usize,
+/// A [`Layer`] that streams spans and events to jKool.
+///
+/// Spans become jKool activities (sent when the span closes), events become
+/// jKool events, and fields become snapshot properties. Items travel through
+/// a bounded queue to a background thread that batches and POSTs them; the
+/// application's thread never waits on the network.
+///
+/// The layer's level works like a per-layer filter (`with_filter`): spans
+/// and events below it cost almost nothing, decided once per callsite, and
+/// other layers still see them.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tracing_subscriber::prelude::*;
+///
+/// let layer = tracing_jkool::JKoolLayer::new("my-access-token");
+/// let jkool = layer.handle();
+/// tracing_subscriber::registry().with(layer).init();
+///
+/// tracing::info!(order_no = 5, amount = 12.5, "order processed");
+///
+/// jkool.shutdown(Duration::from_secs(5)).ok();
+/// ```
+pub struct JKoolLayer {
+    level: LevelFilter,
     handle: JKoolHandle,
+    /// The callbacks until the layer joins a subscriber...
+    capture: Option<Capture>,
+    /// ...then `Filtered<Capture, LevelFilter, S>` for that subscriber
+    /// type `S`, which only `on_layer` learns.
+    filtered: Option<Box<dyn Any + Send + Sync>>,
 }
 
-impl Exporter {
-    pub fn new(max_value_bytes: usize, handle: JKoolHandle) -> Self {
-        Exporter {
-            max_value_bytes,
+impl std::fmt::Debug for JKoolLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JKoolLayer")
+            .field("level", &self.level)
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JKoolLayer {
+    /// A layer with default settings that sends to `JKOOL_URL` when that
+    /// variable is set, else to jKool's streaming endpoint.
+    ///
+    /// # Panics
+    /// When the token is empty or `JKOOL_URL` is not a usable URL; the
+    /// message says which. Use [`JKoolLayer::builder`] to get a `Result`.
+    pub fn new(token: impl Into<String>) -> Self {
+        let mut builder = Self::builder(token);
+        if let Ok(url) = std::env::var("JKOOL_URL") {
+            builder = builder.url(url);
+        }
+        builder
+            .build()
+            .unwrap_or_else(|err| panic!("tracing-jkool: {err}"))
+    }
+
+    /// A layer configured from environment variables: `JKOOL_TOKEN` is
+    /// required; see [`Builder::from_env`] for the others.
+    ///
+    /// # Errors
+    /// [`Error::MissingEnv`] without `JKOOL_TOKEN`; otherwise as
+    /// [`Builder::from_env`] and [`Builder::build`].
+    ///
+    /// [`Error::MissingEnv`]: crate::Error::MissingEnv
+    pub fn from_env() -> Result<Self, crate::Error> {
+        if std::env::var_os("JKOOL_TOKEN").is_none() {
+            return Err(crate::Error::MissingEnv("JKOOL_TOKEN"));
+        }
+        Self::builder("").from_env()?.build()
+    }
+
+    /// A [`Builder`] for every setting, checked by [`Builder::build`].
+    pub fn builder(token: impl Into<String>) -> Builder {
+        Builder::new(token.into())
+    }
+
+    /// The handle to flush, shut down and read statistics; `Clone`, and
+    /// usable after the layer moved into a subscriber.
+    pub fn handle(&self) -> JKoolHandle {
+        self.handle.clone()
+    }
+
+    pub(crate) fn from_parts(level: LevelFilter, capture: Capture, handle: JKoolHandle) -> Self {
+        JKoolLayer {
+            level,
             handle,
+            capture: Some(capture),
+            filtered: None,
         }
     }
 
-    /// Whether this item should be made at all: not when it comes from the
-    /// crate's own delivery thread, whose HTTP stack would otherwise feed
-    /// its own events back in.
-    fn wants(&self) -> bool {
-        !in_delivery_thread()
-    }
-
-    fn mark_timing<S>(&self, id: &Id, ctx: Context<'_, S>, leaving: bool)
+    fn filtered<S>(&self) -> Option<&Filtered<Capture, LevelFilter, S>>
     where
-        S: Subscriber + for<'a> LookupSpan<'a>,
+        S: Subscriber + for<'a> LookupSpan<'a> + 'static,
     {
-        let Some(span) = ctx.span(id) else { return };
-        let mut extensions = span.extensions_mut();
-        if let Some(data) = extensions.get_mut::<SpanData>() {
-            data.timing.mark(leaving);
-        }
+        self.filtered.as_deref()?.downcast_ref()
     }
 }
 
-thread_local! {
-    static DELIVERY_THREAD: Cell<bool> = const { Cell::new(false) };
-    static TID: u64 = NEXT_TID.fetch_add(1, Ordering::Relaxed);
-}
-static NEXT_TID: AtomicU64 = AtomicU64::new(1);
-
-/// Marks the current thread as one of the crate's delivery threads, whose
-/// events the layer ignores.
-pub(crate) fn mark_delivery_thread() {
-    DELIVERY_THREAD.with(|flag| flag.set(true));
-}
-
-fn in_delivery_thread() -> bool {
-    DELIVERY_THREAD.with(Cell::get)
-}
-
-/// A small number for the current thread, stable for its life: std offers
-/// no portable integer thread id.
-pub(crate) fn thread_number() -> u64 {
-    TID.with(|tid| *tid)
-}
-
-/// What the layer keeps in a span's extensions from creation to close.
-struct SpanData {
-    tracking_id: TrackingId,
-    parent_id: Option<TrackingId>,
-    /// Inherited correlators plus this span's own `jkool.corr_id`.
-    corrids: Option<Arc<[String]>>,
-    /// Inherited correlators only, to rebuild `corrids` on `Span::record`.
-    inherited: Option<Arc<[String]>>,
-    start_usec: i64,
-    fields: Fields,
-    error_seen: AtomicBool,
-    timing: Timing,
-}
-
-/// Busy and idle time, as tracing-subscriber's fmt layer measures them.
-struct Timing {
-    busy: Duration,
-    idle: Duration,
-    /// The last enter, exit or creation.
-    last: Instant,
-}
-
-impl Timing {
-    /// Adds the time since the last change to busy (leaving the span) or
-    /// idle (entering it, or closing it).
-    fn mark(&mut self, leaving: bool) {
-        let now = Instant::now();
-        let spent = now.saturating_duration_since(self.last);
-        if leaving {
-            self.busy += spent;
-        } else {
-            self.idle += spent;
-        }
-        self.last = now;
-    }
-}
-
-impl SpanData {
-    fn update_corrids(&mut self) {
-        let own = self.fields.jkool().and_then(|j| j.corr_id.clone());
-        self.corrids = match own {
-            None => self.inherited.clone(),
-            Some(own) => Some(
-                self.inherited
-                    .iter()
-                    .flat_map(|ids| ids.iter().cloned())
-                    .chain(Some(own))
-                    .collect(),
-            ),
-        };
-    }
-}
-
-/// The nearest span in `scope` that this layer tracks: a per-layer filter or
-/// a lower level may hide some spans from it.
-fn nearest_tracked<'a, S, I>(scope: I, visit: impl FnOnce(&SpanData))
+/// Every callback goes to the filtered capture made in `on_layer`; before
+/// that, there is nothing to do.
+impl<S> Layer<S> for JKoolLayer
 where
-    S: for<'l> LookupSpan<'l> + 'a,
-    I: IntoIterator<Item = SpanRef<'a, S>>,
+    S: Subscriber + for<'a> LookupSpan<'a> + 'static,
 {
-    for span in scope {
-        if let Some(data) = span.extensions().get::<SpanData>() {
-            visit(data);
-            return;
+    fn on_layer(&mut self, subscriber: &mut S) {
+        if let Some(capture) = self.capture.take() {
+            let mut filtered = capture.with_filter(self.level);
+            filtered.on_layer(subscriber);
+            self.filtered = Some(Box::new(filtered));
         }
     }
-}
 
-impl<S> Layer<S> for Exporter
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+        if let Some(f) = self.filtered::<S>() {
+            f.on_register_dispatch(subscriber);
+        }
+    }
+
+    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
+        match self.filtered::<S>() {
+            Some(f) => f.register_callsite(metadata),
+            None => Interest::always(),
+        }
+    }
+
+    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        self.filtered::<S>()
+            .is_none_or(|f| f.enabled(metadata, ctx))
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        self.filtered::<S>().and_then(|f| f.max_level_hint())
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
+        self.filtered::<S>()
+            .is_none_or(|f| f.event_enabled(event, ctx))
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if !self.wants() {
-            return;
+        if let Some(f) = self.filtered::<S>() {
+            f.on_new_span(attrs, id, ctx);
         }
-        let Some(span) = ctx.span(id) else { return };
-        let mut fields = Fields::new(self.max_value_bytes, attrs.metadata().fields().len());
-        attrs.record(&mut fields);
-        if let Some(message) = fields.message.take() {
-            fields
-                .properties
-                .insert(0, ("message", Value::Str(message)));
-        }
-        let mut parent_id = None;
-        let mut inherited = None;
-        nearest_tracked(span.scope().skip(1), |parent| {
-            parent_id = Some(parent.tracking_id.clone());
-            inherited = parent.corrids.clone();
-        });
-        let tracking_id = match fields.jkool().and_then(|j| j.tracking_id.as_deref()) {
-            Some(custom) => TrackingId::Custom(custom.into()),
-            None => TrackingId::new(),
-        };
-        let mut data = SpanData {
-            tracking_id,
-            parent_id,
-            corrids: None,
-            inherited,
-            start_usec: now_usec(),
-            fields,
-            error_seen: AtomicBool::new(false),
-            timing: Timing {
-                busy: Duration::ZERO,
-                idle: Duration::ZERO,
-                last: Instant::now(),
-            },
-        };
-        data.update_corrids();
-        span.extensions_mut().insert(data);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        let mut extensions = span.extensions_mut();
-        if let Some(data) = extensions.get_mut::<SpanData>() {
-            data.fields.record(values);
-            data.update_corrids();
+        if let Some(f) = self.filtered::<S>() {
+            f.on_record(id, values, ctx);
+        }
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
+        if let Some(f) = self.filtered::<S>() {
+            f.on_follows_from(id, follows, ctx);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if let Some(f) = self.filtered::<S>() {
+            f.on_event(event, ctx);
         }
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        self.mark_timing(id, ctx, false);
+        if let Some(f) = self.filtered::<S>() {
+            f.on_enter(id, ctx);
+        }
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        self.mark_timing(id, ctx, true);
-    }
-
-    fn on_event(&self, event: &TracingEvent<'_>, ctx: Context<'_, S>) {
-        let meta = event.metadata();
-        if !self.wants() {
-            return;
+        if let Some(f) = self.filtered::<S>() {
+            f.on_exit(id, ctx);
         }
-        // The message is a field too, but not a property.
-        let mut fields = Fields::new(self.max_value_bytes, meta.fields().len().saturating_sub(1));
-        event.record(&mut fields);
-        let log = event.normalized_metadata().map(|normalized| {
-            // tracing-log's own `log.*` fields are the origin, not properties.
-            fields
-                .properties
-                .retain(|(name, _)| !name.starts_with("log."));
-            Box::new(LogOrigin {
-                target: normalized.target().to_owned(),
-                file: normalized.file().map(str::to_owned),
-                line: normalized.line(),
-            })
-        });
-        let mut parent_id = None;
-        let mut corrids = None;
-        if let Some(scope) = ctx.event_scope(event) {
-            nearest_tracked(scope, |span| {
-                parent_id = Some(span.tracking_id.clone());
-                corrids = span.corrids.clone();
-                if *meta.level() == Level::ERROR || fields.error.is_some() {
-                    span.error_seen.store(true, Ordering::Relaxed);
-                }
-            });
-        }
-        self.handle.enqueue(Item::Event(Event {
-            common: Common {
-                meta,
-                log,
-                tracking_id: None,
-                parent_id,
-                corrids,
-                time_usec: now_usec(),
-                tid: thread_number(),
-                fields,
-            },
-        }));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(&id) else { return };
-        let Some(mut data) = span.extensions_mut().remove::<SpanData>() else {
-            return;
-        };
-        data.timing.mark(false);
-        self.handle.enqueue(Item::Activity(Activity {
-            common: Common {
-                meta: span.metadata(),
-                log: None,
-                tracking_id: Some(data.tracking_id),
-                parent_id: data.parent_id,
-                corrids: data.inherited,
-                time_usec: now_usec(),
-                tid: thread_number(),
-                fields: data.fields,
-            },
-            start_usec: data.start_usec,
-            error_seen: data.error_seen.into_inner(),
-            busy_usec: data.timing.busy.as_micros() as u64,
-            idle_usec: data.timing.idle.as_micros() as u64,
-        }));
+        if let Some(f) = self.filtered::<S>() {
+            f.on_close(id, ctx);
+        }
+    }
+
+    fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, S>) {
+        if let Some(f) = self.filtered::<S>() {
+            f.on_id_change(old, new, ctx);
+        }
+    }
+
+    /// The registry finds per-layer filters by downcasting: it must find
+    /// the inner `Filtered`'s.
+    unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
+        if id == std::any::TypeId::of::<Self>() {
+            return Some(std::ptr::from_ref(self).cast());
+        }
+        // SAFETY: forwarded to the inner layer, whose own contract holds.
+        unsafe { self.filtered::<S>()?.downcast_raw(id) }
     }
 }

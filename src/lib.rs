@@ -27,19 +27,23 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod capture;
+mod clock;
 mod dedupe;
 mod destination;
 mod error;
 mod event;
 mod fields;
 mod handle;
-mod jkool_layer;
 mod layer;
 mod model;
 mod retry;
+mod secret;
 mod snapshot;
+mod thread;
 mod transport;
 mod value;
+mod wire;
 mod worker;
 
 #[cfg(feature = "collector")]
@@ -53,7 +57,7 @@ pub use builder::{Builder, DEFAULT_URL};
 pub use error::Error;
 pub use event::{CompCode, EventType, JKoolEvent, Severity};
 pub use handle::{JKoolHandle, ShutdownGuard, Stats};
-pub use jkool_layer::JKoolLayer;
+pub use layer::JKoolLayer;
 pub use snapshot::{Property, Snapshot};
 pub use value::{UnknownValueType, Value, ValueType};
 

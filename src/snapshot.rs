@@ -3,7 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::model::now_usec;
+use crate::clock::now_usec;
 use crate::value::{Typed, Value, ValueType};
 
 /// A named property with a typed value and an optional unit.

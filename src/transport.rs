@@ -8,9 +8,9 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
-use crate::builder::Secret;
 use crate::model::Kind;
 use crate::retry::parse_retry_after;
+use crate::secret::Secret;
 use crate::Error;
 
 /// Where each kind of item is posted.
