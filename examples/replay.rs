@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (layer, collector, path) = match std::env::var("JKOOL_TOKEN") {
         Ok(token) => {
             let path = std::env::args().nth(1).ok_or("usage: replay FILE.jsonl")?;
-            (JKoolLayer::builder(token).from_env()?, None, path.into())
+            (JKoolLayer::builder(token).with_env()?, None, path.into())
         }
         Err(_) => {
             let path =

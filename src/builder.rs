@@ -1,24 +1,18 @@
-//! Configuration: the builder, its checks, and the wiring of layer, queue
-//! and delivery thread.
+//! Configuration: the builder and its setters. `env.rs` reads the
+//! environment into it; `pipeline.rs` checks it and starts the pipeline.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-use tracing::Level;
+use tracing::level_filters::LevelFilter;
 
-use crate::capture::Capture;
-use crate::destination::destination;
+use crate::backlog::BodyFormat;
+use crate::dedupe;
 use crate::fields::DEFAULT_MAX_VALUE_BYTES;
-use crate::handle::{JKoolHandle, Shared};
-use crate::model::Context;
 use crate::secret::Secret;
-use crate::thread::mark_delivery_thread;
-use crate::transport::{ClientOptions, Destination, Transport};
-use crate::worker::{BodyFormat, Settings, Worker};
-use crate::JKoolLayer;
-use crate::{Error, ValueType};
+use crate::transport::ClientOptions;
+use crate::worker::Settings;
+use crate::ValueType;
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
@@ -41,18 +35,18 @@ pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Builder {
-    token: Secret,
-    url: String,
-    source_fqn: Option<String>,
-    level: Level,
-    max_value_bytes: usize,
-    queue_capacity: usize,
-    event_path: Option<String>,
-    activity_path: Option<String>,
-    client: ClientOptions,
-    settings: Settings,
-    units: HashMap<String, ValueType>,
-    categories: HashMap<String, String>,
+    pub(crate) token: Secret,
+    pub(crate) url: String,
+    pub(crate) source_fqn: Option<String>,
+    pub(crate) level: LevelFilter,
+    pub(crate) max_value_bytes: usize,
+    pub(crate) queue_capacity: usize,
+    pub(crate) event_path: Option<String>,
+    pub(crate) activity_path: Option<String>,
+    pub(crate) client: ClientOptions,
+    pub(crate) settings: Settings,
+    pub(crate) units: HashMap<String, ValueType>,
+    pub(crate) categories: HashMap<String, String>,
 }
 
 impl Builder {
@@ -61,7 +55,7 @@ impl Builder {
             token: Secret::new(token),
             url: DEFAULT_URL.to_owned(),
             source_fqn: None,
-            level: Level::INFO,
+            level: LevelFilter::INFO,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             queue_capacity: 10_000,
             event_path: None,
@@ -77,59 +71,18 @@ impl Builder {
                 flush_interval: Duration::from_millis(500),
                 max_body_bytes: 1 << 20,
                 retry_buffer: 10_000,
+                max_concurrent_requests: 4,
                 max_retry_wait: Duration::from_secs(30),
                 give_up_after: None,
+                give_up_refused_after: Duration::from_secs(120),
                 format: BodyFormat::Array,
                 gzip: false,
                 dedupe: None,
+                dedupe_capacity: dedupe::DEFAULT_CAPACITY,
             },
             units: HashMap::new(),
             categories: HashMap::new(),
         }
-    }
-
-    /// Applies the settings given in environment variables, for those that
-    /// are set: `JKOOL_TOKEN`, `JKOOL_URL`, `JKOOL_LEVEL` (`info`,
-    /// `debug`, ...), `JKOOL_SOURCE_FQN`, `JKOOL_QUEUE_CAPACITY`,
-    /// `JKOOL_BATCH_SIZE` and `JKOOL_FLUSH_INTERVAL_MS`. Settings made after
-    /// this call win over the environment.
-    ///
-    /// # Errors
-    /// [`Error::InvalidEnv`] naming the variable and its value (never the
-    /// token's).
-    ///
-    /// ```
-    /// std::env::set_var("JKOOL_BATCH_SIZE", "many");
-    /// let err = tracing_jkool::JKoolLayer::builder("token").from_env().unwrap_err();
-    /// assert_eq!(
-    ///     err.to_string(),
-    ///     r#"environment variable JKOOL_BATCH_SIZE="many" is invalid: invalid digit found in string"#
-    /// );
-    /// # std::env::remove_var("JKOOL_BATCH_SIZE");
-    /// ```
-    pub fn from_env(mut self) -> Result<Self, Error> {
-        if let Some(token) = env_var::<String>("JKOOL_TOKEN")? {
-            self.token = Secret::new(token);
-        }
-        if let Some(url) = env_var("JKOOL_URL")? {
-            self.url = url;
-        }
-        if let Some(level) = env_var("JKOOL_LEVEL")? {
-            self.level = level;
-        }
-        if let Some(fqn) = env_var("JKOOL_SOURCE_FQN")? {
-            self.source_fqn = Some(fqn);
-        }
-        if let Some(capacity) = env_var("JKOOL_QUEUE_CAPACITY")? {
-            self.queue_capacity = capacity;
-        }
-        if let Some(size) = env_var("JKOOL_BATCH_SIZE")? {
-            self.settings.batch_size = size;
-        }
-        if let Some(ms) = env_var("JKOOL_FLUSH_INTERVAL_MS")? {
-            self.settings.flush_interval = Duration::from_millis(ms);
-        }
-        Ok(self)
     }
 
     /// The base URL; default [`DEFAULT_URL`]. Items are posted to the base
@@ -215,9 +168,17 @@ impl Builder {
     }
 
     /// The most verbose level sent to jKool; default `INFO`. Spans and
-    /// events below it cost the application almost nothing.
-    pub fn level(mut self, level: Level) -> Self {
-        self.level = level;
+    /// events below it cost the application almost nothing. Takes a
+    /// [`tracing::Level`] or a [`LevelFilter`], whose `OFF` sends nothing.
+    ///
+    /// ```
+    /// use tracing::level_filters::LevelFilter;
+    ///
+    /// let debug = tracing_jkool::JKoolLayer::builder("my-access-token").level(tracing::Level::DEBUG);
+    /// let silent = tracing_jkool::JKoolLayer::builder("my-access-token").level(LevelFilter::OFF);
+    /// ```
+    pub fn level(mut self, level: impl Into<LevelFilter>) -> Self {
+        self.level = level.into();
         self
     }
 
@@ -226,8 +187,21 @@ impl Builder {
     /// not sent; the first is held until its window ends, then sent once
     /// with a `repeat_count` property when it happened more than once.
     /// Off by default: it delays every event by `window`.
+    ///
+    /// The key is the callsite and the message; field values are not part
+    /// of it, and the first event's fields are the ones sent. At most
+    /// [`suppress_duplicates_capacity`](Self::suppress_duplicates_capacity)
+    /// distinct events are held at once; past that, new ones are sent
+    /// without suppression.
     pub fn suppress_duplicates(mut self, window: Duration) -> Self {
         self.settings.dedupe = Some(window);
+        self
+    }
+
+    /// How many distinct events duplicate suppression holds at once;
+    /// default 10,000. Each costs one held event in memory.
+    pub fn suppress_duplicates_capacity(mut self, events: usize) -> Self {
+        self.settings.dedupe_capacity = events;
         self
     }
 
@@ -269,11 +243,32 @@ impl Builder {
 
     /// How many items the delivery thread may hold beyond the queue while
     /// batching or waiting out an outage; past it, the oldest held items
-    /// are dropped and counted. Default 10,000. Together with
+    /// are evicted and counted. Default 10,000, and never below
+    /// [`batch_size`](Self::batch_size). Together with
     /// [`queue_capacity`](Self::queue_capacity) this bounds memory however
     /// long jKool is unreachable.
     pub fn retry_buffer(mut self, items: usize) -> Self {
         self.settings.retry_buffer = items;
+        self
+    }
+
+    /// How many requests may be in flight at once; default 4. jKool is a
+    /// service tens of milliseconds away: one request at a time would cap
+    /// delivery at a batch per round trip. With more than one, bodies may
+    /// arrive out of order (each item carries its own time); with 1, each
+    /// kind arrives in the order it was emitted.
+    pub fn max_concurrent_requests(mut self, requests: usize) -> Self {
+        self.settings.max_concurrent_requests = requests;
+        self
+    }
+
+    /// How long a body that jKool keeps failing on with a 5xx, while it
+    /// accepts other bodies, is retried. Such a body is split until the
+    /// items it fails on are alone; those count as failed after this long.
+    /// Default 2 minutes. While jKool fails on every body, nothing counts
+    /// against any item: they wait, within the retry buffer.
+    pub fn give_up_refused_after(mut self, limit: Duration) -> Self {
+        self.settings.give_up_refused_after = limit;
         self
     }
 
@@ -329,213 +324,5 @@ impl Builder {
     pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.client.root_certificates.push(pem.into());
         self
-    }
-
-    /// Checks the settings, starts the delivery thread and returns the
-    /// layer.
-    ///
-    /// # Errors
-    /// [`Error::EmptyToken`], [`Error::InvalidUrl`],
-    /// [`Error::InvalidSetting`], or an error starting the HTTP client or
-    /// the delivery thread.
-    pub fn build(mut self) -> Result<JKoolLayer, Error> {
-        if self.token.expose().trim().is_empty() {
-            return Err(Error::EmptyToken);
-        }
-        let destination = destination(
-            &self.url,
-            [self.event_path.as_deref(), self.activity_path.as_deref()],
-            &self.token,
-            &self.client,
-            self.settings.gzip,
-        )?;
-        if matches!(destination, Destination::File(_)) {
-            self.settings.format = BodyFormat::Lines;
-        }
-        for (setting, value) in [
-            ("queue_capacity", self.queue_capacity),
-            ("batch_size", self.settings.batch_size),
-            ("max_body_bytes", self.settings.max_body_bytes),
-            ("retry_buffer", self.settings.retry_buffer),
-        ] {
-            if value == 0 {
-                return Err(Error::InvalidSetting {
-                    setting,
-                    reason: "must be at least 1".into(),
-                });
-            }
-        }
-        for (setting, value) in [
-            ("flush_interval", self.settings.flush_interval),
-            ("request_timeout", self.client.request_timeout),
-            ("connect_timeout", self.client.connect_timeout),
-        ] {
-            if value.is_zero() {
-                return Err(Error::InvalidSetting {
-                    setting,
-                    reason: "must be longer than zero".into(),
-                });
-            }
-        }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .thread_name("tracing-jkool-io")
-            // Threads the runtime starts (DNS lookups) are delivery threads
-            // too: their events must not come back to the layer.
-            .on_thread_start(mark_delivery_thread)
-            .build()
-            .map_err(Error::Spawn)?;
-
-        let (items_tx, items) = mpsc::channel(self.queue_capacity);
-        let (control_tx, control) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared::default());
-        let worker = Worker::new(
-            items,
-            control,
-            shared.clone(),
-            Transport::new(destination),
-            Context {
-                source_fqn: self.source_fqn.unwrap_or_else(default_source_fqn),
-                pid: std::process::id(),
-                units: self.units,
-                categories: self.categories,
-            },
-            self.settings,
-        );
-        let thread = std::thread::Builder::new()
-            .name("tracing-jkool".into())
-            .spawn(move || {
-                mark_delivery_thread();
-                runtime.block_on(worker.run());
-            })
-            .map_err(Error::Spawn)?;
-        let handle = JKoolHandle::new(shared, items_tx, control_tx, thread);
-        let capture = Capture::new(self.max_value_bytes, handle.clone());
-        Ok(JKoolLayer::from_parts(self.level.into(), capture, handle))
-    }
-}
-
-/// The value of `variable`, parsed, if it is set.
-fn env_var<T>(variable: &'static str) -> Result<Option<T>, Error>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    let Ok(value) = std::env::var(variable) else {
-        return Ok(None);
-    };
-    value
-        .trim()
-        .parse()
-        .map(Some)
-        .map_err(|e: T::Err| Error::InvalidEnv {
-            variable,
-            reason: e.to_string(),
-            // The token is never shown, whatever is wrong with it.
-            value: if variable == "JKOOL_TOKEN" {
-                "<redacted>".into()
-            } else {
-                value
-            },
-        })
-}
-
-/// `APPL=<program>#SERVER=<host name>#NETADDR=<first non-loopback address>`,
-/// leaving out what cannot be found.
-fn default_source_fqn() -> String {
-    let program = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "unknown".to_owned());
-    let mut fqn = format!("APPL={program}");
-    let host = gethostname::gethostname();
-    if !host.is_empty() {
-        fqn.push_str("#SERVER=");
-        fqn.push_str(&host.to_string_lossy());
-    }
-    let address = if_addrs::get_if_addrs().ok().and_then(|addrs| {
-        addrs
-            .into_iter()
-            .filter(|a| !a.is_loopback())
-            .min_by_key(|a| a.ip().is_ipv6())
-    });
-    if let Some(address) = address {
-        fqn.push_str("#NETADDR=");
-        fqn.push_str(&address.ip().to_string());
-    }
-    fqn
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rejects_bad_urls_with_the_reason() {
-        for (url, reason) in [
-            ("not a url", "relative URL without a base"),
-            ("ftp://example.com", "scheme must be http, https or file"),
-            ("http://user:pw@example.com", "credentials"),
-        ] {
-            let err = Builder::new("t".into()).url(url).build().unwrap_err();
-            assert!(matches!(err, Error::InvalidUrl { .. }), "{url}: {err}");
-            assert!(err.to_string().contains(reason), "{url}: {err}");
-        }
-    }
-
-    #[test]
-    fn rejects_empty_token_and_zero_sizes() {
-        assert!(matches!(
-            Builder::new("  ".into()).build(),
-            Err(Error::EmptyToken)
-        ));
-        let err = Builder::new("t".into()).batch_size(0).build().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid setting batch_size: must be at least 1"
-        );
-    }
-
-    #[test]
-    fn bad_proxy_urls_and_certificates_are_build_errors() {
-        let err = Builder::new("t".into())
-            .proxy("::nope::")
-            .build()
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::InvalidSetting {
-                    setting: "proxy",
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        let err = Builder::new("t".into())
-            .root_certificate_pem(&b"not a certificate"[..])
-            .build()
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid setting root_certificate_pem: no certificate in the PEM text"
-        );
-    }
-
-    #[test]
-    fn debug_never_shows_the_token() {
-        let builder =
-            Builder::new("secret-token-123".into()).proxy("http://me:pass-456@proxy:3128");
-        let text = format!("{builder:?}");
-        assert!(!text.contains("secret-token-123"), "{text}");
-        assert!(!text.contains("pass-456"), "{text}");
-        assert!(text.contains("<redacted>"));
-    }
-
-    #[test]
-    fn default_source_fqn_names_the_program_and_host() {
-        let fqn = default_source_fqn();
-        assert!(fqn.starts_with("APPL="), "{fqn}");
-        assert!(fqn.contains("#SERVER="), "{fqn}");
     }
 }

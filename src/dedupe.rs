@@ -1,8 +1,10 @@
 //! Optional duplicate suppression, as jKool's Java sink offers: the same
 //! message from the same callsite within a window is sent once, with a
-//! `repeat_count` property.
+//! `repeat_count` property. Field values are not part of the key: repeats
+//! that differ only in their fields are folded, and the first one's fields
+//! are sent.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -13,18 +15,27 @@ use crate::value::Value;
 /// The property that says how often a held event happened in its window.
 pub(crate) const REPEAT_COUNT: &str = "repeat_count";
 
-/// Events held for their window, by callsite and message.
+/// Default for how many distinct events are held at once.
+pub(crate) const DEFAULT_CAPACITY: usize = 10_000;
+
+/// A callsite (its metadata's address) and a message.
+type Key = (usize, String);
+
+/// Events held for their window. Every window has the same length, so
+/// the order they were first seen in is the order they are due in: each
+/// item costs O(1), however many are held.
 #[derive(Debug)]
 pub(crate) struct Dedupe {
     window: Duration,
-    held: HashMap<(usize, String), HeldEvent>,
+    capacity: usize,
+    held: HashMap<Key, HeldEvent>,
+    due: VecDeque<(Instant, Key)>,
 }
 
 #[derive(Debug)]
 struct HeldEvent {
     item: Item,
     count: u64,
-    until: Instant,
 }
 
 /// Why [`Dedupe::admit`] kept an item back.
@@ -37,16 +48,19 @@ pub(crate) enum Absorbed {
 }
 
 impl Dedupe {
-    pub fn new(window: Duration) -> Self {
+    pub(crate) fn new(window: Duration, capacity: usize) -> Self {
         Dedupe {
             window,
+            capacity,
             held: HashMap::new(),
+            due: VecDeque::new(),
         }
     }
 
-    /// Gives back what is not an event of a tracing callsite, to deliver
+    /// Gives back what is not an event of a tracing callsite, and what
+    /// does not fit (more than `capacity` distinct events held), to deliver
     /// now; keeps the rest.
-    pub fn admit(&mut self, item: Item, now: Instant) -> Result<Item, Absorbed> {
+    pub(crate) fn admit(&mut self, item: Item, now: Instant) -> Result<Item, Absorbed> {
         let Item::Event(event) = &item else {
             return Ok(item);
         };
@@ -56,55 +70,46 @@ impl Dedupe {
             callsite,
             event.common.fields.message.clone().unwrap_or_default(),
         );
-        match self.held.get_mut(&key) {
-            Some(held) => {
-                held.count += 1;
-                Err(Absorbed::Repeat)
-            }
-            None => {
-                let until = now + self.window;
-                self.held.insert(
-                    key,
-                    HeldEvent {
-                        item,
-                        count: 1,
-                        until,
-                    },
-                );
-                Err(Absorbed::Held)
-            }
+        if let Some(held) = self.held.get_mut(&key) {
+            held.count += 1;
+            return Err(Absorbed::Repeat);
         }
+        if self.held.len() >= self.capacity {
+            return Ok(item);
+        }
+        self.due.push_back((now + self.window, key.clone()));
+        self.held.insert(key, HeldEvent { item, count: 1 });
+        Err(Absorbed::Held)
     }
 
     /// When the next held event is due.
-    pub fn next_due(&self) -> Option<Instant> {
-        self.held.values().map(|h| h.until).min()
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        self.due.front().map(|(at, _)| *at)
     }
 
-    /// The held events whose window ended by `now` (all of them for `None`),
-    /// each with its `repeat_count` when it happened more than once.
-    pub fn release(&mut self, now: Option<Instant>) -> Vec<Item> {
-        let due: Vec<_> = self
-            .held
-            .iter()
-            .filter(|(_, h)| now.is_none_or(|now| h.until <= now))
-            .map(|(key, _)| key.clone())
-            .collect();
-        let mut released: Vec<(Instant, Item)> = due
-            .into_iter()
-            .filter_map(|key| self.held.remove(&key))
-            .map(|mut held| {
-                if held.count > 1 {
-                    if let Item::Event(event) = &mut held.item {
-                        let properties = &mut event.common.fields.properties;
-                        properties.push((REPEAT_COUNT, Value::U64(held.count)));
-                    }
+    /// The held events whose window ended by `now` (all of them for
+    /// `None`), in the order they first happened, each with its
+    /// `repeat_count` when it happened more than once.
+    pub(crate) fn release(&mut self, now: Option<Instant>) -> Vec<Item> {
+        let mut released = Vec::new();
+        while let Some((at, _)) = self.due.front() {
+            if now.is_some_and(|now| *at > now) {
+                break;
+            }
+            let Some((_, key)) = self.due.pop_front() else {
+                break;
+            };
+            let Some(mut held) = self.held.remove(&key) else {
+                continue;
+            };
+            if held.count > 1 {
+                if let Item::Event(event) = &mut held.item {
+                    let properties = &mut event.common.fields.properties;
+                    properties.push((REPEAT_COUNT, Value::U64(held.count)));
                 }
-                (held.until, held.item)
-            })
-            .collect();
-        // In the order they first happened.
-        released.sort_by_key(|(until, _)| *until);
-        released.into_iter().map(|(_, item)| item).collect()
+            }
+            released.push(held.item);
+        }
+        released
     }
 }

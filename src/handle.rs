@@ -1,147 +1,15 @@
 //! The user's handle on the delivery pipeline: flush, shutdown, statistics.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
 use crate::model::{Item, Kind};
+use crate::shared::{Counters, Progress, Shared, Stats};
 use crate::{Error, JKoolEvent};
-
-/// Delivery counters, as read by [`JKoolHandle::stats`].
-///
-/// ```
-/// let stats = tracing_jkool::Stats::default();
-/// assert_eq!(stats.dropped, 0);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stats {
-    /// Items accepted onto the queue.
-    pub queued: u64,
-    /// Items jKool accepted.
-    pub sent: u64,
-    /// Items dropped: the queue was full, the retry buffer overflowed
-    /// (oldest first), or the pipeline had stopped.
-    pub dropped: u64,
-    /// Items jKool rejected, or given up after retrying.
-    pub failed: u64,
-    /// Requests tried again after a passing failure.
-    pub retried: u64,
-    /// Repeats folded into an earlier event by duplicate suppression.
-    pub suppressed: u64,
-    /// Requests jKool accepted.
-    pub batches: u64,
-    /// Body bytes of the requests jKool accepted.
-    pub bytes_sent: u64,
-    /// Items accepted but not yet sent, failed or dropped.
-    pub queue_depth: u64,
-}
-
-/// Counters shared by the layer, the worker and the handle.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    pub queued: AtomicU64,
-    pub sent: AtomicU64,
-    pub dropped: AtomicU64,
-    pub failed: AtomicU64,
-    pub retried: AtomicU64,
-    pub suppressed: AtomicU64,
-    pub batches: AtomicU64,
-    pub bytes_sent: AtomicU64,
-}
-
-/// How far the worker got, for `flush` and `shutdown` to wait on.
-#[derive(Debug, Default)]
-pub(crate) struct Progress {
-    /// Items the worker is done with: sent, failed, dropped or suppressed.
-    pub finished: u64,
-    /// Items given up because time ran out.
-    pub abandoned: u64,
-    /// The worker has stopped.
-    pub stopped: bool,
-}
-
-/// State shared between the worker and every handle.
-#[derive(Debug, Default)]
-pub(crate) struct Shared {
-    pub counters: Counters,
-    progress: Mutex<Progress>,
-    changed: Condvar,
-}
-
-impl Shared {
-    fn progress(&self) -> MutexGuard<'_, Progress> {
-        self.progress.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn finish(&self, count: u64, abandoned: u64) {
-        let mut progress = self.progress();
-        progress.finished += count;
-        progress.abandoned += abandoned;
-        drop(progress);
-        self.changed.notify_all();
-    }
-
-    /// `count` items in one accepted request of `bytes` bytes.
-    pub fn sent(&self, count: u64, bytes: u64) {
-        self.counters.sent.fetch_add(count, Ordering::Relaxed);
-        self.counters.batches.fetch_add(1, Ordering::Relaxed);
-        self.counters.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
-        self.finish(count, 0);
-    }
-
-    /// `count` items rejected for good.
-    pub fn failed(&self, count: u64) {
-        self.counters.failed.fetch_add(count, Ordering::Relaxed);
-        self.finish(count, 0);
-    }
-
-    /// `count` items given up because the retry time or the shutdown
-    /// deadline ran out.
-    pub fn abandoned(&self, count: u64) {
-        self.counters.failed.fetch_add(count, Ordering::Relaxed);
-        self.finish(count, count);
-    }
-
-    /// `count` held items dropped to keep memory bounded.
-    pub fn dropped(&self, count: u64) {
-        self.counters.dropped.fetch_add(count, Ordering::Relaxed);
-        self.finish(count, 0);
-    }
-
-    /// `count` repeats folded into a held event.
-    pub fn suppressed(&self, count: u64) {
-        self.counters.suppressed.fetch_add(count, Ordering::Relaxed);
-        self.finish(count, 0);
-    }
-
-    pub fn retried(&self) {
-        self.counters.retried.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Called by the worker as its last act.
-    pub fn stop(&self) {
-        self.progress().stopped = true;
-        self.changed.notify_all();
-    }
-
-    /// Waits until `done` holds or `timeout` passes; returns the progress.
-    fn wait(
-        &self,
-        timeout: Duration,
-        done: impl Fn(&Progress) -> bool,
-    ) -> MutexGuard<'_, Progress> {
-        let guard = self.progress();
-        let (guard, _) = self
-            .changed
-            .wait_timeout_while(guard, timeout, |p| !done(p))
-            .unwrap_or_else(|e| e.into_inner());
-        guard
-    }
-}
 
 /// Requests from a handle to the worker.
 #[derive(Debug)]
@@ -179,6 +47,8 @@ struct Inner {
     items: mpsc::Sender<Item>,
     control: mpsc::UnboundedSender<Command>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The delivery thread's runtime, where async waits run.
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for JKoolHandle {
@@ -195,6 +65,7 @@ impl JKoolHandle {
         items: mpsc::Sender<Item>,
         control: mpsc::UnboundedSender<Command>,
         thread: JoinHandle<()>,
+        runtime: tokio::runtime::Handle,
     ) -> Self {
         JKoolHandle {
             inner: Arc::new(Inner {
@@ -202,6 +73,7 @@ impl JKoolHandle {
                 items,
                 control,
                 thread: Mutex::new(Some(thread)),
+                runtime,
             }),
         }
     }
@@ -276,6 +148,7 @@ impl JKoolHandle {
             queued,
             sent: c.sent.load(Ordering::Relaxed),
             dropped: c.dropped.load(Ordering::Relaxed),
+            evicted: c.evicted.load(Ordering::Relaxed),
             failed: c.failed.load(Ordering::Relaxed),
             retried: c.retried.load(Ordering::Relaxed),
             suppressed: c.suppressed.load(Ordering::Relaxed),
@@ -289,43 +162,75 @@ impl JKoolHandle {
     /// `timeout`, until each of those items is sent or given up.
     ///
     /// Blocks the calling thread (never the delivery thread), so it is safe
-    /// in `fn main` and inside any tokio runtime.
+    /// in `fn main` and inside any tokio runtime; in async code,
+    /// [`flush_async`](Self::flush_async) does not block a runtime worker.
     ///
     /// # Errors
     /// [`Error::Timeout`] with the number of those items not delivered:
     /// still pending, or given up because their retry time ran out. Items
     /// jKool rejected are counted in [`Stats::failed`].
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
-        self.request(Command::Flush, timeout, |p, target| {
-            p.finished >= target || p.stopped
-        })
+        let ticket = self.begin(Command::Flush);
+        let progress = self.inner.shared.wait(timeout, |p| ticket.flushed(p));
+        ticket.result(&progress, ticket.flushed(&progress))
+    }
+
+    /// [`flush`](Self::flush) for async code: awaits instead of blocking
+    /// the thread. It runs in any executor; the waiting itself happens on
+    /// the delivery thread's own runtime.
+    ///
+    /// # Errors
+    /// As [`flush`](Self::flush).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), tracing_jkool::Error> {
+    /// let jkool = tracing_jkool::JKoolLayer::new("my-access-token").handle();
+    /// jkool.flush_async(std::time::Duration::from_secs(5)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn flush_async(&self, timeout: Duration) -> Result<(), Error> {
+        let ticket = self.begin(Command::Flush);
+        self.wait_async(timeout, move |p| ticket.flushed(p)).await;
+        let progress = self.inner.shared.progress();
+        ticket.result(&progress, ticket.flushed(&progress))
     }
 
     /// Sends everything queued, then stops the delivery thread. What is
     /// still undelivered after `timeout` is given up and counted as failed.
-    /// Items emitted afterwards are counted as dropped.
+    /// Items emitted afterwards are counted as dropped. If anything was
+    /// lost or failed, one line on stderr gives the totals.
     ///
     /// # Errors
     /// [`Error::Timeout`] with the number of items given up.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
-        let give_up_at = Instant::now() + timeout;
-        let result = self.request(
-            Command::Shutdown { give_up_at },
-            timeout + SHUTDOWN_GRACE,
-            |p, _| p.stopped,
-        );
-        if self.inner.shared.progress().stopped {
-            let thread = self
-                .inner
-                .thread
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
-            if let Some(thread) = thread {
-                // The worker has signalled that it stopped: joining is immediate.
-                let _ = thread.join();
-            }
-        }
+        let ticket = self.begin(Command::Shutdown {
+            give_up_at: deadline_after(timeout),
+        });
+        let wait = timeout.saturating_add(SHUTDOWN_GRACE);
+        let progress = self.inner.shared.wait(wait, |p| p.stopped);
+        let result = ticket.result(&progress, progress.stopped);
+        drop(progress);
+        self.join_if_stopped();
+        result
+    }
+
+    /// [`shutdown`](Self::shutdown) for async code: awaits instead of
+    /// blocking the thread.
+    ///
+    /// # Errors
+    /// As [`shutdown`](Self::shutdown).
+    pub async fn shutdown_async(&self, timeout: Duration) -> Result<(), Error> {
+        let ticket = self.begin(Command::Shutdown {
+            give_up_at: deadline_after(timeout),
+        });
+        self.wait_async(timeout.saturating_add(SHUTDOWN_GRACE), |p| p.stopped)
+            .await;
+        let progress = self.inner.shared.progress();
+        let result = ticket.result(&progress, progress.stopped);
+        drop(progress);
+        // The thread signalled its end: joining does not wait.
+        self.join_if_stopped();
         result
     }
 
@@ -348,32 +253,105 @@ impl JKoolHandle {
         }
     }
 
-    /// Sends `command` and waits until `done(progress, target)`, where
-    /// `target` counts the items queued before the call.
-    fn request(
-        &self,
-        command: Command,
-        timeout: Duration,
-        done: impl Fn(&Progress, u64) -> bool,
-    ) -> Result<(), Error> {
-        let started = Instant::now();
-        let target = self.counters().queued.load(Ordering::Relaxed);
-        let shared = &self.inner.shared;
-        let abandoned_before = shared.progress().abandoned;
+    /// Notes what is queued now and sends `command` to the worker.
+    fn begin(&self, command: Command) -> Ticket {
+        let ticket = Ticket {
+            started: Instant::now(),
+            target: self.counters().queued.load(Ordering::Relaxed),
+            abandoned_before: self.inner.shared.progress().abandoned,
+        };
         // A worker that already stopped has nothing left to wait for, and
-        // `done` sees that in `Progress::stopped`.
+        // the waits see that in `Progress::stopped`.
         let _ = self.inner.control.send(command);
-        let progress = shared.wait(timeout, |p| done(p, target));
-        let pending =
-            target.saturating_sub(progress.finished) + (progress.abandoned - abandoned_before);
-        if done(&progress, target) && pending == 0 {
+        ticket
+    }
+
+    /// Waits, on the delivery thread's runtime, until `done` holds, the
+    /// worker stops, or `timeout` passes.
+    async fn wait_async(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Progress) -> bool + Send + 'static,
+    ) {
+        let shared = Arc::clone(&self.inner.shared);
+        let wait = async move {
+            loop {
+                let notified = shared.notify.notified();
+                tokio::pin!(notified);
+                // Registered before the check, so no wake-up is missed.
+                notified.as_mut().enable();
+                let finished = {
+                    let progress = shared.progress();
+                    done(&progress) || progress.stopped
+                };
+                if finished {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        if self.inner.shared.progress().stopped {
+            return;
+        }
+        // A runtime that has shut down cancels the task at once.
+        let _ = self
+            .inner
+            .runtime
+            .spawn(async move {
+                let _ = tokio::time::timeout(timeout, wait).await;
+            })
+            .await;
+    }
+
+    fn join_if_stopped(&self) {
+        if !self.inner.shared.progress().stopped {
+            return;
+        }
+        let thread = self
+            .inner
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What a flush or shutdown waits for: the items queued when it began.
+#[derive(Debug, Clone, Copy)]
+struct Ticket {
+    started: Instant,
+    target: u64,
+    abandoned_before: u64,
+}
+
+impl Ticket {
+    fn flushed(&self, progress: &Progress) -> bool {
+        progress.finished >= self.target || progress.stopped
+    }
+
+    /// `Ok` when the wait ended (`done`) with nothing given up.
+    fn result(&self, progress: &Progress, done: bool) -> Result<(), Error> {
+        let pending = self.target.saturating_sub(progress.finished)
+            + (progress.abandoned - self.abandoned_before);
+        if done && pending == 0 {
             return Ok(());
         }
         Err(Error::Timeout {
             pending,
-            waited: started.elapsed(),
+            waited: self.started.elapsed(),
         })
     }
+}
+
+/// `timeout` from now, or about a century when that cannot be told.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 /// Shuts the pipeline down when dropped; made by

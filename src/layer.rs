@@ -75,18 +75,18 @@ impl JKoolLayer {
     }
 
     /// A layer configured from environment variables: `JKOOL_TOKEN` is
-    /// required; see [`Builder::from_env`] for the others.
+    /// required; see [`Builder::with_env`] for the others.
     ///
     /// # Errors
     /// [`Error::MissingEnv`] without `JKOOL_TOKEN`; otherwise as
-    /// [`Builder::from_env`] and [`Builder::build`].
+    /// [`Builder::with_env`] and [`Builder::build`].
     ///
     /// [`Error::MissingEnv`]: crate::Error::MissingEnv
     pub fn from_env() -> Result<Self, crate::Error> {
         if std::env::var_os("JKOOL_TOKEN").is_none() {
             return Err(crate::Error::MissingEnv("JKOOL_TOKEN"));
         }
-        Self::builder("").from_env()?.build()
+        Self::builder("").with_env()?.build()
     }
 
     /// A [`Builder`] for every setting, checked by [`Builder::build`].

@@ -26,20 +26,27 @@
 //! ```
 #![deny(missing_docs)]
 
+mod backlog;
 mod builder;
 mod capture;
 mod clock;
 mod dedupe;
+mod delivery;
 mod destination;
+mod env;
 mod error;
 mod event;
 mod fields;
 mod handle;
 mod layer;
 mod model;
+mod pipeline;
+mod report;
 mod retry;
 mod secret;
+mod shared;
 mod snapshot;
+mod source;
 mod thread;
 mod transport;
 mod value;
@@ -56,8 +63,9 @@ pub mod fuzzing;
 pub use builder::{Builder, DEFAULT_URL};
 pub use error::Error;
 pub use event::{CompCode, EventType, JKoolEvent, Severity};
-pub use handle::{JKoolHandle, ShutdownGuard, Stats};
+pub use handle::{JKoolHandle, ShutdownGuard};
 pub use layer::JKoolLayer;
+pub use shared::Stats;
 pub use snapshot::{Property, Snapshot};
 pub use value::{UnknownValueType, Value, ValueType};
 

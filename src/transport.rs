@@ -2,7 +2,7 @@
 //! and what the answer means.
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
@@ -87,20 +87,39 @@ pub(crate) fn client(token: &Secret, options: &ClientOptions) -> Result<reqwest:
 }
 
 /// What became of one POST.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Accepted,
-    /// Worth trying again (connection error, timeout, 408, 429, 5xx),
-    /// after the server's `Retry-After` if it sent one.
-    Retry {
+    /// jKool could not be reached or is not taking requests now
+    /// (connection error, timeout, 408, 429, 502, 503, 504): try again,
+    /// after the server's `Retry-After` if it sent one. Never the items'
+    /// fault.
+    Unavailable {
+        after: Option<Duration>,
+        why: String,
+    },
+    /// Any other 5xx: the server answered but failed on this body, which
+    /// may hold an item it cannot take.
+    ServerError {
+        status: StatusCode,
         after: Option<Duration>,
     },
     /// 413: the body was too large.
     TooLarge,
-    /// 400 or 415: the endpoint may take only one object per request.
+    /// 400, 415 or 422: an item is bad, or the endpoint takes only one
+    /// object per request.
     BadRequest(StatusCode),
+    /// 401 or 403: the token was refused.
+    TokenRejected(StatusCode),
     /// Any other answer: not worth trying again.
-    Rejected,
+    Rejected(StatusCode),
+}
+
+impl Outcome {
+    /// Whether the server answered, so that it is up.
+    pub(crate) fn server_answered(&self) -> bool {
+        !matches!(self, Outcome::Unavailable { .. })
+    }
 }
 
 /// Where bodies go.
@@ -116,29 +135,30 @@ pub(crate) enum Destination {
     File(std::fs::File),
 }
 
-/// Delivers bodies and reports failures on stderr, plainly and rarely.
+/// Delivers bodies.
 #[derive(Debug)]
 pub(crate) struct Transport {
     destination: Destination,
-    token_rejected_reported: bool,
-    last_report: Option<Instant>,
 }
 
-/// At most one failure line per this interval, so an outage cannot flood
-/// the application's stderr.
-const REPORT_INTERVAL: Duration = Duration::from_secs(60);
-
 impl Transport {
-    pub fn new(destination: Destination) -> Self {
-        Transport {
-            destination,
-            token_rejected_reported: false,
-            last_report: None,
-        }
+    pub(crate) fn new(destination: Destination) -> Self {
+        Transport { destination }
     }
 
-    /// Delivers one body holding `count` items of `kind`, once.
-    pub async fn post(&mut self, kind: Kind, body: Bytes, count: usize) -> Outcome {
+    /// Whether requests may overlap: a file takes one write at a time.
+    pub(crate) fn concurrent(&self) -> bool {
+        matches!(self.destination, Destination::Http { .. })
+    }
+
+    /// Delivers one body of items of `kind`, once. The request runs on its
+    /// own, so that several can be in flight; a file is written at once,
+    /// from the delivery thread, which never holds up the application.
+    pub(crate) fn post(
+        &mut self,
+        kind: Kind,
+        body: Bytes,
+    ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
         let request = match &mut self.destination {
             Destination::Http {
                 client,
@@ -146,89 +166,75 @@ impl Transport {
                 gzip,
             } => {
                 let request = client.post(endpoints.url(kind).clone()).body(body);
-                match gzip {
+                Ok(match gzip {
                     true => request.header(CONTENT_ENCODING, "gzip"),
                     false => request,
-                }
+                })
             }
-            // The delivery thread is ours: a blocking write here never
-            // holds up the application.
-            Destination::File(file) => {
-                return match file.write_all(&body) {
-                    Ok(()) => Outcome::Accepted,
-                    Err(err) => {
-                        self.report(format_args!(
-                            "could not write {count} item(s) to the file, will retry: {err}"
-                        ));
-                        Outcome::Retry { after: None }
-                    }
-                }
-            }
+            Destination::File(file) => Err(match file.write_all(&body) {
+                Ok(()) => Outcome::Accepted,
+                Err(err) => Outcome::Unavailable {
+                    after: None,
+                    why: format!("could not write to the file: {err}"),
+                },
+            }),
         };
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(err) => {
-                // reqwest's error text names the URL, never the headers.
-                self.report(format_args!(
-                    "could not send {count} item(s) to jKool, will retry: {}",
-                    err.without_url()
-                ));
-                return Outcome::Retry { after: None };
-            }
-        };
-        let status = response.status();
-        match status {
-            s if s.is_success() => Outcome::Accepted,
-            StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS => Outcome::Retry {
-                after: retry_after(&response),
-            },
-            s if s.is_server_error() => {
-                self.report(format_args!(
-                    "jKool answered {status} to {count} item(s), will retry"
-                ));
-                Outcome::Retry {
-                    after: retry_after(&response),
-                }
-            }
-            StatusCode::PAYLOAD_TOO_LARGE => Outcome::TooLarge,
-            StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                Outcome::BadRequest(status)
-            }
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                if !self.token_rejected_reported {
-                    self.token_rejected_reported = true;
-                    eprintln!(
-                        "tracing-jkool: jKool rejected the access token ({status}); \
-                         items are counted as failed"
-                    );
-                }
-                Outcome::Rejected
-            }
-            _ => {
-                self.rejected(status, count);
-                Outcome::Rejected
+        async move {
+            match request {
+                Ok(request) => match request.send().await {
+                    Ok(response) => classify(&response),
+                    Err(err) => Outcome::Unavailable {
+                        after: None,
+                        // reqwest's error text names the URL, never the
+                        // headers; the source chain says why.
+                        why: error_chain(&err.without_url()),
+                    },
+                },
+                Err(outcome) => outcome,
             }
         }
     }
+}
 
-    /// Reports that `count` items were refused for good with `status`.
-    pub fn rejected(&mut self, status: StatusCode, count: usize) {
-        self.report(format_args!(
-            "jKool answered {status} to {count} item(s); they are counted as failed"
-        ));
-    }
-
-    /// One line on stderr, at most once per [`REPORT_INTERVAL`].
-    pub fn report(&mut self, message: std::fmt::Arguments<'_>) {
-        let now = Instant::now();
-        if self
-            .last_report
-            .is_some_and(|last| now.duration_since(last) < REPORT_INTERVAL)
-        {
-            return;
+/// An error with every cause after it: "error sending request: connection
+/// refused", not just the first part.
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        // hyper and reqwest repeat their cause in their own text at times.
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
         }
-        self.last_report = Some(now);
-        eprintln!("tracing-jkool: {message}");
+        source = cause.source();
+    }
+    text
+}
+
+fn classify(response: &reqwest::Response) -> Outcome {
+    let status = response.status();
+    match status {
+        s if s.is_success() => Outcome::Accepted,
+        StatusCode::REQUEST_TIMEOUT
+        | StatusCode::TOO_MANY_REQUESTS
+        | StatusCode::BAD_GATEWAY
+        | StatusCode::SERVICE_UNAVAILABLE
+        | StatusCode::GATEWAY_TIMEOUT => Outcome::Unavailable {
+            after: retry_after(response),
+            why: format!("jKool answered {status}"),
+        },
+        s if s.is_server_error() => Outcome::ServerError {
+            status,
+            after: retry_after(response),
+        },
+        StatusCode::PAYLOAD_TOO_LARGE => Outcome::TooLarge,
+        StatusCode::BAD_REQUEST
+        | StatusCode::UNSUPPORTED_MEDIA_TYPE
+        | StatusCode::UNPROCESSABLE_ENTITY => Outcome::BadRequest(status),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Outcome::TokenRejected(status),
+        _ => Outcome::Rejected(status),
     }
 }
 

@@ -1,0 +1,191 @@
+//! Serialized items waiting for a request: two FIFO queues, one per kind,
+//! bounded by the retry buffer, and how a batch and its body are made.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::model::Kind;
+
+/// How items are grouped into request bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyFormat {
+    /// A JSON array of items of one kind per POST.
+    Array,
+    /// One JSON object per POST, newline-terminated, as JESL sends.
+    Object,
+    /// Newline-delimited JSON, a batch at a time: the file sink's lines.
+    Lines,
+}
+
+/// One serialized item waiting to be sent.
+#[derive(Debug)]
+struct Waiting {
+    /// Arrival order across both kinds, to find the oldest.
+    seq: u64,
+    arrived: Instant,
+    json: Vec<u8>,
+}
+
+/// The items of both kinds that wait for a request.
+#[derive(Debug, Default)]
+pub(crate) struct Backlog {
+    events: VecDeque<Waiting>,
+    activities: VecDeque<Waiting>,
+    next_seq: u64,
+}
+
+impl Backlog {
+    fn queue(&mut self, kind: Kind) -> &mut VecDeque<Waiting> {
+        match kind {
+            Kind::Event => &mut self.events,
+            Kind::Activity => &mut self.activities,
+        }
+    }
+
+    fn queue_ref(&self, kind: Kind) -> &VecDeque<Waiting> {
+        match kind {
+            Kind::Event => &self.events,
+            Kind::Activity => &self.activities,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.events.len() + self.activities.len()
+    }
+
+    pub(crate) fn kind_len(&self, kind: Kind) -> usize {
+        self.queue_ref(kind).len()
+    }
+
+    /// The sequence number the next item will get: items below it arrived
+    /// before now.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Adds an item; past `limit` items, drops the oldest of either kind
+    /// and returns true.
+    pub(crate) fn push(&mut self, kind: Kind, json: Vec<u8>, now: Instant, limit: usize) -> bool {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue(kind).push_back(Waiting {
+            seq,
+            arrived: now,
+            json,
+        });
+        if self.len() <= limit {
+            return false;
+        }
+        let oldest = match (self.events.front(), self.activities.front()) {
+            (Some(e), Some(a)) if a.seq < e.seq => Kind::Activity,
+            (Some(_), _) => Kind::Event,
+            _ => Kind::Activity,
+        };
+        self.queue(oldest).pop_front();
+        true
+    }
+
+    /// The oldest item of `kind`: its sequence number and arrival time.
+    pub(crate) fn front(&self, kind: Kind) -> Option<(u64, Instant)> {
+        self.queue_ref(kind).front().map(|w| (w.seq, w.arrived))
+    }
+
+    /// The oldest items of `kind`, FIFO: at most `max_items`, and no more
+    /// than `max_bytes` of body (but always at least one item).
+    pub(crate) fn take(&mut self, kind: Kind, max_items: usize, max_bytes: usize) -> Vec<Vec<u8>> {
+        let queue = self.queue(kind);
+        let mut batch = Vec::new();
+        let mut bytes = 2; // an array's brackets
+        while let Some(next) = queue.front() {
+            let size = next.json.len() + 1;
+            if batch.len() == max_items || (!batch.is_empty() && bytes + size > max_bytes) {
+                break;
+            }
+            bytes += size;
+            batch.extend(queue.pop_front().map(|w| w.json));
+        }
+        batch
+    }
+
+    /// Empties the backlog, returning how many items it held.
+    pub(crate) fn clear(&mut self) -> usize {
+        let count = self.len();
+        self.events.clear();
+        self.activities.clear();
+        count
+    }
+}
+
+/// The request body for `items` in `format`, gzipped when asked.
+pub(crate) fn body(items: &[Vec<u8>], format: BodyFormat, gzip: bool) -> Bytes {
+    let mut body = Vec::with_capacity(items.iter().map(|j| j.len() + 1).sum::<usize>() + 2);
+    match format {
+        BodyFormat::Array => {
+            body.push(b'[');
+            for (i, json) in items.iter().enumerate() {
+                if i > 0 {
+                    body.push(b',');
+                }
+                body.extend_from_slice(json);
+            }
+            body.push(b']');
+        }
+        BodyFormat::Object | BodyFormat::Lines => {
+            for json in items {
+                // Newline-terminated, as JESL sends.
+                body.extend_from_slice(json);
+                body.push(b'\n');
+            }
+        }
+    }
+    if gzip {
+        return Bytes::from(gzipped(&body));
+    }
+    Bytes::from(body)
+}
+
+#[cfg(feature = "gzip")]
+fn gzipped(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    encoder.finish().unwrap_or_default()
+}
+
+#[cfg(not(feature = "gzip"))]
+fn gzipped(body: &[u8]) -> Vec<u8> {
+    body.to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_fifo_by_count_and_bytes_and_evicts_the_oldest_of_either_kind() {
+        let now = Instant::now();
+        let mut backlog = Backlog::default();
+        assert!(!backlog.push(Kind::Event, b"{\"e\":1}".to_vec(), now, 3));
+        assert!(!backlog.push(Kind::Activity, b"{\"a\":1}".to_vec(), now, 3));
+        assert!(!backlog.push(Kind::Event, b"{\"e\":2}".to_vec(), now, 3));
+        // The fourth item evicts the oldest: event 1.
+        assert!(backlog.push(Kind::Event, b"{\"e\":3}".to_vec(), now, 3));
+        assert_eq!(backlog.front(Kind::Event).map(|f| f.0), Some(2));
+        // 2 + 8 fits 10 bytes; a second item would not.
+        assert_eq!(backlog.take(Kind::Event, 10, 10), [b"{\"e\":2}".to_vec()]);
+        assert_eq!(backlog.take(Kind::Event, 10, 1).len(), 1, "at least one");
+        assert_eq!(backlog.len(), 1);
+        let batch = backlog.take(Kind::Activity, 10, 1 << 20);
+        assert_eq!(&body(&batch, BodyFormat::Array, false)[..], b"[{\"a\":1}]");
+    }
+
+    #[test]
+    fn bodies_are_arrays_or_newline_terminated_objects() {
+        let items = [b"{}".to_vec(), b"{}".to_vec()];
+        assert_eq!(&body(&items, BodyFormat::Array, false)[..], b"[{},{}]");
+        assert_eq!(&body(&items, BodyFormat::Lines, false)[..], b"{}\n{}\n");
+    }
+}

@@ -1,0 +1,367 @@
+//! Requests in flight and what their answers do: several requests at once,
+//! retries with backoff, splitting what the server refuses until only the
+//! bad items are left, and falling back to one object per request only
+//! when the endpoint refuses arrays.
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use tokio::time::{Duration, Instant};
+
+use crate::backlog::{body, BodyFormat};
+use crate::model::Kind;
+use crate::report::Notice;
+use crate::retry;
+use crate::transport::Outcome;
+use crate::worker::Worker;
+
+/// After falling back to one object per request, try arrays again this
+/// much later: the endpoint may have changed, or the refusal was a fluke.
+const REPROBE_ARRAYS: Duration = Duration::from_secs(300);
+
+/// Items sent together, and retried together until the answer says to
+/// split them.
+#[derive(Debug)]
+pub(crate) struct Group {
+    kind: Kind,
+    items: Vec<Vec<u8>>,
+    /// When its first try started.
+    first_try: Instant,
+    /// When its latest try started.
+    last_try: Instant,
+    /// Failed tries so far, for the backoff.
+    failures: u32,
+    /// When the server first failed on it while accepting others.
+    refused_since: Option<Instant>,
+    /// Waiting to be tried again at this time (not in flight).
+    retry_at: Option<Instant>,
+    /// Half of a two-item body the server refused: if both halves alone
+    /// are accepted, the endpoint refuses arrays, not these items.
+    pair: Option<u64>,
+    /// Its last try found jKool unavailable: it goes again, ahead of new
+    /// batches, as soon as jKool answers.
+    waits_for_jkool: bool,
+}
+
+impl Group {
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The two halves, each to be tried again now.
+    fn split(mut self, now: Instant) -> [Group; 2] {
+        let second = self.items.split_off(self.items.len() / 2);
+        let first = std::mem::take(&mut self.items);
+        let half = |items| Group {
+            items,
+            retry_at: Some(now),
+            pair: None,
+            ..self
+        };
+        [half(first), half(second)]
+    }
+}
+
+/// What a request's task gives back: which group, the answer, and the
+/// body's size.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    id: u64,
+    outcome: Outcome,
+    size: u64,
+}
+
+/// The state of sending, beyond the requests themselves.
+#[derive(Debug)]
+pub(crate) struct Sending {
+    next_id: u64,
+    /// The format the builder chose.
+    configured: BodyFormat,
+    /// Set while falling back to one object per request, until then.
+    objects_until: Option<Instant>,
+    /// The last answer was "unavailable": probe with one request at a
+    /// time, retries only, until the server answers again.
+    down: bool,
+    last_accepted: Option<Instant>,
+    /// Halves of refused two-item bodies: how many were accepted alone.
+    pairs: HashMap<u64, u8>,
+}
+
+impl Sending {
+    pub(crate) fn new(configured: BodyFormat) -> Self {
+        Sending {
+            next_id: 0,
+            configured,
+            objects_until: None,
+            down: false,
+            last_accepted: None,
+            pairs: HashMap::new(),
+        }
+    }
+
+    fn format(&self, now: Instant) -> BodyFormat {
+        match self.objects_until {
+            Some(until) if now < until => BodyFormat::Object,
+            _ => self.configured,
+        }
+    }
+
+    /// Whether the last answer was "unavailable".
+    pub(crate) fn is_down(&self) -> bool {
+        self.down
+    }
+
+    /// The earliest retry waiting among `groups`.
+    pub(crate) fn next_retry(&self, groups: &HashMap<u64, Group>) -> Option<Instant> {
+        groups.values().filter_map(|g| g.retry_at).min()
+    }
+}
+
+impl Worker {
+    /// Starts requests while there is room: retries that are due first,
+    /// then batches that are due. While jKool is unavailable, one retry at
+    /// a time probes it and new batches wait.
+    pub(crate) fn start_requests(&mut self, now: Instant) {
+        let slots = if self.transport.concurrent() {
+            self.settings.max_concurrent_requests
+        } else {
+            1
+        };
+        loop {
+            let limit = if self.sending.down { 1 } else { slots };
+            if self.in_flight.len() >= limit {
+                return;
+            }
+            let due = self
+                .groups
+                .iter()
+                .filter(|(_, g)| g.retry_at.is_some_and(|at| at <= now))
+                .min_by_key(|(id, g)| (g.retry_at, **id))
+                .map(|(id, _)| *id);
+            if let Some(id) = due {
+                self.launch(id, now);
+                continue;
+            }
+            // What waited out an outage goes before anything newer.
+            let waiting = self.groups.values().any(|g| g.waits_for_jkool);
+            if waiting || (self.sending.down && !self.in_flight.is_empty()) {
+                return;
+            }
+            let Some(kind) = [Kind::Activity, Kind::Event]
+                .into_iter()
+                .find(|kind| self.batch_due(*kind, now))
+            else {
+                return;
+            };
+            let items = self.take_batch(kind, now);
+            let id = self.sending.next_id;
+            self.sending.next_id += 1;
+            self.groups.insert(
+                id,
+                Group {
+                    kind,
+                    items,
+                    first_try: now,
+                    last_try: now,
+                    failures: 0,
+                    refused_since: None,
+                    retry_at: None,
+                    pair: None,
+                    waits_for_jkool: false,
+                },
+            );
+            self.launch(id, now);
+        }
+    }
+
+    /// The oldest items of `kind` for one body: a batch, or, with a
+    /// backlog larger than every slot's batch together, as many as a body
+    /// may hold.
+    fn take_batch(&mut self, kind: Kind, now: Instant) -> Vec<Vec<u8>> {
+        let max_bytes = self.settings.max_body_bytes;
+        let batch = self.settings.batch_size;
+        let backlog = batch.saturating_mul(self.settings.max_concurrent_requests);
+        let max_items = match self.sending.format(now) {
+            BodyFormat::Object => 1,
+            _ if self.backlog.kind_len(kind) > backlog => usize::MAX,
+            _ => batch,
+        };
+        self.backlog.take(kind, max_items, max_bytes)
+    }
+
+    fn launch(&mut self, id: u64, now: Instant) {
+        let format = self.sending.format(now);
+        let Some(group) = self.groups.get_mut(&id) else {
+            return;
+        };
+        if format == BodyFormat::Object && group.items.len() > 1 {
+            // Fell back to objects since this group formed: one each.
+            let Some(group) = self.groups.remove(&id) else {
+                return;
+            };
+            for item in group.items {
+                let id = self.sending.next_id;
+                self.sending.next_id += 1;
+                let single = Group {
+                    items: vec![item],
+                    retry_at: Some(now),
+                    ..group
+                };
+                self.groups.insert(id, single);
+            }
+            return;
+        }
+        group.retry_at = None;
+        group.last_try = now;
+        let body = body(&group.items, format, self.settings.gzip);
+        let size = body.len() as u64;
+        let request = self.transport.post(group.kind, body);
+        self.in_flight.spawn(async move {
+            let outcome = request.await;
+            Answer { id, outcome, size }
+        });
+    }
+
+    /// What an answer does to its group.
+    pub(crate) fn finished(&mut self, Answer { id, outcome, size }: Answer) {
+        let Some(mut group) = self.groups.remove(&id) else {
+            return;
+        };
+        let now = Instant::now();
+        let count = group.len();
+        group.waits_for_jkool = false;
+        if outcome.server_answered() && std::mem::take(&mut self.sending.down) {
+            // jKool is back: what waited for it need not wait any longer.
+            for waiting in self.groups.values_mut().filter(|g| g.waits_for_jkool) {
+                waiting.retry_at = Some(now);
+            }
+        }
+        match outcome {
+            Outcome::Accepted => {
+                self.sending.last_accepted = Some(now);
+                self.shared.sent(count as u64, size);
+                self.pair_accepted(group.pair, now);
+            }
+            Outcome::Unavailable { after, why } => {
+                self.sending.down = true;
+                group.waits_for_jkool = true;
+                self.reporter.say(
+                    Notice::Retrying,
+                    format_args!("could not send {count} item(s) to jKool, will retry: {why}"),
+                );
+                self.retry(id, group, after, now);
+            }
+            Outcome::ServerError { status, after } => {
+                // Only when jKool took other bodies meanwhile is it this
+                // body's fault; if it fails on everything, items wait.
+                let singled_out = self
+                    .sending
+                    .last_accepted
+                    .is_some_and(|at| at > group.last_try);
+                if singled_out {
+                    group.refused_since.get_or_insert(now);
+                }
+                let refused_too_long = group
+                    .refused_since
+                    .is_some_and(|since| now - since >= self.settings.give_up_refused_after);
+                if singled_out && count > 1 {
+                    self.split(group, now);
+                } else if refused_too_long {
+                    self.refused(status, count);
+                } else {
+                    self.reporter.say(
+                        Notice::Retrying,
+                        format_args!("jKool answered {status} to {count} item(s), will retry"),
+                    );
+                    self.retry(id, group, after, now);
+                }
+            }
+            Outcome::TooLarge | Outcome::BadRequest(_) if count > 1 => {
+                if count == 2 && matches!(outcome, Outcome::BadRequest(_)) {
+                    let pair = self.sending.next_id;
+                    self.sending.next_id += 1;
+                    self.sending.pairs.insert(pair, 0);
+                    let [mut a, mut b] = group.split(now);
+                    (a.pair, b.pair) = (Some(pair), Some(pair));
+                    self.insert(a);
+                    self.insert(b);
+                } else {
+                    self.split(group, now);
+                }
+            }
+            Outcome::TooLarge => self.refused(StatusCode::PAYLOAD_TOO_LARGE, count),
+            Outcome::BadRequest(status) | Outcome::Rejected(status) => {
+                if let Some(pair) = group.pair {
+                    self.sending.pairs.remove(&pair);
+                }
+                self.refused(status, count);
+            }
+            Outcome::TokenRejected(status) => {
+                self.reporter.token_rejected(status);
+                self.shared.failed(count as u64);
+            }
+        }
+    }
+
+    fn insert(&mut self, group: Group) {
+        let id = self.sending.next_id;
+        self.sending.next_id += 1;
+        self.groups.insert(id, group);
+    }
+
+    fn split(&mut self, group: Group, now: Instant) {
+        for half in group.split(now) {
+            self.insert(half);
+        }
+    }
+
+    /// Tries `group` again after a backoff, unless time ran out for it.
+    fn retry(&mut self, id: u64, mut group: Group, after: Option<Duration>, now: Instant) {
+        group.failures += 1;
+        let wait = retry::wait_before(group.failures, after, self.settings.max_retry_wait);
+        let out_of_time = self
+            .settings
+            .give_up_after
+            .is_some_and(|limit| now + wait - group.first_try >= limit);
+        if out_of_time {
+            return self.give_up(group.len() as u64, "retried for longer than give_up_after");
+        }
+        self.shared.retried();
+        group.retry_at = Some(now + wait);
+        self.groups.insert(id, group);
+    }
+
+    /// Items the server refused for good.
+    fn refused(&mut self, status: StatusCode, count: usize) {
+        self.reporter.say(
+            Notice::GaveUp,
+            format_args!("jKool refused {count} item(s) with {status}; they are counted as failed"),
+        );
+        self.shared.failed(count as u64);
+    }
+
+    /// Both halves of a refused two-item body went through alone: the
+    /// endpoint refuses arrays, so send one object per request for a while.
+    fn pair_accepted(&mut self, pair: Option<u64>, now: Instant) {
+        let Some(pair) = pair else { return };
+        let Some(accepted) = self.sending.pairs.get_mut(&pair) else {
+            return;
+        };
+        *accepted += 1;
+        if *accepted < 2 {
+            return;
+        }
+        self.sending.pairs.remove(&pair);
+        if self.sending.configured == BodyFormat::Array {
+            self.reporter.say(
+                Notice::Format,
+                format_args!(
+                    "jKool refuses JSON arrays here; sending one item per request \
+                     (arrays are tried again every {} s)",
+                    REPROBE_ARRAYS.as_secs()
+                ),
+            );
+        }
+        self.sending.objects_until = Some(now + REPROBE_ARRAYS);
+    }
+}

@@ -1,0 +1,142 @@
+//! Settings from environment variables, read through a lookup function so
+//! that tests need not change the process's environment.
+
+use std::time::Duration;
+
+use crate::secret::Secret;
+use crate::{Builder, Error};
+
+impl Builder {
+    /// Applies the settings given in environment variables, for those that
+    /// are set: `JKOOL_TOKEN`, `JKOOL_URL`, `JKOOL_LEVEL` (`off`, `error`,
+    /// ..., `trace`), `JKOOL_SOURCE_FQN`, `JKOOL_QUEUE_CAPACITY`,
+    /// `JKOOL_BATCH_SIZE`, `JKOOL_FLUSH_INTERVAL_MS` and
+    /// `JKOOL_MAX_CONCURRENT_REQUESTS`. Settings made after this call win
+    /// over the environment; [`build`](Self::build) checks them all.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEnv`] naming the variable and its value (never the
+    /// token's).
+    ///
+    /// ```
+    /// let layer = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .with_env()?
+    ///     .batch_size(512) // wins over JKOOL_BATCH_SIZE
+    ///     .build()?;
+    /// # Ok::<(), tracing_jkool::Error>(())
+    /// ```
+    pub fn with_env(self) -> Result<Self, Error> {
+        self.with_env_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`with_env`](Self::with_env) with the variables from `lookup`.
+    pub(crate) fn with_env_from(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
+        let var = Lookup(&lookup);
+        if let Some(token) = var.get::<String>("JKOOL_TOKEN")? {
+            self.token = Secret::new(token);
+        }
+        if let Some(url) = var.get("JKOOL_URL")? {
+            self.url = url;
+        }
+        if let Some(level) = var.get("JKOOL_LEVEL")? {
+            self.level = level;
+        }
+        if let Some(fqn) = var.get("JKOOL_SOURCE_FQN")? {
+            self.source_fqn = Some(fqn);
+        }
+        if let Some(capacity) = var.get("JKOOL_QUEUE_CAPACITY")? {
+            self.queue_capacity = capacity;
+        }
+        if let Some(size) = var.get("JKOOL_BATCH_SIZE")? {
+            self.settings.batch_size = size;
+        }
+        if let Some(ms) = var.get("JKOOL_FLUSH_INTERVAL_MS")? {
+            self.settings.flush_interval = Duration::from_millis(ms);
+        }
+        if let Some(requests) = var.get("JKOOL_MAX_CONCURRENT_REQUESTS")? {
+            self.settings.max_concurrent_requests = requests;
+        }
+        Ok(self)
+    }
+}
+
+struct Lookup<'a, F>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Lookup<'_, F> {
+    /// The value of `variable`, parsed, if it is set.
+    fn get<T>(&self, variable: &'static str) -> Result<Option<T>, Error>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let Some(value) = (self.0)(variable) else {
+            return Ok(None);
+        };
+        value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e: T::Err| Error::InvalidEnv {
+                variable,
+                reason: e.to_string(),
+                // The token is never shown, whatever is wrong with it.
+                value: if variable == "JKOOL_TOKEN" {
+                    "<redacted>".into()
+                } else {
+                    value
+                },
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_and_the_value_but_never_the_token() {
+        let err = Builder::new("t".into())
+            .with_env_from(env(&[("JKOOL_BATCH_SIZE", "many")]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"environment variable JKOOL_BATCH_SIZE="many" is invalid: invalid digit found in string"#
+        );
+        let err = Builder::new("t".into())
+            .with_env_from(env(&[("JKOOL_LEVEL", "loud")]))
+            .unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with(r#"environment variable JKOOL_LEVEL="loud""#));
+    }
+
+    #[test]
+    fn values_apply_and_later_settings_win() {
+        let builder = Builder::new("t".into())
+            .with_env_from(env(&[
+                ("JKOOL_LEVEL", "off"),
+                ("JKOOL_BATCH_SIZE", "7"),
+                ("JKOOL_MAX_CONCURRENT_REQUESTS", "9"),
+                ("JKOOL_FLUSH_INTERVAL_MS", "18446744073709551615"),
+            ]))
+            .unwrap()
+            .url("http://127.0.0.1:9")
+            .batch_size(8);
+        assert_eq!(builder.level, tracing::level_filters::LevelFilter::OFF);
+        assert_eq!(builder.settings.batch_size, 8);
+        assert_eq!(builder.settings.max_concurrent_requests, 9);
+        // A huge interval saturates instead of panicking.
+        assert!(builder.build().is_ok());
+    }
+}

@@ -1,0 +1,234 @@
+//! `Builder::build`: checks the configuration, then starts the pipeline
+//! (destination, queue, delivery thread) and hands back the layer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::backlog::BodyFormat;
+use crate::capture::Capture;
+use crate::destination::destination;
+use crate::handle::JKoolHandle;
+use crate::model::Context;
+use crate::shared::Shared;
+use crate::source::default_source_fqn;
+use crate::thread::mark_delivery_thread;
+use crate::transport::{Destination, Transport};
+use crate::worker::Worker;
+use crate::{Builder, Error, JKoolLayer};
+
+/// The largest queue: tokio's channel refuses more, and more would be
+/// gigabytes of items anyway.
+const MAX_QUEUE_CAPACITY: usize = 1 << 26;
+
+/// Longer durations are taken as this: far enough to mean "never", near
+/// enough that adding it to a clock cannot overflow.
+const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
+
+impl Builder {
+    /// Checks the settings, starts the delivery thread and returns the
+    /// layer. Nothing is opened or started when a setting is refused.
+    ///
+    /// # Errors
+    /// [`Error::EmptyToken`], [`Error::InvalidUrl`],
+    /// [`Error::InvalidSetting`], or an error starting the HTTP client or
+    /// the delivery thread.
+    ///
+    /// ```
+    /// let err = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .batch_size(500)
+    ///     .retry_buffer(100)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "invalid setting retry_buffer: must be at least batch_size (500)"
+    /// );
+    /// ```
+    pub fn build(mut self) -> Result<JKoolLayer, Error> {
+        self.check()?;
+        let destination = destination(
+            &self.url,
+            [self.event_path.as_deref(), self.activity_path.as_deref()],
+            &self.token,
+            &self.client,
+            self.settings.gzip,
+        )?;
+        if matches!(destination, Destination::File(_)) {
+            self.settings.format = BodyFormat::Lines;
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("tracing-jkool-io")
+            // Threads the runtime starts (DNS lookups) are delivery threads
+            // too: their events must not come back to the layer.
+            .on_thread_start(mark_delivery_thread)
+            .build()
+            .map_err(Error::Spawn)?;
+        let (items_tx, items) = mpsc::channel(self.queue_capacity);
+        let (control_tx, control) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared::default());
+        let worker = Worker::new(
+            items,
+            control,
+            shared.clone(),
+            Transport::new(destination),
+            Context {
+                source_fqn: self.source_fqn.unwrap_or_else(default_source_fqn),
+                pid: std::process::id(),
+                units: self.units,
+                categories: self.categories,
+            },
+            self.settings,
+        );
+        let runtime_handle = runtime.handle().clone();
+        let thread = std::thread::Builder::new()
+            .name("tracing-jkool".into())
+            .spawn(move || {
+                mark_delivery_thread();
+                runtime.block_on(worker.run());
+            })
+            .map_err(Error::Spawn)?;
+        let handle = JKoolHandle::new(shared, items_tx, control_tx, thread, runtime_handle);
+        let capture = Capture::new(self.max_value_bytes, handle.clone());
+        Ok(JKoolLayer::from_parts(self.level, capture, handle))
+    }
+
+    /// Refuses what cannot work and saturates durations too long to add to
+    /// a clock, before anything is opened or started.
+    fn check(&mut self) -> Result<(), Error> {
+        if self.token.expose().trim().is_empty() {
+            return Err(Error::EmptyToken);
+        }
+        let invalid = |setting, reason: String| Err(Error::InvalidSetting { setting, reason });
+        let settings = &mut self.settings;
+        for (setting, value, min, max) in [
+            ("queue_capacity", self.queue_capacity, 1, MAX_QUEUE_CAPACITY),
+            ("batch_size", settings.batch_size, 1, usize::MAX),
+            ("max_body_bytes", settings.max_body_bytes, 1, usize::MAX),
+            ("retry_buffer", settings.retry_buffer, 1, usize::MAX),
+            (
+                "max_concurrent_requests",
+                settings.max_concurrent_requests,
+                1,
+                1024,
+            ),
+            (
+                "suppress_duplicates_capacity",
+                settings.dedupe_capacity,
+                1,
+                usize::MAX,
+            ),
+        ] {
+            if value < min {
+                return invalid(setting, format!("must be at least {min}"));
+            }
+            if value > max {
+                return invalid(setting, format!("must be at most {max}"));
+            }
+        }
+        if settings.retry_buffer < settings.batch_size {
+            let reason = format!("must be at least batch_size ({})", settings.batch_size);
+            return invalid("retry_buffer", reason);
+        }
+        for (setting, value) in [
+            ("flush_interval", settings.flush_interval),
+            ("max_retry_wait", settings.max_retry_wait),
+            ("request_timeout", self.client.request_timeout),
+            ("connect_timeout", self.client.connect_timeout),
+        ] {
+            if value.is_zero() {
+                return invalid(setting, "must be longer than zero".into());
+            }
+        }
+        if settings.gzip && self.url.starts_with("file:") {
+            return invalid(
+                "gzip",
+                "a file:// destination is written as plain JSON lines".into(),
+            );
+        }
+        for duration in [
+            &mut settings.flush_interval,
+            &mut settings.max_retry_wait,
+            &mut settings.give_up_refused_after,
+            &mut self.client.request_timeout,
+            &mut self.client.connect_timeout,
+        ]
+        .into_iter()
+        .chain(settings.give_up_after.as_mut())
+        .chain(settings.dedupe.as_mut())
+        {
+            *duration = (*duration).min(LONGEST);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Builder;
+
+    #[test]
+    fn rejects_bad_urls_with_the_reason() {
+        for (url, reason) in [
+            ("not a url", "relative URL without a base"),
+            ("ftp://example.com", "scheme must be http, https or file"),
+            ("http://user:pw@example.com", "credentials"),
+        ] {
+            let err = Builder::new("t".into()).url(url).build().unwrap_err();
+            assert!(matches!(err, Error::InvalidUrl { .. }), "{url}: {err}");
+            assert!(err.to_string().contains(reason), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn rejects_empty_token_and_zero_sizes() {
+        assert!(matches!(
+            Builder::new("  ".into()).build(),
+            Err(Error::EmptyToken)
+        ));
+        let err = Builder::new("t".into()).batch_size(0).build().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid setting batch_size: must be at least 1"
+        );
+    }
+
+    #[test]
+    fn bad_proxy_urls_and_certificates_are_build_errors() {
+        let err = Builder::new("t".into())
+            .proxy("::nope::")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidSetting {
+                    setting: "proxy",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = Builder::new("t".into())
+            .root_certificate_pem(&b"not a certificate"[..])
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid setting root_certificate_pem: no certificate in the PEM text"
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let builder =
+            Builder::new("secret-token-123".into()).proxy("http://me:pass-456@proxy:3128");
+        let text = format!("{builder:?}");
+        assert!(!text.contains("secret-token-123"), "{text}");
+        assert!(!text.contains("pass-456"), "{text}");
+        assert!(text.contains("<redacted>"));
+    }
+}

@@ -1,0 +1,149 @@
+//! State shared by the layer, the delivery thread and every handle: the
+//! counters and how far delivery got.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// Delivery counters, as read by [`JKoolHandle::stats`].
+///
+/// ```
+/// let stats = tracing_jkool::Stats::default();
+/// assert_eq!(stats.dropped, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Items accepted onto the queue.
+    pub queued: u64,
+    /// Items jKool accepted.
+    pub sent: u64,
+    /// Items dropped on the application's side: the queue was full, or
+    /// the pipeline had stopped.
+    pub dropped: u64,
+    /// Items evicted on the delivery side, oldest first, to keep memory
+    /// bounded while jKool was unreachable or slower than the application.
+    pub evicted: u64,
+    /// Items jKool rejected, or given up after retrying.
+    pub failed: u64,
+    /// Requests tried again after a passing failure.
+    pub retried: u64,
+    /// Repeats folded into an earlier event by duplicate suppression.
+    pub suppressed: u64,
+    /// Requests jKool accepted.
+    pub batches: u64,
+    /// Body bytes of the requests jKool accepted.
+    pub bytes_sent: u64,
+    /// Items accepted but not yet sent, failed or dropped.
+    pub queue_depth: u64,
+}
+
+/// Counters shared by the layer, the worker and the handle.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub queued: AtomicU64,
+    pub sent: AtomicU64,
+    pub dropped: AtomicU64,
+    pub evicted: AtomicU64,
+    pub failed: AtomicU64,
+    pub retried: AtomicU64,
+    pub suppressed: AtomicU64,
+    pub batches: AtomicU64,
+    pub bytes_sent: AtomicU64,
+}
+
+/// How far the worker got, for `flush` and `shutdown` to wait on.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    /// Items the worker is done with: sent, failed, dropped or suppressed.
+    pub finished: u64,
+    /// Items given up because time ran out.
+    pub abandoned: u64,
+    /// The worker has stopped.
+    pub stopped: bool,
+}
+
+/// State shared between the worker and every handle.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub counters: Counters,
+    progress: Mutex<Progress>,
+    changed: Condvar,
+    /// Wakes async waiters, as `changed` wakes blocked ones.
+    pub notify: Notify,
+}
+
+impl Shared {
+    pub fn progress(&self) -> MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn finish(&self, count: u64, abandoned: u64) {
+        let mut progress = self.progress();
+        progress.finished += count;
+        progress.abandoned += abandoned;
+        drop(progress);
+        self.changed.notify_all();
+        self.notify.notify_waiters();
+    }
+
+    /// `count` items in one accepted request of `bytes` bytes.
+    pub fn sent(&self, count: u64, bytes: u64) {
+        self.counters.sent.fetch_add(count, Ordering::Relaxed);
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
+        self.counters.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+        self.finish(count, 0);
+    }
+
+    /// `count` items rejected for good.
+    pub fn failed(&self, count: u64) {
+        self.counters.failed.fetch_add(count, Ordering::Relaxed);
+        self.finish(count, 0);
+    }
+
+    /// `count` items given up because the retry time or the shutdown
+    /// deadline ran out.
+    pub fn abandoned(&self, count: u64) {
+        self.counters.failed.fetch_add(count, Ordering::Relaxed);
+        self.finish(count, count);
+    }
+
+    /// `count` held items evicted to keep memory bounded.
+    pub fn evicted(&self, count: u64) {
+        self.counters.evicted.fetch_add(count, Ordering::Relaxed);
+        self.finish(count, 0);
+    }
+
+    /// `count` repeats folded into a held event.
+    pub fn suppressed(&self, count: u64) {
+        self.counters.suppressed.fetch_add(count, Ordering::Relaxed);
+        self.finish(count, 0);
+    }
+
+    pub fn retried(&self) {
+        self.counters.retried.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Called by the worker as its last act.
+    pub fn stop(&self) {
+        self.progress().stopped = true;
+        self.changed.notify_all();
+        self.notify.notify_waiters();
+    }
+
+    /// Waits until `done` holds or `timeout` passes; returns the progress.
+    pub fn wait(
+        &self,
+        timeout: Duration,
+        done: impl Fn(&Progress) -> bool,
+    ) -> MutexGuard<'_, Progress> {
+        let guard = self.progress();
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, timeout, |p| !done(p))
+            .unwrap_or_else(|e| e.into_inner());
+        guard
+    }
+}
