@@ -1,7 +1,7 @@
 //! The user's handle on the delivery pipeline: flush, shutdown, statistics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -179,7 +179,13 @@ struct Inner {
     items: mpsc::Sender<Item>,
     control: mpsc::UnboundedSender<Command>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Set by the layer: queues the spans still open, first thing in
+    /// `shutdown`.
+    on_shutdown: OnceLock<ShutdownHook>,
 }
+
+/// What `shutdown` runs before the worker stops.
+pub(crate) type ShutdownHook = Box<dyn Fn(&JKoolHandle) + Send + Sync>;
 
 impl std::fmt::Debug for JKoolHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -202,8 +208,14 @@ impl JKoolHandle {
                 items,
                 control,
                 thread: Mutex::new(Some(thread)),
+                on_shutdown: OnceLock::new(),
             }),
         }
+    }
+
+    /// Registers what `shutdown` runs first; only the first call counts.
+    pub(crate) fn on_shutdown(&self, hook: ShutdownHook) {
+        let _ = self.inner.on_shutdown.set(hook);
     }
 
     pub(crate) fn counters(&self) -> &Counters {
@@ -305,9 +317,21 @@ impl JKoolHandle {
     /// still undelivered after `timeout` is given up and counted as failed.
     /// Items emitted afterwards are counted as dropped.
     ///
+    /// Spans still open (such as a root span entered across `main`) are
+    /// sent first, as activities ending now and marked as cut short: the
+    /// property `cut_short = true` in their default snapshot, and
+    /// completion code `WARNING` unless the span failed (then `ERROR`) or
+    /// set `jkool.comp_code`. Their status is computed as for any span
+    /// (`END`, or `EXCEPTION` after an error), and their busy and idle
+    /// times run to now. Closing such a span later sends nothing more, so
+    /// every `parent-id` resolves to exactly one activity.
+    ///
     /// # Errors
     /// [`Error::Timeout`] with the number of items given up.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        if let Some(hook) = self.inner.on_shutdown.get() {
+            hook(self);
+        }
         let give_up_at = Instant::now() + timeout;
         let result = self.request(
             Command::Shutdown { give_up_at },
