@@ -109,6 +109,17 @@ impl JKoolLayer {
         }
     }
 
+    /// The capture to call directly, with the level checked inline, when
+    /// `on_layer` never ran (as after `reload::Handle::reload`).
+    fn direct(&self) -> Option<&Capture> {
+        self.capture.as_ref()
+    }
+
+    /// Whether the layer's level admits `metadata`.
+    fn admits(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= &self.level
+    }
+
     fn filtered<S>(&self) -> Option<&Filtered<Capture, LevelFilter, S>>
     where
         S: Subscriber + for<'a> LookupSpan<'a> + 'static,
@@ -117,8 +128,11 @@ impl JKoolLayer {
     }
 }
 
-/// Every callback goes to the filtered capture made in `on_layer`; before
-/// that, there is nothing to do.
+/// Every callback goes to the filtered capture made in `on_layer`. A layer
+/// that never saw `on_layer` (a wrapper that does not forward it, or a
+/// layer swapped in by `reload`) calls the capture directly instead, with
+/// its level checked in the span and event callbacks: it hides nothing from
+/// other layers and still exports.
 impl<S> Layer<S> for JKoolLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a> + 'static,
@@ -150,7 +164,11 @@ where
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.filtered::<S>().and_then(|f| f.max_level_hint())
+        match self.filtered::<S>() {
+            Some(f) => f.max_level_hint(),
+            // Unfiltered, the layer still wants nothing below its level.
+            None => self.direct().map(|_| self.level),
+        }
     }
 
     fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
@@ -161,12 +179,21 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if let Some(f) = self.filtered::<S>() {
             f.on_new_span(attrs, id, ctx);
+        } else if let Some(c) = self.direct() {
+            if self.admits(attrs.metadata()) {
+                c.on_new_span(attrs, id, ctx);
+            }
         }
     }
+
+    // The other span callbacks need no level check when direct: they find
+    // nothing for a span the layer did not track.
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         if let Some(f) = self.filtered::<S>() {
             f.on_record(id, values, ctx);
+        } else if let Some(c) = self.direct() {
+            c.on_record(id, values, ctx);
         }
     }
 
@@ -179,24 +206,34 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         if let Some(f) = self.filtered::<S>() {
             f.on_event(event, ctx);
+        } else if let Some(c) = self.direct() {
+            if self.admits(event.metadata()) {
+                c.on_event(event, ctx);
+            }
         }
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         if let Some(f) = self.filtered::<S>() {
             f.on_enter(id, ctx);
+        } else if let Some(c) = self.direct() {
+            c.on_enter(id, ctx);
         }
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
         if let Some(f) = self.filtered::<S>() {
             f.on_exit(id, ctx);
+        } else if let Some(c) = self.direct() {
+            c.on_exit(id, ctx);
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         if let Some(f) = self.filtered::<S>() {
             f.on_close(id, ctx);
+        } else if let Some(c) = self.direct() {
+            c.on_close(id, ctx);
         }
     }
 
