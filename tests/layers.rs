@@ -255,3 +255,48 @@ fn under_a_layered_subscriber() {
     assert_leveled(&collector, &handle);
     assert_eq!(counter.seen(), 2);
 }
+
+#[test]
+fn two_layers_with_two_levels_keep_their_own_parent_chains() {
+    let (info_collector, debug_collector) = (collector(), common::collector());
+    let info_layer = builder(&info_collector).build().expect("layer builds");
+    let debug_layer = builder(&debug_collector)
+        .level(tracing::Level::DEBUG)
+        .build()
+        .expect("layer builds");
+    let (info_handle, debug_handle) = (info_layer.handle(), debug_layer.handle());
+    let dispatch = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(info_layer)
+            .with(debug_layer),
+    );
+    tracing::dispatcher::with_default(&dispatch, || {
+        let _outer = info_span!("outer").entered();
+        let _detail = debug_span!("detail").entered();
+        debug!("fine grained");
+        info!("coarse");
+    });
+    info_handle.flush(WAIT).expect("delivered");
+    debug_handle.flush(WAIT).expect("delivered");
+
+    // The INFO layer skips the DEBUG span: its event hangs off `outer`.
+    let items = info_collector.items();
+    assert_eq!(items.len(), 2, "{items:#?}");
+    let outer = find(&items, "operation", "outer");
+    assert_eq!(
+        find(&items, "msg-text", "coarse")["parent-id"],
+        outer["tracking-id"]
+    );
+
+    let items = debug_collector.items();
+    assert_eq!(items.len(), 4, "{items:#?}");
+    let outer = find(&items, "operation", "outer");
+    let detail = find(&items, "operation", "detail");
+    assert_eq!(detail["parent-id"], outer["tracking-id"]);
+    for text in ["fine grained", "coarse"] {
+        assert_eq!(
+            find(&items, "msg-text", text)["parent-id"],
+            detail["tracking-id"]
+        );
+    }
+}
