@@ -25,6 +25,26 @@ pub(crate) struct JKoolFields {
 }
 
 impl JKoolFields {
+    /// Takes every field `later` sets.
+    fn merge(&mut self, later: JKoolFields) {
+        fn take<T>(mine: &mut Option<T>, later: Option<T>) {
+            if later.is_some() {
+                *mine = later;
+            }
+        }
+        take(&mut self.tracking_id, later.tracking_id);
+        take(&mut self.corr_id, later.corr_id);
+        take(&mut self.source_fqn, later.source_fqn);
+        take(&mut self.location, later.location);
+        take(&mut self.resource, later.resource);
+        take(&mut self.user, later.user);
+        take(&mut self.comp_code, later.comp_code);
+        take(&mut self.reason_code, later.reason_code);
+        take(&mut self.exception, later.exception);
+        take(&mut self.msg_tag, later.msg_tag);
+        take(&mut self.operation, later.operation);
+    }
+
     /// Sets the jKool field named by `key` (the part after `jkool.`).
     /// Returns the value back when `key` names no jKool field.
     fn set(&mut self, key: &str, value: Value) -> Option<Value> {
@@ -121,24 +141,26 @@ impl Fields {
         self.properties.push((name, value));
     }
 
-    /// Merges fields recorded later (`Span::record`) into these: a field
-    /// recorded again replaces its earlier value. (Spans and events record
-    /// each field once at creation, so only this path looks for repeats.)
-    pub fn record(&mut self, values: &tracing::span::Record<'_>) {
-        let before = self.properties.len();
-        values.record(self);
-        let mut i = before;
-        while i < self.properties.len() {
-            let name = self.properties[i].0;
-            match self.properties[..before]
-                .iter()
-                .position(|(n, _)| *n == name)
-            {
-                Some(earlier) => {
-                    let (_, value) = self.properties.remove(i);
-                    self.properties[earlier].1 = value;
-                }
-                None => i += 1,
+    /// Merges fields recorded later (`Span::record`, recorded by the layer
+    /// into a separate `Fields` outside any lock) into these: a field
+    /// recorded again replaces its earlier value, in its earlier place.
+    pub fn merge(&mut self, later: Fields) {
+        if later.message.is_some() {
+            self.message = later.message;
+        }
+        if later.error.is_some() {
+            self.error = later.error;
+        }
+        if let Some(later) = later.jkool {
+            match &mut self.jkool {
+                Some(mine) => mine.merge(*later),
+                None => self.jkool = Some(later),
+            }
+        }
+        for (name, value) in later.properties {
+            match self.properties.iter_mut().find(|(n, _)| *n == name) {
+                Some(earlier) => earlier.1 = value,
+                None => self.properties.push((name, value)),
             }
         }
     }

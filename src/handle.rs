@@ -1,7 +1,7 @@
 //! The user's handle on the delivery pipeline: flush, shutdown, statistics.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -49,7 +49,13 @@ struct Inner {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// The delivery thread's runtime, where async waits run.
     runtime: tokio::runtime::Handle,
+    /// Set by the layer: queues the spans still open, first thing in
+    /// `shutdown`.
+    on_shutdown: OnceLock<ShutdownHook>,
 }
+
+/// What `shutdown` runs before the worker stops.
+pub(crate) type ShutdownHook = Box<dyn Fn(&JKoolHandle) + Send + Sync>;
 
 impl std::fmt::Debug for JKoolHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -74,8 +80,14 @@ impl JKoolHandle {
                 control,
                 thread: Mutex::new(Some(thread)),
                 runtime,
+                on_shutdown: OnceLock::new(),
             }),
         }
+    }
+
+    /// Registers what `shutdown` runs first; only the first call counts.
+    pub(crate) fn on_shutdown(&self, hook: ShutdownHook) {
+        let _ = self.inner.on_shutdown.set(hook);
     }
 
     pub(crate) fn counters(&self) -> &Counters {
@@ -201,9 +213,19 @@ impl JKoolHandle {
     /// Items emitted afterwards are counted as dropped. If anything was
     /// lost or failed, one line on stderr gives the totals.
     ///
+    /// Spans still open (such as a root span entered across `main`) are
+    /// sent first, as activities ending now and marked as cut short: the
+    /// property `cut_short = true` in their default snapshot, and
+    /// completion code `WARNING` unless the span failed (then `ERROR`) or
+    /// set `jkool.comp_code`. Their status is computed as for any span
+    /// (`END`, or `EXCEPTION` after an error), and their busy and idle
+    /// times run to now. Closing such a span later sends nothing more, so
+    /// every `parent-id` resolves to exactly one activity.
+    ///
     /// # Errors
     /// [`Error::Timeout`] with the number of items given up.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+        self.send_open_spans();
         let ticket = self.begin(Command::Shutdown {
             give_up_at: deadline_after(timeout),
         });
@@ -221,6 +243,7 @@ impl JKoolHandle {
     /// # Errors
     /// As [`shutdown`](Self::shutdown).
     pub async fn shutdown_async(&self, timeout: Duration) -> Result<(), Error> {
+        self.send_open_spans();
         let ticket = self.begin(Command::Shutdown {
             give_up_at: deadline_after(timeout),
         });
@@ -250,6 +273,12 @@ impl JKoolHandle {
         ShutdownGuard {
             handle: self.clone(),
             timeout,
+        }
+    }
+
+    fn send_open_spans(&self) {
+        if let Some(hook) = self.inner.on_shutdown.get() {
+            hook(self);
         }
     }
 

@@ -3,6 +3,7 @@
 //! callsite without hiding anything from the application's other layers.
 
 use std::any::Any;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
@@ -26,6 +27,15 @@ use crate::handle::JKoolHandle;
 /// and events below it cost almost nothing, decided once per callsite, and
 /// other layers still see them.
 ///
+/// Several `JKoolLayer`s may share one subscriber (say one to jKool and one
+/// to a `file://` URL): each keeps its own span data and sends every item.
+/// The layer also works inside `Option`, boxed in a `Vec`, after
+/// `and_then`, and inside `tracing_subscriber::reload::Layer`, including a
+/// layer swapped in by `reload`: where the registry cannot see the layer's
+/// filter, the layer checks its level itself in its callbacks. (Under
+/// `and_then`, as for any `with_filter` layer in tracing-subscriber 0.3,
+/// the layer before it sees only what passes the level.)
+///
 /// ```no_run
 /// use std::time::Duration;
 /// use tracing_subscriber::prelude::*;
@@ -46,6 +56,19 @@ pub struct JKoolLayer {
     /// ...then `Filtered<Capture, LevelFilter, S>` for that subscriber
     /// type `S`, which only `on_layer` learns.
     filtered: Option<Box<dyn Any + Send + Sync>>,
+    /// Set when the dispatcher cannot see this layer (it sits behind a
+    /// wrapper such as `reload::Layer` that hides it from downcasts): the
+    /// registry's per-layer filter bookkeeping would go wrong, so the
+    /// filtered capture's inner layer is called directly instead.
+    hidden: AtomicBool,
+}
+
+/// Where a callback goes.
+enum Route<'a, S> {
+    /// The per-layer filtered capture made in `on_layer`.
+    Filtered(&'a Filtered<Capture, LevelFilter, S>),
+    /// The capture itself, with the level checked inline.
+    Direct(&'a Capture),
 }
 
 impl std::fmt::Debug for JKoolLayer {
@@ -106,7 +129,13 @@ impl JKoolLayer {
             handle,
             capture: Some(capture),
             filtered: None,
+            hidden: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the layer's level admits `metadata`.
+    fn admits(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= &self.level
     }
 
     fn filtered<S>(&self) -> Option<&Filtered<Capture, LevelFilter, S>>
@@ -115,10 +144,32 @@ impl JKoolLayer {
     {
         self.filtered.as_deref()?.downcast_ref()
     }
+
+    /// The filtered capture, or the capture itself when `on_layer` never
+    /// ran or the dispatcher cannot see this layer.
+    fn route<S>(&self) -> Option<Route<'_, S>>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a> + 'static,
+    {
+        if let Some(capture) = &self.capture {
+            return Some(Route::Direct(capture));
+        }
+        let filtered = self.filtered::<S>()?;
+        Some(if self.hidden.load(Ordering::Relaxed) {
+            Route::Direct(filtered.inner())
+        } else {
+            Route::Filtered(filtered)
+        })
+    }
 }
 
-/// Every callback goes to the filtered capture made in `on_layer`; before
-/// that, there is nothing to do.
+/// Every callback goes to the filtered capture made in `on_layer`. A layer
+/// that never saw `on_layer` (a wrapper that does not forward it, or a
+/// layer swapped in by `reload`), or that the dispatcher cannot see (behind
+/// `reload::Layer`, which hides it from the registry's per-layer filter
+/// bookkeeping), calls the capture directly instead, with its level checked
+/// in the span and event callbacks: it hides nothing from other layers and
+/// still exports.
 impl<S> Layer<S> for JKoolLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a> + 'static,
@@ -131,77 +182,107 @@ where
         }
     }
 
-    fn on_register_dispatch(&self, subscriber: &Dispatch) {
+    /// Runs before the dispatcher asks for any callsite's interest: the
+    /// moment to learn whether it can see this layer at all.
+    fn on_register_dispatch(&self, dispatch: &Dispatch) {
         if let Some(f) = self.filtered::<S>() {
-            f.on_register_dispatch(subscriber);
+            if dispatch.downcast_ref::<JKoolLayer>().is_none() {
+                self.hidden.store(true, Ordering::Relaxed);
+            }
+            f.on_register_dispatch(dispatch);
         }
     }
 
     fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        match self.filtered::<S>() {
-            Some(f) => f.register_callsite(metadata),
-            None => Interest::always(),
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.register_callsite(metadata),
+            _ => Interest::always(),
         }
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
-        self.filtered::<S>()
-            .is_none_or(|f| f.enabled(metadata, ctx))
-    }
-
-    fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.filtered::<S>().and_then(|f| f.max_level_hint())
-    }
-
-    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
-        self.filtered::<S>()
-            .is_none_or(|f| f.event_enabled(event, ctx))
-    }
-
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if let Some(f) = self.filtered::<S>() {
-            f.on_new_span(attrs, id, ctx);
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.enabled(metadata, ctx),
+            _ => true,
         }
     }
 
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        match self.route::<S>()? {
+            Route::Filtered(f) => f.max_level_hint(),
+            // An unfiltered layer's hint caps every layer: give none.
+            Route::Direct(_) => None,
+        }
+    }
+
+    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.event_enabled(event, ctx),
+            _ => true,
+        }
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.on_new_span(attrs, id, ctx),
+            Some(Route::Direct(c)) if self.admits(attrs.metadata()) => {
+                c.on_new_span(attrs, id, ctx);
+            }
+            _ => {}
+        }
+    }
+
+    // The other span callbacks need no level check when direct: they find
+    // nothing for a span the layer did not track.
+
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if let Some(f) = self.filtered::<S>() {
-            f.on_record(id, values, ctx);
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.on_record(id, values, ctx),
+            Some(Route::Direct(c)) => c.on_record(id, values, ctx),
+            None => {}
         }
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
-        if let Some(f) = self.filtered::<S>() {
+        if let Some(Route::Filtered(f)) = self.route::<S>() {
             f.on_follows_from(id, follows, ctx);
         }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if let Some(f) = self.filtered::<S>() {
-            f.on_event(event, ctx);
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.on_event(event, ctx),
+            Some(Route::Direct(c)) if self.admits(event.metadata()) => c.on_event(event, ctx),
+            _ => {}
         }
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        if let Some(f) = self.filtered::<S>() {
-            f.on_enter(id, ctx);
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.on_enter(id, ctx),
+            Some(Route::Direct(c)) => c.on_enter(id, ctx),
+            None => {}
         }
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        if let Some(f) = self.filtered::<S>() {
-            f.on_exit(id, ctx);
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.on_exit(id, ctx),
+            Some(Route::Direct(c)) => c.on_exit(id, ctx),
+            None => {}
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if let Some(f) = self.filtered::<S>() {
-            f.on_close(id, ctx);
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.on_close(id, ctx),
+            Some(Route::Direct(c)) => c.on_close(id, ctx),
+            None => {}
         }
     }
 
     fn on_id_change(&self, old: &Id, new: &Id, ctx: Context<'_, S>) {
-        if let Some(f) = self.filtered::<S>() {
+        if let Some(Route::Filtered(f)) = self.route::<S>() {
             f.on_id_change(old, new, ctx);
         }
     }
@@ -212,7 +293,10 @@ where
         if id == std::any::TypeId::of::<Self>() {
             return Some(std::ptr::from_ref(self).cast());
         }
-        // SAFETY: forwarded to the inner layer, whose own contract holds.
-        unsafe { self.filtered::<S>()?.downcast_raw(id) }
+        match self.route::<S>()? {
+            // SAFETY: forwarded to the inner layer, whose own contract holds.
+            Route::Filtered(f) => unsafe { f.downcast_raw(id) },
+            Route::Direct(_) => None,
+        }
     }
 }
