@@ -9,7 +9,7 @@
 use std::io::BufRead;
 use std::time::{Duration, Instant};
 
-use tracing_jkool::collector::Collector;
+use tracing_jkool_collector::Collector;
 use tracing_jkool::{JKoolHandle, JKoolLayer};
 use tracing_subscriber::prelude::*;
 

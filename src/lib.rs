@@ -42,9 +42,6 @@ mod transport;
 mod value;
 mod worker;
 
-#[cfg(feature = "collector")]
-pub mod collector;
-
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use common::*;
 use serde_json::Value;
 use tracing::info;
-use tracing_jkool::collector::{Collector, Fault};
+use tracing_jkool_collector::{Collector, Fault};
 use tracing_jkool::Builder;
 
 /// Emits `n` events through a layer built from `builder`, flushes, and

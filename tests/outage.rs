@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use tracing::info;
-use tracing_jkool::collector::Collector;
+use tracing_jkool_collector::Collector;
 use tracing_jkool::{Error, JKoolLayer};
 
 /// A loopback port with nothing listening on it (for now).

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tracing::Dispatch;
-use tracing_jkool::collector::Collector;
+use tracing_jkool_collector::Collector;
 use tracing_jkool::{Builder, JKoolHandle, JKoolLayer};
 use tracing_subscriber::prelude::*;
 

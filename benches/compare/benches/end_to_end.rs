@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use tracing::{info, Dispatch};
-use tracing_jkool::collector::Collector;
+use tracing_jkool_collector::Collector;
 use tracing_jkool::JKoolLayer;
 use tracing_subscriber::prelude::*;
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
-use tracing_jkool::collector::{render_tree, Collector, Fault};
+use tracing_jkool_collector::{render_tree, Collector, Fault};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -24,7 +24,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use tracing_jkool::collector::Collector;
+//! use tracing_jkool_collector::Collector;
 //!
 //! let collector = Collector::builder().token("test-token").start()?;
 //! println!("point the layer at {}", collector.url());
@@ -34,6 +34,7 @@
 //! println!("{}", collector.render_tree());
 //! # Ok::<(), std::io::Error>(())
 //! ```
+#![deny(missing_docs)]
 
 mod body;
 mod fault;
@@ -128,7 +129,7 @@ impl Collector {
     /// A builder to set a required token or a fixed port.
     ///
     /// ```no_run
-    /// let collector = tracing_jkool::collector::Collector::builder()
+    /// let collector = tracing_jkool_collector::Collector::builder()
     ///     .token("secret")
     ///     .port(8085)
     ///     .start()?;
@@ -173,7 +174,7 @@ impl Collector {
     /// A fault applies before any other check, the token check included.
     ///
     /// ```
-    /// use tracing_jkool::collector::{Collector, Fault};
+    /// use tracing_jkool_collector::{Collector, Fault};
     ///
     /// let collector = Collector::builder().token("t").start()?;
     /// // Two outages, then a rate limit; the fourth request is judged normally.
@@ -197,9 +198,9 @@ impl Collector {
     /// Requests still to be answered with a fault.
     ///
     /// ```
-    /// # let collector = tracing_jkool::collector::Collector::start()?;
+    /// # let collector = tracing_jkool_collector::Collector::start()?;
     /// assert_eq!(collector.faults_pending(), 0);
-    /// collector.inject(tracing_jkool::collector::Fault::Reset, 2);
+    /// collector.inject(tracing_jkool_collector::Fault::Reset, 2);
     /// assert_eq!(collector.faults_pending(), 2);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -216,9 +217,9 @@ impl Collector {
     /// through `tokio::task::spawn_blocking`.
     ///
     /// ```no_run
-    /// # let collector = tracing_jkool::collector::Collector::start()?;
+    /// # let collector = tracing_jkool_collector::Collector::start()?;
     /// let items = collector.wait_for_items(2, std::time::Duration::from_secs(5));
-    /// assert_eq!(items.len(), 2, "{}", tracing_jkool::collector::render_tree(&items));
+    /// assert_eq!(items.len(), 2, "{}", tracing_jkool_collector::render_tree(&items));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn wait_for_items(&self, n: usize, timeout: Duration) -> Vec<Value> {
@@ -304,7 +305,7 @@ impl CollectorBuilder {
     /// client gets the answer rather than a reset.
     ///
     /// ```
-    /// let collector = tracing_jkool::collector::Collector::builder()
+    /// let collector = tracing_jkool_collector::Collector::builder()
     ///     .max_body(64 * 1024)
     ///     .start()?;
     /// # Ok::<(), std::io::Error>(())
@@ -321,7 +322,7 @@ impl CollectorBuilder {
     /// fails if `status` is outside `200..=999`.
     ///
     /// ```
-    /// let collector = tracing_jkool::collector::Collector::builder()
+    /// let collector = tracing_jkool_collector::Collector::builder()
     ///     .single_objects_only(400)
     ///     .start()?;
     /// # Ok::<(), std::io::Error>(())
