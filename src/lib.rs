@@ -42,7 +42,7 @@ mod transport;
 mod value;
 mod worker;
 
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod fuzzing;
 
