@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use proptest::prelude::*;
 use serde_json::Value as Json;
+
 use super::item_json;
 use crate::{Value, ValueType};
 
@@ -45,7 +46,12 @@ const NOT_PROPERTIES: [&str; 6] = [
 /// still has its busy and idle properties, and nothing else.
 #[test]
 fn activity_without_fields_has_only_its_timings() {
-    let json = item_json(true, Vec::new(), Vec::new(), vec![("order_no", ValueType::Percent)]);
+    let json = item_json(
+        true,
+        Vec::new(),
+        Vec::new(),
+        vec![("order_no", ValueType::Percent)],
+    );
     let item: Json = serde_json::from_slice(&json).expect("valid JSON");
     let names: Vec<&str> = item["snapshots"]
         .as_array()
