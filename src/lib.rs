@@ -25,6 +25,9 @@
 //! jkool.shutdown(Duration::from_secs(5)).ok();
 //! ```
 #![deny(missing_docs)]
+// On docs.rs, items behind a feature (`gzip`) say so. `doc_auto_cfg` was
+// folded into `doc_cfg` (nightly 1.92), which now does it by itself.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
 mod dedupe;
