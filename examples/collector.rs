@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use tracing_jkool::collector::{render_tree, Collector};
+use tracing_jkool_collector::{render_tree, Collector};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = match std::env::args()

@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use tracing_jkool::collector::Collector;
 use tracing_jkool::JKoolLayer;
+use tracing_jkool_collector::Collector;
 use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::prelude::*;
 

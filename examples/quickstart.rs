@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use tracing::{info, instrument, warn, Instrument};
-use tracing_jkool::collector::Collector;
 use tracing_jkool::JKoolLayer;
+use tracing_jkool_collector::Collector;
 use tracing_subscriber::prelude::*;
 
 #[instrument]

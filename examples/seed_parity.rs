@@ -77,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let collector = match std::env::var("JKOOL_TOKEN") {
         Ok(_) => None,
-        Err(_) => Some(tracing_jkool::collector::Collector::start()?),
+        Err(_) => Some(tracing_jkool_collector::Collector::start()?),
     };
     let builder = match &collector {
         Some(collector) => tracing_jkool::JKoolLayer::builder("local-token").url(collector.url()),

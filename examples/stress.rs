@@ -9,8 +9,8 @@
 use std::time::{Duration, Instant};
 
 use tracing::info;
-use tracing_jkool::collector::Collector;
 use tracing_jkool::JKoolLayer;
+use tracing_jkool_collector::Collector;
 use tracing_subscriber::prelude::*;
 
 const THREADS: usize = 4;

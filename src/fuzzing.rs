@@ -1,5 +1,7 @@
 //! Entry points for the fuzz target (`fuzz/`) and the property tests: the
-//! item serializer driven without tracing's macros. Not a stable API.
+//! item serializer driven without tracing's macros. Not an API: compiled
+//! only for the crate's own tests and under `--cfg fuzzing`, which
+//! cargo-fuzz sets.
 
 use tracing::callsite::{DefaultCallsite, Identifier};
 use tracing::field::FieldSet;
@@ -68,3 +70,6 @@ pub fn item_json(
     let _ = item.write_json(&context, &mut out);
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -25,6 +25,9 @@
 //! jkool.shutdown(Duration::from_secs(5)).ok();
 //! ```
 #![deny(missing_docs)]
+// On docs.rs, items behind a feature (`gzip`) say so. `doc_auto_cfg` was
+// folded into `doc_cfg` (nightly 1.92), which now does it by itself.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backlog;
 mod builder;
@@ -53,10 +56,7 @@ mod value;
 mod wire;
 mod worker;
 
-#[cfg(feature = "collector")]
-pub mod collector;
-
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod fuzzing;
 

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use common::*;
 use serde_json::Value;
 use tracing::info;
-use tracing_jkool::collector::{Collector, Fault};
 use tracing_jkool::Builder;
+use tracing_jkool_collector::{Collector, Fault};
 
 /// Emits `n` events through a layer built from `builder`, flushes, and
 /// returns the handle's stats.

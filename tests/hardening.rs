@@ -10,7 +10,7 @@ use tracing::info;
 use tracing_jkool::{JKoolEvent, JKoolLayer};
 
 /// Every request the collector answered was accepted: it parses each body.
-fn assert_all_bodies_valid(collector: &tracing_jkool::collector::Collector) {
+fn assert_all_bodies_valid(collector: &tracing_jkool_collector::Collector) {
     let requests = collector.requests();
     assert!(!requests.is_empty());
     assert!(requests.iter().all(|r| r.status == 200), "{requests:#?}");

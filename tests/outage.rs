@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use tracing::info;
-use tracing_jkool::collector::Collector;
 use tracing_jkool::{Error, JKoolLayer};
+use tracing_jkool_collector::Collector;
 
 /// A loopback port with nothing listening on it (for now).
 fn free_port() -> u16 {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tracing::Dispatch;
-use tracing_jkool::collector::Collector;
 use tracing_jkool::{Builder, JKoolHandle, JKoolLayer};
+use tracing_jkool_collector::Collector;
 use tracing_subscriber::prelude::*;
 
 pub const TOKEN: &str = "test-token";

@@ -14,8 +14,8 @@
 use std::time::{Duration, Instant};
 
 use tracing::{info, Dispatch};
-use tracing_jkool::collector::Collector;
 use tracing_jkool::JKoolLayer;
+use tracing_jkool_collector::Collector;
 use tracing_subscriber::prelude::*;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

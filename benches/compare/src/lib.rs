@@ -18,8 +18,8 @@ use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter,
 };
 use tracing::{Dispatch, Level};
-use tracing_jkool::collector::Collector;
 use tracing_jkool::{JKoolHandle, JKoolLayer};
+use tracing_jkool_collector::Collector;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::prelude::*;
 

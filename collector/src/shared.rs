@@ -1,7 +1,7 @@
 //! State shared by the server thread and the [`super::Collector`] handle.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hyper::StatusCode;
 
@@ -17,6 +17,11 @@ pub(super) struct Settings {
     pub(super) max_body: usize,
     /// Answered to a body holding more than one item, when set.
     pub(super) single_objects: Option<StatusCode>,
+    /// Every answer waits this long once the request is judged.
+    pub(super) latency: Duration,
+    /// A body with an item whose JSON contains one of these strings is
+    /// answered the status of the first that matches.
+    pub(super) reject: Vec<(String, StatusCode)>,
 }
 
 pub(super) struct Shared {

@@ -9,8 +9,10 @@
 //! For delivery tests it can misbehave on command: [`Collector::inject`]
 //! queues [`Fault`]s (error statuses with or without `Retry-After`, delays,
 //! connection resets, redirects) that the next requests get in order, and
-//! the builder can cap the body size ([`CollectorBuilder::max_body`]) or
-//! refuse batches ([`CollectorBuilder::single_objects_only`]).
+//! the builder can cap the body size ([`CollectorBuilder::max_body`]),
+//! refuse batches ([`CollectorBuilder::single_objects_only`]) or batches
+//! holding one bad item ([`CollectorBuilder::reject_items_containing`]), and
+//! stand far away ([`CollectorBuilder::latency`]).
 //!
 //! Each request is answered by the first rule that applies:
 //! 1. a queued fault, taken from the script in arrival order, one per
@@ -20,11 +22,16 @@
 //! 4. body longer than the maximum: `413`;
 //! 5. body not one object, an array of objects or NDJSON objects: `400`;
 //! 6. single objects only and more than one item: the configured status;
-//! 7. otherwise `200`, and the items are kept.
+//! 7. an item whose JSON contains a rejected string: the status configured
+//!    for the first such string, and none of the body's items are kept;
+//! 8. otherwise `200`, and the items are kept.
+//!
+//! With a [`latency`](CollectorBuilder::latency), every answer (a fault's
+//! included) then waits that long before it is sent.
 //!
 //! ```
 //! use std::time::Duration;
-//! use tracing_jkool::collector::Collector;
+//! use tracing_jkool_collector::Collector;
 //!
 //! let collector = Collector::builder().token("test-token").start()?;
 //! println!("point the layer at {}", collector.url());
@@ -34,6 +41,7 @@
 //! println!("{}", collector.render_tree());
 //! # Ok::<(), std::io::Error>(())
 //! ```
+#![deny(missing_docs)]
 
 mod body;
 mod fault;
@@ -88,6 +96,8 @@ pub struct CollectorBuilder {
     port: u16,
     max_body: Option<usize>,
     single_objects: Option<u16>,
+    latency: Duration,
+    reject: Vec<(String, u16)>,
 }
 
 /// One HTTP request the collector answered, as logged by
@@ -128,7 +138,7 @@ impl Collector {
     /// A builder to set a required token or a fixed port.
     ///
     /// ```no_run
-    /// let collector = tracing_jkool::collector::Collector::builder()
+    /// let collector = tracing_jkool_collector::Collector::builder()
     ///     .token("secret")
     ///     .port(8085)
     ///     .start()?;
@@ -173,7 +183,7 @@ impl Collector {
     /// A fault applies before any other check, the token check included.
     ///
     /// ```
-    /// use tracing_jkool::collector::{Collector, Fault};
+    /// use tracing_jkool_collector::{Collector, Fault};
     ///
     /// let collector = Collector::builder().token("t").start()?;
     /// // Two outages, then a rate limit; the fourth request is judged normally.
@@ -197,9 +207,9 @@ impl Collector {
     /// Requests still to be answered with a fault.
     ///
     /// ```
-    /// # let collector = tracing_jkool::collector::Collector::start()?;
+    /// # let collector = tracing_jkool_collector::Collector::start()?;
     /// assert_eq!(collector.faults_pending(), 0);
-    /// collector.inject(tracing_jkool::collector::Fault::Reset, 2);
+    /// collector.inject(tracing_jkool_collector::Fault::Reset, 2);
     /// assert_eq!(collector.faults_pending(), 2);
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -216,9 +226,9 @@ impl Collector {
     /// through `tokio::task::spawn_blocking`.
     ///
     /// ```no_run
-    /// # let collector = tracing_jkool::collector::Collector::start()?;
+    /// # let collector = tracing_jkool_collector::Collector::start()?;
     /// let items = collector.wait_for_items(2, std::time::Duration::from_secs(5));
-    /// assert_eq!(items.len(), 2, "{}", tracing_jkool::collector::render_tree(&items));
+    /// assert_eq!(items.len(), 2, "{}", tracing_jkool_collector::render_tree(&items));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn wait_for_items(&self, n: usize, timeout: Duration) -> Vec<Value> {
@@ -304,7 +314,7 @@ impl CollectorBuilder {
     /// client gets the answer rather than a reset.
     ///
     /// ```
-    /// let collector = tracing_jkool::collector::Collector::builder()
+    /// let collector = tracing_jkool_collector::Collector::builder()
     ///     .max_body(64 * 1024)
     ///     .start()?;
     /// # Ok::<(), std::io::Error>(())
@@ -321,13 +331,56 @@ impl CollectorBuilder {
     /// fails if `status` is outside `200..=999`.
     ///
     /// ```
-    /// let collector = tracing_jkool::collector::Collector::builder()
+    /// let collector = tracing_jkool_collector::Collector::builder()
     ///     .single_objects_only(400)
     ///     .start()?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn single_objects_only(mut self, status: u16) -> Self {
         self.single_objects = Some(status);
+        self
+    }
+
+    /// Delays every answer by `latency`, as a collector 20 to 100 ms of
+    /// round trip away would: the body is read and judged (and accepted
+    /// items are kept) at once, then the answer waits. Requests wait in
+    /// parallel, each on its own, so `n` requests in flight at once over `n`
+    /// connections are all answered after about `latency`, not `n` times
+    /// it. Adds to a [`Fault::Delay`]. Default: no delay.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let collector = tracing_jkool_collector::Collector::builder()
+    ///     .latency(Duration::from_millis(50))
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Answers `status` (e.g. `400`) to any body holding an item whose raw
+    /// JSON text, as sent (after gunzip), contains `needle`, and keeps none
+    /// of that body's items: one bad item inside a batch rejects the batch.
+    /// Bodies without such an item are judged as usual. The needle is
+    /// matched against the JSON text, so a quote or a non-ASCII character
+    /// matches only as the client escaped it; an empty needle matches every
+    /// item. Several calls add needles; the first one that matches (in call
+    /// order) gives the status. [`start`](Self::start) fails if `status` is
+    /// outside `200..=999`.
+    ///
+    /// ```
+    /// let collector = tracing_jkool_collector::Collector::builder()
+    ///     .reject_items_containing("poison", 400)
+    ///     .start()?;
+    /// // A batch of `{"msg-text": "ok"}` and `{"msg-text": "poison"}` is
+    /// // answered 400 and neither item is kept.
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn reject_items_containing(mut self, needle: impl Into<String>, status: u16) -> Self {
+        self.reject.push((needle.into(), status));
         self
     }
 
@@ -344,6 +397,17 @@ impl CollectorBuilder {
                     format!("single_objects_only: {msg}"),
                 )
             })?;
+        let reject = self
+            .reject
+            .into_iter()
+            .map(|(needle, status)| Ok((needle, answer_status(status)?)))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|msg| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("reject_items_containing: {msg}"),
+                )
+            })?;
         // Binding here, not on the server thread, makes a port clash an
         // error of `start` and `url()` valid right away.
         let listener = TcpListener::bind(("127.0.0.1", self.port))?;
@@ -353,6 +417,8 @@ impl CollectorBuilder {
             token: self.token,
             max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY),
             single_objects,
+            latency: self.latency,
+            reject,
         }));
         let (stop, stopped) = oneshot::channel();
         let thread = server::spawn(listener, Arc::clone(&shared), stopped)?;
@@ -372,6 +438,8 @@ impl fmt::Debug for CollectorBuilder {
             .field("port", &self.port)
             .field("max_body", &self.max_body.unwrap_or(DEFAULT_MAX_BODY))
             .field("single_objects_only", &self.single_objects)
+            .field("latency", &self.latency)
+            .field("reject_items_containing", &self.reject)
             .finish()
     }
 }

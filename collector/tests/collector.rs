@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
-use tracing_jkool::collector::{render_tree, Collector, Fault};
+use tracing_jkool_collector::{render_tree, Collector, Fault};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -597,5 +597,88 @@ fn single_objects_only_refuses_batches() {
     let ns: Vec<Value> = collector.items().iter().map(|i| i["n"].clone()).collect();
     assert_eq!(ns, [json!(3), json!(4), json!(5)]);
     let error = Collector::builder().single_objects_only(42).start();
+    assert_eq!(error.unwrap_err().kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn latency_delays_every_answer_but_requests_wait_in_parallel() {
+    const LATENCY: Duration = Duration::from_millis(250);
+    const SENDERS: usize = 8;
+    let collector = Collector::builder().latency(LATENCY).start().unwrap();
+    let addr = collector.addr();
+
+    let started = Instant::now();
+    assert_eq!(post(addr, "/", &[], r#"{"n": 0}"#).0, 200);
+    assert!(started.elapsed() >= LATENCY, "{:?}", started.elapsed());
+
+    // Serialized, 8 requests would take 2 s; in parallel, about 250 ms.
+    let start = Arc::new(Barrier::new(SENDERS));
+    let started = Instant::now();
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|n| {
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                start.wait();
+                let sent = Instant::now();
+                let status = post(addr, "/", &[], &format!("{{\"n\": {}}}", n + 1)).0;
+                (status, sent.elapsed())
+            })
+        })
+        .collect();
+    for sender in senders {
+        let (status, took) = sender.join().unwrap();
+        assert_eq!(status, 200);
+        assert!(took >= LATENCY, "{took:?}");
+    }
+    let all = started.elapsed();
+    assert!(all < LATENCY * 4, "{SENDERS} requests took {all:?}");
+    assert_eq!(collector.items().len(), SENDERS + 1);
+
+    // Faults are delayed too.
+    collector.inject(Fault::status(503), 1);
+    let started = Instant::now();
+    assert_eq!(post(addr, "/", &[], "{}").0, 503);
+    assert!(started.elapsed() >= LATENCY, "{:?}", started.elapsed());
+}
+
+#[test]
+fn reject_items_containing_refuses_the_whole_batch() {
+    let collector = Collector::builder()
+        .reject_items_containing("poison", 400)
+        .reject_items_containing("\"severity\":\"HALT\"", 422)
+        .start()
+        .unwrap();
+    let addr = collector.addr();
+    let batch = json!([{"n": 1}, {"n": 2, "msg-text": "a poison pill"}, {"n": 3}]);
+    let (status, body) = post(addr, "/", &[], &batch.to_string());
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("item 1"), "{body}");
+    assert_eq!(
+        post(addr, "/", &[], "{\"n\": 4}\n{\"poison\": true}\n").0,
+        400
+    );
+    assert_eq!(
+        post(addr, "/", &[], r#"{"n": 5, "severity":"HALT"}"#).0,
+        422
+    );
+    // Matched as JSON text: with a space after the colon it is not there.
+    assert_eq!(
+        post(addr, "/", &[], r#"{"n": 6, "severity": "HALT"}"#).0,
+        200
+    );
+    assert_eq!(post(addr, "/", &[], r#"[{"n": 7}, {"n": 8}]"#).0, 200);
+
+    let ns: Vec<Value> = collector.items().iter().map(|i| i["n"].clone()).collect();
+    assert_eq!(ns, [json!(6), json!(7), json!(8)]);
+    let log: Vec<(u16, usize)> = collector
+        .requests()
+        .iter()
+        .map(|r| (r.status, r.items))
+        .collect();
+    assert_eq!(log, [(400, 0), (400, 0), (422, 0), (200, 1), (200, 2)]);
+
+    let error = Collector::builder()
+        .reject_items_containing("x", 100)
+        .start();
     assert_eq!(error.unwrap_err().kind(), ErrorKind::InvalidInput);
 }

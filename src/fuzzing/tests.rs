@@ -6,8 +6,9 @@ use std::collections::HashSet;
 
 use proptest::prelude::*;
 use serde_json::Value as Json;
-use tracing_jkool::fuzzing::item_json;
-use tracing_jkool::{Value, ValueType};
+
+use super::item_json;
+use crate::{Value, ValueType};
 
 /// Field names that stress the mapping: dotted, reserved, routed, odd.
 const NAMES: [&str; 18] = [
@@ -40,6 +41,27 @@ const NOT_PROPERTIES: [&str; 6] = [
     "jkool.reason_code",
     "jkool.tracking_id",
 ];
+
+/// A case proptest once shrank a failure to: an activity without fields
+/// still has its busy and idle properties, and nothing else.
+#[test]
+fn activity_without_fields_has_only_its_timings() {
+    let json = item_json(
+        true,
+        Vec::new(),
+        Vec::new(),
+        vec![("order_no", ValueType::Percent)],
+    );
+    let item: Json = serde_json::from_slice(&json).expect("valid JSON");
+    let names: Vec<&str> = item["snapshots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|snapshot| snapshot["properties"].as_array().into_iter().flatten())
+        .filter_map(|property| property["name"].as_str())
+        .collect();
+    assert_eq!(names, ["busy", "idle"], "{item}");
+}
 
 fn value() -> impl Strategy<Value = Value> {
     prop_oneof![

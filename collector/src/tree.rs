@@ -23,7 +23,7 @@ const MAX_DEPTH: usize = 64;
 ///
 /// ```
 /// use serde_json::json;
-/// use tracing_jkool::collector::render_tree;
+/// use tracing_jkool_collector::render_tree;
 ///
 /// let items = [
 ///     json!({"type": "EVENT", "tracking-id": "e", "parent-id": "a", "severity": "INFO",

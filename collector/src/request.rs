@@ -1,7 +1,8 @@
 //! Answers one request: a scripted fault if one is queued, otherwise the
 //! checks of a real endpoint, in this order: method (`405`), token
 //! (`401`), body size (`413`), body syntax (`400`), one item per body (the
-//! configured status), then `200`.
+//! configured status), rejected items (their configured status), then
+//! `200`. Any latency is added to every answer.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -64,6 +65,7 @@ pub(super) async fn handle(
     let (response, items) = match fault {
         Some(Planned::Reset) => {
             shared.record(log, Vec::new());
+            latency(&shared.settings).await;
             return Reply::Reset;
         }
         Some(Planned::Status {
@@ -98,7 +100,27 @@ pub(super) async fn handle(
     log.status = response.status().as_u16();
     log.items = items.len();
     shared.record(log, items);
+    latency(&shared.settings).await;
     Reply::Answer(response)
+}
+
+/// Waits the configured latency. Each request waits in its own task, so
+/// concurrent requests wait in parallel.
+async fn latency(settings: &Settings) {
+    if !settings.latency.is_zero() {
+        tokio::time::sleep(settings.latency).await;
+    }
+}
+
+/// The status and message for a body holding an item whose JSON contains a
+/// rejected string, if it does.
+fn rejected(settings: &Settings, items: &[RawItem]) -> Option<(StatusCode, String)> {
+    settings.reject.iter().find_map(|(needle, status)| {
+        let i = items
+            .iter()
+            .position(|item| item.get().contains(needle.as_str()))?;
+        Some((*status, format!("item {i} contains {needle:?}")))
+    })
 }
 
 /// The answer of a well-behaved endpoint, and the items it keeps.
@@ -124,7 +146,10 @@ fn judge(settings: &Settings, parts: &Parts, body: Body) -> (Response<Full<Bytes
             status,
             format!("one object per request, got {}", items.len()),
         )),
-        _ => Ok(items),
+        _ => match rejected(settings, &items) {
+            Some(rejection) => Err(rejection),
+            None => Ok(items),
+        },
     });
     match outcome {
         Ok(items) => (

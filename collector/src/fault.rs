@@ -13,7 +13,7 @@ use hyper::StatusCode;
 ///
 /// ```
 /// use std::time::Duration;
-/// use tracing_jkool::collector::{Collector, Fault};
+/// use tracing_jkool_collector::{Collector, Fault};
 ///
 /// let collector = Collector::start()?;
 /// collector.inject(Fault::retry_after(429, "2"), 1);
@@ -54,7 +54,7 @@ impl Fault {
     /// Answer `status` without a `Retry-After` header.
     ///
     /// ```
-    /// use tracing_jkool::collector::Fault;
+    /// use tracing_jkool_collector::Fault;
     ///
     /// assert_eq!(
     ///     Fault::status(503),
@@ -72,7 +72,7 @@ impl Fault {
     /// `"Wed, 21 Oct 2015 07:28:00 GMT"`.
     ///
     /// ```
-    /// use tracing_jkool::collector::Fault;
+    /// use tracing_jkool_collector::Fault;
     ///
     /// let fault = Fault::retry_after(429, "3");
     /// assert_eq!(
