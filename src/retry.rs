@@ -6,19 +6,17 @@ use std::time::{Duration, SystemTime};
 /// The first retry waits about this long; each further one doubles it.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
-/// The wait before retry number `attempt` (1 for the first retry): the
-/// server's `Retry-After` when it gave one, else exponential backoff with
-/// jitter; never more than `cap`.
+/// The wait before retry number `attempt` (1 for the first retry):
+/// exponential backoff with jitter, or the server's `Retry-After` when it
+/// asks for longer (a `Retry-After: 0`, or a date in the past, never makes
+/// a retry come sooner); never more than `cap`.
 pub(crate) fn wait_before(attempt: u32, retry_after: Option<Duration>, cap: Duration) -> Duration {
-    retry_after
-        .unwrap_or_else(|| {
-            let full = FIRST_BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(16));
-            // "Equal jitter": half fixed, half random, so that clients that
-            // failed together do not retry together.
-            let half = full.min(cap) / 2;
-            half + half.mul_f64(random_fraction())
-        })
-        .min(cap)
+    let full = FIRST_BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    // "Equal jitter": half fixed, half random, so that clients that failed
+    // together do not retry together.
+    let half = full.min(cap) / 2;
+    let backoff = half + half.mul_f64(random_fraction());
+    retry_after.unwrap_or_default().max(backoff).min(cap)
 }
 
 /// A `Retry-After` value: delay seconds, or an HTTP date.
@@ -59,11 +57,20 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_wins_but_is_capped() {
+    fn a_longer_retry_after_wins_but_is_capped() {
         let cap = Duration::from_secs(10);
         let after = Some(Duration::from_secs(3));
         assert_eq!(wait_before(1, after, cap), Duration::from_secs(3));
         assert_eq!(wait_before(1, Some(Duration::from_secs(99)), cap), cap);
+    }
+
+    #[test]
+    fn a_retry_after_of_zero_still_waits_the_backoff() {
+        let cap = Duration::from_secs(30);
+        for attempt in 1..=4 {
+            let half = FIRST_BACKOFF * (1 << (attempt - 1)) / 2;
+            assert!(wait_before(attempt, Some(Duration::ZERO), cap) >= half);
+        }
     }
 
     #[test]

@@ -155,3 +155,33 @@ fn the_host_name_is_checked_even_with_the_ca_trusted() {
     assert_eq!(seen.items.load(Ordering::SeqCst), 0);
     assert!(seen.failed_handshakes.load(Ordering::SeqCst) >= 1);
 }
+
+/// Set in the child process that the OS trust store test starts.
+const CHILD_CA: &str = "TRACING_JKOOL_TLS_CHILD_CA";
+
+#[test]
+fn with_native_roots_the_operating_systems_trust_store_is_used() {
+    // The child trusts the CA through the OS store (SSL_CERT_FILE) alone.
+    if let Some(url) = std::env::var_os(CHILD_CA) {
+        let url = url.to_string_lossy().into_owned();
+        let stats = send_three(JKoolLayer::builder(TOKEN).url(url));
+        assert_eq!((stats.sent, stats.failed), (3, 0), "{stats:?}");
+        return;
+    }
+    let pki = pki();
+    let (port, seen) = serve(&pki);
+    let ca_file = std::env::temp_dir().join(format!("tracing-jkool-ca-{port}.pem"));
+    std::fs::write(&ca_file, &pki.ca_pem).expect("CA file");
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "with_native_roots_the_operating_systems_trust_store_is_used",
+        ])
+        .env(CHILD_CA, format!("https://localhost:{port}"))
+        .env("SSL_CERT_FILE", &ca_file)
+        .output()
+        .expect("child runs");
+    let _ = std::fs::remove_file(&ca_file);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(seen.items.load(Ordering::SeqCst), 3);
+}
