@@ -6,6 +6,8 @@
 //! RUST_LOG=debug cargo run --example filters
 //! ```
 
+mod common;
+
 use std::time::Duration;
 
 use tracing_jkool::JKoolLayer;
@@ -13,7 +15,11 @@ use tracing_jkool_collector::Collector;
 use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::prelude::*;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    common::report(run())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let collector = Collector::start()?;
     let jkool = JKoolLayer::builder("local-token")
         .url(collector.url())

@@ -6,6 +6,8 @@
 //! cargo run --example replay     # demo: writes a file, replays it to a local collector
 //! ```
 
+mod common;
+
 use std::io::BufRead;
 use std::time::{Duration, Instant};
 
@@ -53,7 +55,11 @@ fn replay(
     Ok(sent)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    common::report(run())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (layer, collector, path) = match std::env::var("JKOOL_TOKEN") {
         Ok(token) => {
             let path = std::env::args().nth(1).ok_or("usage: replay FILE.jsonl")?;

@@ -7,6 +7,8 @@
 //!
 //! `tests/seed_parity.rs` runs these same functions and asserts the JSON.
 
+mod common;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing_jkool::{JKoolEvent, JKoolHandle, Snapshot};
@@ -72,7 +74,11 @@ pub fn order_snapshot(jkool: &JKoolHandle, order_no: &str, order_amount: i64) {
 }
 
 #[allow(dead_code)] // tests/seed_parity.rs includes this file for its functions
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    common::report(run())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     use tracing_subscriber::prelude::*;
 
     let collector = match std::env::var("JKOOL_TOKEN") {

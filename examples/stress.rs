@@ -6,6 +6,8 @@
 //! cargo run --release --example stress
 //! ```
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use tracing::info;
@@ -23,7 +25,11 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    common::report(run())
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // A port with nothing on it: the collector is down.
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?

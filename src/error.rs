@@ -49,10 +49,12 @@ pub enum Error {
     #[error("not a jKool item: {0}")]
     InvalidItem(String),
     /// The HTTP client could not be created (for example, no TLS backend).
-    #[error("could not create the HTTP client: {0}")]
-    HttpClient(#[source] reqwest::Error),
+    /// The HTTP stack's own error is its [`source`](std::error::Error::source),
+    /// boxed so that its version is not part of this crate's API.
+    #[error("could not create the HTTP client")]
+    HttpClient(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// The background delivery thread could not be started.
-    #[error("could not start the jKool delivery thread: {0}")]
+    #[error("could not start the jKool delivery thread")]
     Spawn(#[source] std::io::Error),
     /// `flush` or `shutdown` ran out of time with items still undelivered.
     #[error("{pending} item(s) still undelivered after {waited:?}")]

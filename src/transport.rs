@@ -83,7 +83,7 @@ pub(crate) fn client(token: &Secret, options: &ClientOptions) -> Result<reqwest:
             builder = builder.add_root_certificate(certificate);
         }
     }
-    builder.build().map_err(Error::HttpClient)
+    builder.build().map_err(|e| Error::HttpClient(e.into()))
 }
 
 /// What became of one POST.

@@ -21,6 +21,7 @@ use serde::ser::{Serialize, Serializer};
 /// assert_eq!(Value::from(12.5).to_string(), "12.5");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Value {
     /// Text.
     Str(String),
@@ -240,7 +241,19 @@ impl Serialize for ValueType {
 /// A unit name that is not one of [`ValueType`]'s named units.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown jKool value type {0:?}")]
-pub struct UnknownValueType(pub String);
+pub struct UnknownValueType(String);
+
+impl UnknownValueType {
+    /// The unit name as given.
+    ///
+    /// ```
+    /// let err = "furlongs".parse::<tracing_jkool::ValueType>().unwrap_err();
+    /// assert_eq!(err.name(), "furlongs");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
 
 #[cfg(test)]
 mod tests {
