@@ -17,7 +17,8 @@ use crate::ValueType;
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
 
-/// Configures a [`JKoolLayer`]; made by [`JKoolLayer::builder`].
+/// Configures a [`JKoolLayer`](crate::JKoolLayer); made by
+/// [`JKoolLayer::builder`](crate::JKoolLayer::builder).
 ///
 /// ```
 /// use std::time::Duration;

@@ -40,7 +40,7 @@ pub(crate) struct Capture {
 impl Capture {
     /// Callbacks that send to `handle`; registers with the handle the hook
     /// that sends the spans still open at shutdown.
-    pub fn new(max_value_bytes: usize, handle: JKoolHandle) -> Self {
+    pub(crate) fn new(max_value_bytes: usize, handle: JKoolHandle) -> Self {
         let open = Arc::new(OpenSpans::new());
         let table = Arc::clone(&open);
         handle.on_shutdown(Box::new(move |handle: &JKoolHandle| {

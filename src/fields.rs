@@ -109,7 +109,7 @@ impl Default for Fields {
 
 impl Fields {
     /// Room for `expected` fields, so recording them allocates once.
-    pub fn new(limit: usize, expected: usize) -> Self {
+    pub(crate) fn new(limit: usize, expected: usize) -> Self {
         Fields {
             limit,
             message: None,
@@ -121,7 +121,7 @@ impl Fields {
 
     /// Files a field's value: the message, the error, a jKool field, or a
     /// property.
-    pub fn put(&mut self, name: &'static str, value: Value) {
+    pub(crate) fn put(&mut self, name: &'static str, value: Value) {
         match name {
             "message" => return self.message = Some(value.into_text()),
             "error" => return self.error = Some(value.into_text()),
@@ -144,7 +144,7 @@ impl Fields {
     /// Merges fields recorded later (`Span::record`, recorded by the layer
     /// into a separate `Fields` outside any lock) into these: a field
     /// recorded again replaces its earlier value, in its earlier place.
-    pub fn merge(&mut self, later: Fields) {
+    pub(crate) fn merge(&mut self, later: Fields) {
         if later.message.is_some() {
             self.message = later.message;
         }
@@ -166,7 +166,7 @@ impl Fields {
     }
 
     /// The jKool fields, if any `jkool.*` field was recorded.
-    pub fn jkool(&self) -> Option<&JKoolFields> {
+    pub(crate) fn jkool(&self) -> Option<&JKoolFields> {
         self.jkool.as_deref()
     }
 }

@@ -24,7 +24,62 @@
 //!
 //! jkool.shutdown(Duration::from_secs(5)).ok();
 //! ```
+//!
+//! # Shut down before the process exits
+//!
+//! Items wait in memory until the delivery thread sends them. Call
+//! [`JKoolHandle::shutdown`] (or hold the guard of
+//! [`JKoolHandle::shutdown_guard`]) at the end of `main`: it sends the spans
+//! still open, delivers what is queued by its deadline, and reports what it
+//! gave up. In async code, [`JKoolHandle::shutdown_async`] does not block a
+//! runtime worker. Without it, dropping the layer and every handle gives the
+//! delivery thread 5 s more, but a process that exits first loses what was
+//! queued.
+//!
+//! # Delivery guarantees
+//!
+//! - The application's thread never blocks, waits or does I/O: a full queue
+//!   drops the item and counts it ([`Stats::dropped`]).
+//! - Everything queued is sent, or counted: [`Stats::evicted`] (the oldest,
+//!   to bound memory while jKool is down) or [`Stats::failed`] (refused by
+//!   jKool, or given up at a deadline). A refused item costs only itself.
+//! - Connection errors, timeouts, 408, 429 and 5xx are retried with backoff;
+//!   memory stays bounded however long jKool is away.
+//! - With [`Builder::max_concurrent_requests`]`(1)` each kind arrives in the
+//!   order it was emitted; by default several bodies travel at once.
+//! - The crate's own HTTP stack never feeds its events back into the layer.
+//!
+//! # `jkool.*` fields
+//!
+//! Fields named `jkool.*` set jKool's own keys instead of becoming
+//! properties, as tracing-opentelemetry's `otel.*` fields do:
+//!
+//! | field | jKool key |
+//! |---|---|
+//! | `jkool.corr_id` | adds to `corrid`; a span's correlators reach every item inside it |
+//! | `jkool.tracking_id` | `tracking-id` |
+//! | `jkool.operation` | `operation` (default: the span's or event's name) |
+//! | `jkool.source_fqn` | `source-fqn` |
+//! | `jkool.location`, `jkool.resource`, `jkool.user` | `location`, `resource`, `user` |
+//! | `jkool.comp_code`, `jkool.reason_code` | `comp-code`, `reason-code` |
+//! | `jkool.exception` | `exception`; on a span, `status` EXCEPTION |
+//! | `jkool.msg_tag` | `msg-tag` |
+//!
+//! ```no_run
+//! tracing::info!(jkool.corr_id = "order-5", jkool.user = "ann", amount = 12.5, "paid");
+//! ```
+//!
+//! # Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `gzip` | `Builder::gzip`: gzip request bodies |
+//! | `native-roots` | trusts the operating system's certificate store as well as the bundled public roots |
+//!
+//! The mock jKool collector that the tests and examples use is the
+//! workspace crate `tracing-jkool-collector`.
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 // On docs.rs, items behind a feature (`gzip`) say so. `doc_auto_cfg` was
 // folded into `doc_cfg` (nightly 1.92), which now does it by itself.
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -25,12 +25,12 @@ pub(crate) enum TrackingId {
 }
 
 impl TrackingId {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         TrackingId::Uuid(Uuid::new_v4())
     }
 
     /// The id as text, written into `buf` when it is a UUID.
-    pub fn as_str<'a>(&'a self, buf: &'a mut [u8; 45]) -> &'a str {
+    pub(crate) fn as_str<'a>(&'a self, buf: &'a mut [u8; 45]) -> &'a str {
         match self {
             TrackingId::Uuid(id) => id.hyphenated().encode_lower(buf),
             TrackingId::Custom(id) => id,
@@ -110,7 +110,7 @@ pub(crate) enum Kind {
 }
 
 impl Item {
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self {
             Item::Event(_) | Item::JKoolEvent(_) => Kind::Event,
             Item::Activity(_) => Kind::Activity,
@@ -119,7 +119,7 @@ impl Item {
     }
 
     /// Fills in what a fully specified event left to the layer.
-    pub fn fill_defaults(&mut self, ctx: &Context) {
+    pub(crate) fn fill_defaults(&mut self, ctx: &Context) {
         if let Item::JKoolEvent(event) = self {
             event
                 .source_fqn
@@ -128,7 +128,7 @@ impl Item {
     }
 
     /// Appends this item's JSON object to `out`.
-    pub fn write_json(&self, ctx: &Context, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    pub(crate) fn write_json(&self, ctx: &Context, out: &mut Vec<u8>) -> serde_json::Result<()> {
         match self {
             Item::JKoolEvent(event) => serde_json::to_writer(out, event),
             Item::Raw { json, .. } => {

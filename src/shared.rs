@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-/// Delivery counters, as read by [`JKoolHandle::stats`].
+/// Delivery counters, as read by [`JKoolHandle::stats`](crate::JKoolHandle::stats).
 ///
 /// ```
 /// let stats = tracing_jkool::Stats::default();
@@ -76,7 +76,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn progress(&self) -> MutexGuard<'_, Progress> {
+    pub(crate) fn progress(&self) -> MutexGuard<'_, Progress> {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -90,7 +90,7 @@ impl Shared {
     }
 
     /// `count` items in one accepted request of `bytes` bytes.
-    pub fn sent(&self, count: u64, bytes: u64) {
+    pub(crate) fn sent(&self, count: u64, bytes: u64) {
         self.counters.sent.fetch_add(count, Ordering::Relaxed);
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
@@ -98,43 +98,43 @@ impl Shared {
     }
 
     /// `count` items rejected for good.
-    pub fn failed(&self, count: u64) {
+    pub(crate) fn failed(&self, count: u64) {
         self.counters.failed.fetch_add(count, Ordering::Relaxed);
         self.finish(count, 0);
     }
 
     /// `count` items given up because the retry time or the shutdown
     /// deadline ran out.
-    pub fn abandoned(&self, count: u64) {
+    pub(crate) fn abandoned(&self, count: u64) {
         self.counters.failed.fetch_add(count, Ordering::Relaxed);
         self.finish(count, count);
     }
 
     /// `count` held items evicted to keep memory bounded.
-    pub fn evicted(&self, count: u64) {
+    pub(crate) fn evicted(&self, count: u64) {
         self.counters.evicted.fetch_add(count, Ordering::Relaxed);
         self.finish(count, 0);
     }
 
     /// `count` repeats folded into a held event.
-    pub fn suppressed(&self, count: u64) {
+    pub(crate) fn suppressed(&self, count: u64) {
         self.counters.suppressed.fetch_add(count, Ordering::Relaxed);
         self.finish(count, 0);
     }
 
-    pub fn retried(&self) {
+    pub(crate) fn retried(&self) {
         self.counters.retried.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Called by the worker as its last act.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.progress().stopped = true;
         self.changed.notify_all();
         self.notify.notify_waiters();
     }
 
     /// Waits until `done` holds or `timeout` passes; returns the progress.
-    pub fn wait(
+    pub(crate) fn wait(
         &self,
         timeout: Duration,
         done: impl Fn(&Progress) -> bool,

@@ -108,7 +108,7 @@ pub(crate) enum Typed<'a> {
 }
 
 impl<'a> Typed<'a> {
-    pub fn of(value: &'a Value) -> Typed<'a> {
+    pub(crate) fn of(value: &'a Value) -> Typed<'a> {
         match *value {
             Value::Str(ref v) => Typed::Text(Cow::Borrowed(v)),
             Value::I64(v) => Typed::Long(v),
@@ -119,7 +119,7 @@ impl<'a> Typed<'a> {
         }
     }
 
-    pub fn data_type(&self) -> &'static str {
+    pub(crate) fn data_type(&self) -> &'static str {
         match self {
             Typed::Long(_) | Typed::ULong(_) => "long",
             Typed::Double(_) => "double",
