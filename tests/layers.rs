@@ -169,7 +169,7 @@ fn jkool(collector: &Collector) -> (JKoolLayer, JKoolHandle) {
 }
 
 #[test]
-fn inside_reload_and_after_a_reload() {
+fn inside_reload() {
     let collector = collector();
     let (layer, handle) = jkool(&collector);
     let (reloadable, reload_handle) = reload::Layer::<_, Registry>::new(layer);
@@ -184,15 +184,10 @@ fn inside_reload_and_after_a_reload() {
     // Behind `reload`, the layer filters itself: the other layer sees all.
     assert_eq!(counter.seen(), 2);
 
-    // The new layer never sees `on_layer`: it checks its level itself,
-    // exports all the same, and hides nothing from the other layers.
-    let second = common::collector();
-    let (layer, handle) = jkool(&second);
-    reload_handle.reload(layer).expect("reloaded");
-    tracing::dispatcher::with_default(&dispatch, leveled);
-    assert_leveled(&second, &handle);
-    assert_eq!(counter.seen(), 4);
-    assert_eq!(collector.items().len(), 2, "nothing more to the first");
+    // Swapping in a new JKoolLayer with `reload_handle.reload(..)` is not
+    // supported: the registry keeps the old layer's per-layer filter state,
+    // which nothing updates any more (see the README).
+    drop(reload_handle);
 }
 
 #[test]
