@@ -1,15 +1,16 @@
 //! A fully specified jKool event, for what tracing fields cannot say: every
 //! keyword of the old Python `logEvent` has a home here.
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::json::key;
 
 use crate::clock::now_usec;
 use crate::snapshot::{Property, Snapshot};
 use crate::value::Value;
 
 /// jKool's severity levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
 #[non_exhaustive]
 pub enum Severity {
@@ -26,6 +27,37 @@ pub enum Severity {
     Halt,
 }
 
+impl Severity {
+    /// The severity as jKool spells it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "NONE",
+            Severity::Trace => "TRACE",
+            Severity::Debug => "DEBUG",
+            Severity::Info => "INFO",
+            Severity::Notice => "NOTICE",
+            Severity::Warning => "WARNING",
+            Severity::Error => "ERROR",
+            Severity::Failure => "FAILURE",
+            Severity::Critical => "CRITICAL",
+            Severity::Fatal => "FATAL",
+            Severity::Halt => "HALT",
+        }
+    }
+}
+
+impl Serialize for Severity {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Serialize for CompCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl From<tracing::Level> for Severity {
     fn from(level: tracing::Level) -> Self {
         match level {
@@ -39,8 +71,7 @@ impl From<tracing::Level> for Severity {
 }
 
 /// jKool's completion codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
 #[non_exhaustive]
 pub enum CompCode {
@@ -71,7 +102,7 @@ impl CompCode {
 }
 
 /// jKool's event types (`type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 #[allow(missing_docs)]
 #[non_exhaustive]
@@ -117,64 +148,93 @@ pub enum EventType {
 /// assert_eq!(json["snapshots"][0]["parent-id"], event.id());
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct JKoolEvent {
-    #[serde(rename = "type")]
     event_type: EventType,
     tracking_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     parent_id: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     corrid: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) source_fqn: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     source_url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     operation: Option<String>,
     severity: Severity,
-    #[serde(skip_serializing_if = "Option::is_none")]
     comp_code: Option<CompCode>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     reason_code: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     exception: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     resource: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<String>,
     pid: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
     tid: Option<u64>,
     time_usec: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     start_time_usec: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     end_time_usec: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     elapsed_time_usec: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     wait_time_usec: Option<i64>,
     msg_text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     msg_tag: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     msg_size: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     msg_age_usec: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     encoding: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     charset: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     mime_type: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     properties: Vec<Property>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     snapshots: Vec<Snapshot>,
+}
+
+impl Serialize for JKoolEvent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(key::TYPE, &self.event_type)?;
+        map.serialize_entry(key::TRACKING_ID, &self.tracking_id)?;
+        // Keys without a value are left out.
+        macro_rules! some {
+            ($($key:ident: $field:ident,)*) => {$(
+                if let Some(value) = &self.$field {
+                    map.serialize_entry(key::$key, value)?;
+                }
+            )*};
+        }
+        some!(PARENT_ID: parent_id,);
+        if !self.corrid.is_empty() {
+            map.serialize_entry(key::CORRID, &self.corrid)?;
+        }
+        some!(SOURCE_FQN: source_fqn, SOURCE_URL: source_url, OPERATION: operation,);
+        map.serialize_entry(key::SEVERITY, &self.severity)?;
+        some!(
+            COMP_CODE: comp_code,
+            REASON_CODE: reason_code,
+            EXCEPTION: exception,
+            LOCATION: location,
+            RESOURCE: resource,
+            USER: user,
+        );
+        map.serialize_entry(key::PID, &self.pid)?;
+        some!(TID: tid,);
+        map.serialize_entry(key::TIME_USEC, &self.time_usec)?;
+        some!(
+            START_TIME_USEC: start_time_usec,
+            END_TIME_USEC: end_time_usec,
+            ELAPSED_TIME_USEC: elapsed_time_usec,
+            WAIT_TIME_USEC: wait_time_usec,
+        );
+        map.serialize_entry(key::MSG_TEXT, &self.msg_text)?;
+        some!(
+            MSG_TAG: msg_tag,
+            MSG_SIZE: msg_size,
+            MSG_AGE_USEC: msg_age_usec,
+            ENCODING: encoding,
+            CHARSET: charset,
+            MIME_TYPE: mime_type,
+        );
+        if !self.properties.is_empty() {
+            map.serialize_entry(key::PROPERTIES, &self.properties)?;
+        }
+        if !self.snapshots.is_empty() {
+            map.serialize_entry(key::SNAPSHOTS, &self.snapshots)?;
+        }
+        map.end()
+    }
 }
 
 macro_rules! setters {

@@ -59,12 +59,12 @@ pub fn item_json(
     } else {
         Item::Event(EventRecord { common })
     };
-    let context = Context {
-        source_fqn: "APPL=Fuzz".into(),
-        pid: 1,
-        units: units.into_iter().map(|(n, u)| (n.to_owned(), u)).collect(),
-        categories: Default::default(),
-    };
+    let mut context = Context::new(
+        "APPL=Fuzz".into(),
+        units.into_iter().map(|(n, u)| (n.to_owned(), u)).collect(),
+        Default::default(),
+    );
+    context.pid = 1;
     let mut out = Vec::new();
     // Writing to a Vec cannot fail, and the serializer has no other error.
     let _ = item.write_json(&context, &mut out);

@@ -96,6 +96,7 @@ mod error;
 mod event;
 mod fields;
 mod handle;
+mod json;
 mod layer;
 mod model;
 mod pipeline;

@@ -135,7 +135,14 @@ impl Item {
                 out.extend_from_slice(json.as_bytes());
                 Ok(())
             }
-            _ => serde_json::to_writer(out, &crate::wire::Wire::new(self, ctx)),
+            Item::Event(event) => {
+                crate::wire::write(&event.common, None, ctx, out);
+                Ok(())
+            }
+            Item::Activity(activity) => {
+                crate::wire::write(&activity.common, Some(activity), ctx, out);
+                Ok(())
+            }
         }
     }
 }
@@ -143,12 +150,32 @@ impl Item {
 /// What the background task adds to every item.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Context {
-    pub source_fqn: String,
-    pub pid: u32,
+    pub(crate) source_fqn: String,
+    /// `source_fqn` as a JSON string, escaped once.
+    pub(crate) source_fqn_json: Vec<u8>,
+    pub(crate) pid: u32,
     /// Units by field name, such as `payment.amount`.
-    pub units: HashMap<String, ValueType>,
+    pub(crate) units: HashMap<String, ValueType>,
     /// Categories by snapshot name.
-    pub categories: HashMap<String, String>,
+    pub(crate) categories: HashMap<String, String>,
+}
+
+impl Context {
+    pub(crate) fn new(
+        source_fqn: String,
+        units: HashMap<String, ValueType>,
+        categories: HashMap<String, String>,
+    ) -> Self {
+        let mut source_fqn_json = Vec::new();
+        crate::json::string(&mut source_fqn_json, &source_fqn);
+        Context {
+            source_fqn,
+            source_fqn_json,
+            pid: std::process::id(),
+            units,
+            categories,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -74,12 +74,11 @@ impl Builder {
             control,
             shared.clone(),
             Transport::new(destination),
-            Context {
-                source_fqn: self.source_fqn.unwrap_or_else(default_source_fqn),
-                pid: std::process::id(),
-                units: self.units,
-                categories: self.categories,
-            },
+            Context::new(
+                self.source_fqn.unwrap_or_else(default_source_fqn),
+                self.units,
+                self.categories,
+            ),
             self.settings,
         );
         let runtime_handle = runtime.handle().clone();

@@ -4,6 +4,7 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::clock::now_usec;
+use crate::json::{self, key, Object};
 use crate::value::{Typed, Value, ValueType};
 
 /// A named property with a typed value and an optional unit.
@@ -64,14 +65,65 @@ impl Serialize for PropertyRef<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let typed = Typed::of(self.value);
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("name", self.name)?;
-        map.serialize_entry("type", typed.data_type())?;
-        map.serialize_entry("value", &typed)?;
+        map.serialize_entry(key::NAME, self.name)?;
+        map.serialize_entry(key::TYPE, typed.data_type())?;
+        map.serialize_entry(key::VALUE, &typed)?;
         if let Some(unit) = self.unit {
-            map.serialize_entry("value-type", &unit)?;
+            map.serialize_entry(key::VALUE_TYPE, &unit)?;
         }
         map.end()
     }
+}
+
+impl PropertyRef<'_> {
+    /// Appends the property's JSON, as its `Serialize` writes it.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        let typed = Typed::of(self.value);
+        let mut property = Object::new(out);
+        property.str(key::NAME, self.name);
+        property.str(key::TYPE, typed.data_type());
+        let value = property.key(key::VALUE);
+        match &typed {
+            Typed::Long(v) => json::integer(value, *v),
+            Typed::ULong(v) => json::integer(value, *v),
+            Typed::Double(v) => json::float(value, *v),
+            Typed::Bool(v) => value.extend_from_slice(if *v { b"true" } else { b"false" }),
+            Typed::Text(v) => json::string(value, v),
+        }
+        if let Some(unit) = self.unit {
+            property.str(key::VALUE_TYPE, unit.as_str());
+        }
+        property.end();
+    }
+}
+
+/// Appends a snapshot's JSON, as [`SnapshotRef`]'s `Serialize` writes it.
+pub(crate) fn write_snapshot<'a>(
+    out: &mut Vec<u8>,
+    name: &str,
+    category: &str,
+    time_usec: i64,
+    parent_id: Option<&str>,
+    properties: impl Iterator<Item = PropertyRef<'a>>,
+) {
+    let mut snapshot = Object::new(out);
+    snapshot.str(key::TYPE, "SNAPSHOT");
+    snapshot.str(key::NAME, name);
+    snapshot.str(key::CATEGORY, category);
+    snapshot.i64(key::TIME_USEC, time_usec);
+    if let Some(parent) = parent_id {
+        snapshot.str(key::PARENT_ID, parent);
+    }
+    let list = snapshot.key(key::PROPERTIES);
+    list.push(b'[');
+    for (i, property) in properties.enumerate() {
+        if i > 0 {
+            list.push(b',');
+        }
+        property.write(list);
+    }
+    list.push(b']');
+    snapshot.end();
 }
 
 /// A named, categorized set of properties taken at one time, attached to
@@ -179,14 +231,14 @@ pub(crate) struct SnapshotRef<'a, P> {
 impl<P: Serialize> Serialize for SnapshotRef<'_, P> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("type", "SNAPSHOT")?;
-        map.serialize_entry("name", self.name)?;
-        map.serialize_entry("category", self.category)?;
-        map.serialize_entry("time-usec", &self.time_usec)?;
+        map.serialize_entry(key::TYPE, "SNAPSHOT")?;
+        map.serialize_entry(key::NAME, self.name)?;
+        map.serialize_entry(key::CATEGORY, self.category)?;
+        map.serialize_entry(key::TIME_USEC, &self.time_usec)?;
         if let Some(parent) = self.parent_id {
-            map.serialize_entry("parent-id", parent)?;
+            map.serialize_entry(key::PARENT_ID, parent)?;
         }
-        map.serialize_entry("properties", &self.properties)?;
+        map.serialize_entry(key::PROPERTIES, &self.properties)?;
         map.end()
     }
 }

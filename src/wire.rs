@@ -1,172 +1,158 @@
 //! How the layer's items are written as jKool JSON: the mapping from a
-//! span or event to jKool's keys, snapshots and properties.
+//! span or event to jKool's keys, snapshots and properties, written
+//! straight into the request's buffer by `json.rs`'s writer.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use smallvec::SmallVec;
 use tracing::Metadata;
 use uuid::Uuid;
 
 use crate::event::{CompCode, Severity};
 use crate::fields::JKoolFields;
-use crate::model::{Context, Item, TrackingId};
-use crate::snapshot::{PropertyRef, SnapshotRef};
+use crate::json::{self, key, Object};
+use crate::model::{ActivityRecord, Common, Context, TrackingId};
+use crate::snapshot::PropertyRef;
 use crate::value::{Typed, Value, ValueType};
 
-/// An item of the layer's, ready to serialize.
-pub(crate) struct Wire<'a> {
-    item: &'a Item,
-    ctx: &'a Context,
-}
+/// Appends the JSON of a span's activity (`activity`) or an event to `out`.
+pub(crate) fn write(
+    common: &Common,
+    activity: Option<&ActivityRecord>,
+    ctx: &Context,
+    out: &mut Vec<u8>,
+) {
+    let meta = common.meta;
+    let (target, file, line) = match &common.log {
+        Some(log) => (log.target.as_str(), log.file.as_deref(), log.line),
+        None => (meta.target(), meta.file(), meta.line()),
+    };
+    let jkool = common.fields.jkool();
+    let pick = |get: fn(&JKoolFields) -> &Option<String>| jkool.and_then(|j| get(j).as_deref());
+    let tracking_id = match (pick(|j| &j.tracking_id), &common.tracking_id) {
+        (Some(custom), _) => TrackingId::Custom(custom.into()),
+        (None, Some(id)) => id.clone(),
+        (None, None) => TrackingId::new(),
+    };
+    let mut id_buf = Uuid::encode_buffer();
+    let tracking_id = tracking_id.as_str(&mut id_buf);
+    // `jkool.exception` wins over an `error` field.
+    let exception = pick(|j| &j.exception).or(common.fields.error.as_deref());
 
-impl<'a> Wire<'a> {
-    pub(crate) fn new(item: &'a Item, ctx: &'a Context) -> Self {
-        Wire { item, ctx }
+    let mut item = Object::new(out);
+    let kind = if activity.is_some() { "ACTIVITY" } else { "EVENT" };
+    item.str(key::TYPE, kind);
+    item.str(key::TRACKING_ID, tracking_id);
+    if let Some(parent) = &common.parent_id {
+        item.str(key::PARENT_ID, parent.as_str(&mut Uuid::encode_buffer()));
     }
-}
-
-impl Serialize for Wire<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (common, activity) = match self.item {
-            Item::Event(e) => (&e.common, None),
-            Item::Activity(a) => (&a.common, Some(a)),
-            Item::JKoolEvent(_) | Item::Raw { .. } => {
-                unreachable!("these items write their own JSON")
+    let own_corr = pick(|j| &j.corr_id);
+    let inherited = common.corrids.as_deref().unwrap_or_default();
+    if own_corr.is_some() || !inherited.is_empty() {
+        let list = item.key(key::CORRID);
+        list.push(b'[');
+        let all = inherited.iter().map(String::as_str).chain(own_corr);
+        for (i, corrid) in all.enumerate() {
+            if i > 0 {
+                list.push(b',');
             }
-        };
-        let meta = common.meta;
-        let (target, file, line) = match &common.log {
-            Some(log) => (log.target.as_str(), log.file.as_deref(), log.line),
-            None => (meta.target(), meta.file(), meta.line()),
-        };
-        let jkool = common.fields.jkool();
-        let pick = |get: fn(&JKoolFields) -> &Option<String>| jkool.and_then(|j| get(j).as_deref());
-        let tracking_id = match (pick(|j| &j.tracking_id), &common.tracking_id) {
-            (Some(custom), _) => TrackingId::Custom(custom.into()),
-            (None, Some(id)) => id.clone(),
-            (None, None) => TrackingId::new(),
-        };
-        let mut id_buf = Uuid::encode_buffer();
-        let tracking_id = tracking_id.as_str(&mut id_buf);
-        // `jkool.exception` wins over an `error` field.
-        let exception = pick(|j| &j.exception).or(common.fields.error.as_deref());
+            json::string(list, corrid);
+        }
+        list.push(b']');
+    }
+    match pick(|j| &j.source_fqn) {
+        Some(fqn) => item.str(key::SOURCE_FQN, fqn),
+        // Escaped once, at start.
+        None => item.key(key::SOURCE_FQN).extend_from_slice(&ctx.source_fqn_json),
+    }
+    item.i64(key::TIME_USEC, common.time_usec);
+    item.u64(key::PID, ctx.pid.into());
+    item.u64(key::TID, common.tid);
 
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry(
-            "type",
-            if activity.is_some() {
-                "ACTIVITY"
+    let operation = pick(|j| &j.operation).unwrap_or(match activity {
+        None if common.log.is_some() || is_generated_event_name(meta) => target,
+        _ => meta.name(),
+    });
+    item.str(key::OPERATION, operation);
+    let comp_code = pick(|j| &j.comp_code);
+    match activity {
+        None => {
+            let level = *meta.level();
+            item.str(key::SEVERITY, Severity::from(level).as_str());
+            let code = match exception {
+                Some(_) if common.fields.error.is_some() => CompCode::Error,
+                _ => CompCode::for_level(level),
+            };
+            item.str(key::COMP_CODE, comp_code.unwrap_or(code.as_str()));
+            // `#[instrument(err)]` records only the error: it is the message.
+            let text = common.fields.message.as_deref().or(exception);
+            item.str(key::MSG_TEXT, text.unwrap_or_default());
+        }
+        Some(a) => {
+            let failed = a.error_seen || exception.is_some();
+            item.str(key::STATUS, if failed { "EXCEPTION" } else { "END" });
+            let code = if failed {
+                CompCode::Error
             } else {
-                "EVENT"
-            },
-        )?;
-        map.serialize_entry("tracking-id", tracking_id)?;
-        if let Some(parent) = &common.parent_id {
-            map.serialize_entry("parent-id", parent)?;
+                CompCode::Success
+            };
+            item.str(key::COMP_CODE, comp_code.unwrap_or(code.as_str()));
+            item.i64(key::START_TIME_USEC, a.start_usec);
+            item.i64(key::END_TIME_USEC, common.time_usec);
+            let elapsed = common.time_usec.saturating_sub(a.start_usec).max(0);
+            item.i64(key::ELAPSED_TIME_USEC, elapsed);
+            item.u64(key::WAIT_TIME_USEC, a.idle_usec);
         }
-        let own_corr = pick(|j| &j.corr_id);
-        let inherited = common.corrids.as_deref().unwrap_or_default();
-        if own_corr.is_some() || !inherited.is_empty() {
-            let all: Vec<&str> = inherited
-                .iter()
-                .map(String::as_str)
-                .chain(own_corr)
-                .collect();
-            map.serialize_entry("corrid", &all)?;
-        }
-        map.serialize_entry(
-            "source-fqn",
-            pick(|j| &j.source_fqn).unwrap_or(&self.ctx.source_fqn),
-        )?;
-        map.serialize_entry("time-usec", &common.time_usec)?;
-        map.serialize_entry("pid", &self.ctx.pid)?;
-        map.serialize_entry("tid", &common.tid)?;
-
-        let operation = pick(|j| &j.operation).unwrap_or(match self.item {
-            Item::Event(_) if common.log.is_some() || is_generated_event_name(meta) => target,
-            _ => meta.name(),
-        });
-        map.serialize_entry("operation", operation)?;
-        let comp_code = pick(|j| &j.comp_code);
-        match activity {
-            None => {
-                let level = meta.level();
-                map.serialize_entry("severity", &Severity::from(*level))?;
-                let code = match exception {
-                    Some(_) if common.fields.error.is_some() => CompCode::Error,
-                    _ => CompCode::for_level(*level),
-                };
-                map.serialize_entry("comp-code", comp_code.unwrap_or(code.as_str()))?;
-                // `#[instrument(err)]` records only the error: it is the message.
-                let text = common
-                    .fields
-                    .message
-                    .as_deref()
-                    .or(exception)
-                    .unwrap_or_default();
-                map.serialize_entry("msg-text", text)?;
-            }
-            Some(a) => {
-                let failed = a.error_seen || exception.is_some();
-                map.serialize_entry("status", if failed { "EXCEPTION" } else { "END" })?;
-                let code = if failed {
-                    CompCode::Error
-                } else {
-                    CompCode::Success
-                };
-                map.serialize_entry("comp-code", comp_code.unwrap_or(code.as_str()))?;
-                map.serialize_entry("start-time-usec", &a.start_usec)?;
-                map.serialize_entry("end-time-usec", &common.time_usec)?;
-                let elapsed = common.time_usec.saturating_sub(a.start_usec).max(0);
-                map.serialize_entry("elapsed-time-usec", &elapsed)?;
-                map.serialize_entry("wait-time-usec", &a.idle_usec)?;
-            }
-        }
-        match (pick(|j| &j.location), file, line) {
-            (Some(location), _, _) => map.serialize_entry("location", location)?,
-            (None, Some(file), Some(line)) => {
-                map.serialize_entry("location", &format_args!("{file}:{line}"))?
-            }
-            (None, Some(file), None) => map.serialize_entry("location", file)?,
-            (None, None, _) => {}
-        }
-        map.serialize_entry("resource", pick(|j| &j.resource).unwrap_or(target))?;
-        for (key, value) in [
-            ("user", pick(|j| &j.user)),
-            ("exception", exception),
-            ("msg-tag", pick(|j| &j.msg_tag)),
-        ] {
-            if let Some(value) = value {
-                map.serialize_entry(key, value)?;
-            }
-        }
-        if let Some(code) = jkool.and_then(|j| j.reason_code.as_ref()) {
-            // jKool's reason code is an integer; anything else goes as text.
-            match Typed::of(code) {
-                typed @ (Typed::Long(_) | Typed::ULong(_)) => {
-                    map.serialize_entry("reason-code", &typed)?
-                }
-                _ => map.serialize_entry("reason-code", &code.to_string())?,
-            }
-        }
-        let timing = activity.map(|a| {
-            [
-                ("busy", Value::U64(a.busy_usec)),
-                ("idle", Value::U64(a.idle_usec)),
-            ]
-        });
-        let snapshots = Snapshots {
-            item_name: operation,
-            category: target,
-            time_usec: common.time_usec,
-            parent_id: tracking_id,
-            fields: &common.fields.properties,
-            timing: timing.as_ref().map_or(&[], |t| &t[..]),
-            ctx: self.ctx,
-        };
-        if !snapshots.is_empty() {
-            map.serialize_entry("snapshots", &snapshots)?;
-        }
-        map.end()
     }
+    match (pick(|j| &j.location), file, line) {
+        (Some(location), _, _) => item.str(key::LOCATION, location),
+        (None, Some(file), Some(line)) => {
+            let out = item.key(key::LOCATION);
+            // `file:line`, escaped as one string.
+            json::string(out, file);
+            out.pop();
+            out.push(b':');
+            json::integer(out, line);
+            out.push(b'"');
+        }
+        (None, Some(file), None) => item.str(key::LOCATION, file),
+        (None, None, _) => {}
+    }
+    item.str(key::RESOURCE, pick(|j| &j.resource).unwrap_or(target));
+    for (name, value) in [
+        (key::USER, pick(|j| &j.user)),
+        (key::EXCEPTION, exception),
+        (key::MSG_TAG, pick(|j| &j.msg_tag)),
+    ] {
+        if let Some(value) = value {
+            item.str(name, value);
+        }
+    }
+    if let Some(code) = jkool.and_then(|j| j.reason_code.as_ref()) {
+        // jKool's reason code is an integer; anything else goes as text.
+        match Typed::of(code) {
+            Typed::Long(v) => item.i64(key::REASON_CODE, v),
+            Typed::ULong(v) => item.u64(key::REASON_CODE, v),
+            _ => item.str(key::REASON_CODE, &code.to_string()),
+        }
+    }
+    let timing = activity.map(|a| {
+        [
+            ("busy", Value::U64(a.busy_usec)),
+            ("idle", Value::U64(a.idle_usec)),
+        ]
+    });
+    let snapshots = Snapshots {
+        item_name: operation,
+        category: target,
+        time_usec: common.time_usec,
+        parent_id: tracking_id,
+        fields: &common.fields.properties,
+        timing: timing.as_ref().map_or(&[], |t| &t[..]),
+        ctx,
+    };
+    if !snapshots.is_empty() {
+        snapshots.write(item.key(key::SNAPSHOTS));
+    }
+    item.end();
 }
 
 /// An item's fields as snapshots: undotted fields in the default snapshot,
@@ -183,13 +169,11 @@ struct Snapshots<'a> {
     ctx: &'a Context,
 }
 
-impl Snapshots<'_> {
+impl<'a> Snapshots<'a> {
     fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.timing.is_empty()
     }
-}
 
-impl<'a> Snapshots<'a> {
     /// Every property with the snapshot it belongs to: `None` for the
     /// default one, `Some("payment")` for `payment.amount`.
     fn properties(&self) -> impl Iterator<Item = (Option<&'a str>, PropertyRef<'a>)> + '_ {
@@ -213,35 +197,21 @@ impl<'a> Snapshots<'a> {
         });
         fields.chain(timing)
     }
-}
 
-/// The properties of one snapshot of an item.
-struct Group<'s, 'a> {
-    snapshots: &'s Snapshots<'a>,
-    name: Option<&'a str>,
-}
-
-impl Serialize for Group<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(
-            self.snapshots
-                .properties()
-                .filter(|(snapshot, _)| *snapshot == self.name)
-                .map(|(_, property)| property),
-        )
-    }
-}
-
-impl Serialize for Snapshots<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+    /// The list of snapshots, in order of their first property.
+    fn write(&self, out: &mut Vec<u8>) {
         // Snapshot names in order of first appearance; `None` is the default.
-        let mut names: Vec<Option<&str>> = Vec::new();
+        let mut names: SmallVec<[Option<&str>; 4]> = SmallVec::new();
         for (snapshot, _) in self.properties() {
             if !names.contains(&snapshot) {
                 names.push(snapshot);
             }
         }
-        s.collect_seq(names.into_iter().map(|snapshot| {
+        out.push(b'[');
+        for (i, snapshot) in names.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
             let name = snapshot.unwrap_or(self.item_name);
             let category = match self.ctx.categories.is_empty() {
                 true => self.category,
@@ -251,17 +221,20 @@ impl Serialize for Snapshots<'_> {
                     .get(name)
                     .map_or(self.category, String::as_str),
             };
-            SnapshotRef {
+            let properties = self
+                .properties()
+                .filter(|(of, _)| *of == snapshot)
+                .map(|(_, property)| property);
+            crate::snapshot::write_snapshot(
+                out,
                 name,
                 category,
-                time_usec: self.time_usec,
-                parent_id: Some(self.parent_id),
-                properties: Group {
-                    snapshots: self,
-                    name: snapshot,
-                },
-            }
-        }))
+                self.time_usec,
+                Some(self.parent_id),
+                properties,
+            );
+        }
+        out.push(b']');
     }
 }
 
