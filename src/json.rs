@@ -75,6 +75,15 @@ impl<'a> Object<'a> {
         string(self.key(key), value);
     }
 
+    /// A string known to need no escaping: one of jKool's words, or a UUID.
+    pub(crate) fn plain(&mut self, key: &'static str, value: &str) {
+        debug_assert!(!value.bytes().any(needs_escape), "{value}");
+        let out = self.key(key);
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+    }
+
     pub(crate) fn i64(&mut self, key: &'static str, value: i64) {
         integer(self.key(key), value);
     }
@@ -94,9 +103,10 @@ pub(crate) fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
-/// Appends a finite float, shortest form that reads back the same.
+/// Appends a finite float, shortest form that reads back the same (as
+/// serde_json writes it).
 pub(crate) fn float(out: &mut Vec<u8>, value: f64) {
-    out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+    out.extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
 }
 
 /// Appends `text` as a JSON string, quotes included.
@@ -142,7 +152,9 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 fn any_needs_escape(word: u64) -> bool {
     let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    (control | zero_byte(word ^ (ONES * u64::from(b'"'))) | zero_byte(word ^ (ONES * u64::from(b'\\'))))
+    (control
+        | zero_byte(word ^ (ONES * u64::from(b'"')))
+        | zero_byte(word ^ (ONES * u64::from(b'\\'))))
         != 0
 }
 
@@ -201,7 +213,11 @@ mod tests {
             }
         }
         for case in cases {
-            assert_eq!(json(&case), serde_json::to_string(&case).unwrap(), "{case:?}");
+            assert_eq!(
+                json(&case),
+                serde_json::to_string(&case).unwrap(),
+                "{case:?}"
+            );
         }
     }
 

@@ -81,7 +81,7 @@ impl PropertyRef<'_> {
         let typed = Typed::of(self.value);
         let mut property = Object::new(out);
         property.str(key::NAME, self.name);
-        property.str(key::TYPE, typed.data_type());
+        property.plain(key::TYPE, typed.data_type());
         let value = property.key(key::VALUE);
         match &typed {
             Typed::Long(v) => json::integer(value, *v),
@@ -104,15 +104,18 @@ pub(crate) fn write_snapshot<'a>(
     category: &str,
     time_usec: i64,
     parent_id: Option<&str>,
+    parent_is_uuid: bool,
     properties: impl Iterator<Item = PropertyRef<'a>>,
 ) {
     let mut snapshot = Object::new(out);
-    snapshot.str(key::TYPE, "SNAPSHOT");
+    snapshot.plain(key::TYPE, "SNAPSHOT");
     snapshot.str(key::NAME, name);
     snapshot.str(key::CATEGORY, category);
     snapshot.i64(key::TIME_USEC, time_usec);
-    if let Some(parent) = parent_id {
-        snapshot.str(key::PARENT_ID, parent);
+    match parent_id {
+        Some(parent) if parent_is_uuid => snapshot.plain(key::PARENT_ID, parent),
+        Some(parent) => snapshot.str(key::PARENT_ID, parent),
+        None => {}
     }
     let list = snapshot.key(key::PROPERTIES);
     list.push(b'[');

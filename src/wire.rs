@@ -38,11 +38,26 @@ pub(crate) fn write(
     let exception = pick(|j| &j.exception).or(common.fields.error.as_deref());
 
     let mut item = Object::new(out);
-    let kind = if activity.is_some() { "ACTIVITY" } else { "EVENT" };
-    item.str(key::TYPE, kind);
-    item.str(key::TRACKING_ID, tracking_id);
-    if let Some(parent) = &common.parent_id {
-        item.str(key::PARENT_ID, parent.as_str(&mut Uuid::encode_buffer()));
+    let kind = if activity.is_some() {
+        "ACTIVITY"
+    } else {
+        "EVENT"
+    };
+    item.plain(key::TYPE, kind);
+    let id_is_uuid = matches!(
+        (&common.tracking_id, pick(|j| &j.tracking_id)),
+        (Some(TrackingId::Uuid(_)) | None, None)
+    );
+    match id_is_uuid {
+        true => item.plain(key::TRACKING_ID, tracking_id),
+        false => item.str(key::TRACKING_ID, tracking_id),
+    }
+    match &common.parent_id {
+        Some(parent @ TrackingId::Uuid(_)) => {
+            item.plain(key::PARENT_ID, parent.as_str(&mut Uuid::encode_buffer()));
+        }
+        Some(custom) => item.str(key::PARENT_ID, custom.as_str(&mut Uuid::encode_buffer())),
+        None => {}
     }
     let own_corr = pick(|j| &j.corr_id);
     let inherited = common.corrids.as_deref().unwrap_or_default();
@@ -61,7 +76,9 @@ pub(crate) fn write(
     match pick(|j| &j.source_fqn) {
         Some(fqn) => item.str(key::SOURCE_FQN, fqn),
         // Escaped once, at start.
-        None => item.key(key::SOURCE_FQN).extend_from_slice(&ctx.source_fqn_json),
+        None => item
+            .key(key::SOURCE_FQN)
+            .extend_from_slice(&ctx.source_fqn_json),
     }
     item.i64(key::TIME_USEC, common.time_usec);
     item.u64(key::PID, ctx.pid.into());
@@ -76,7 +93,7 @@ pub(crate) fn write(
     match activity {
         None => {
             let level = *meta.level();
-            item.str(key::SEVERITY, Severity::from(level).as_str());
+            item.plain(key::SEVERITY, Severity::from(level).as_str());
             let code = match exception {
                 Some(_) if common.fields.error.is_some() => CompCode::Error,
                 _ => CompCode::for_level(level),
@@ -88,7 +105,7 @@ pub(crate) fn write(
         }
         Some(a) => {
             let failed = a.error_seen || exception.is_some();
-            item.str(key::STATUS, if failed { "EXCEPTION" } else { "END" });
+            item.plain(key::STATUS, if failed { "EXCEPTION" } else { "END" });
             let code = if failed {
                 CompCode::Error
             } else {
@@ -141,6 +158,7 @@ pub(crate) fn write(
         ]
     });
     let snapshots = Snapshots {
+        id_is_uuid,
         item_name: operation,
         category: target,
         time_usec: common.time_usec,
@@ -158,6 +176,8 @@ pub(crate) fn write(
 /// An item's fields as snapshots: undotted fields in the default snapshot,
 /// named after the item; `payment.amount` in the snapshot `payment`.
 struct Snapshots<'a> {
+    /// The item's tracking id, the snapshots' `parent-id`, needs no escaping.
+    id_is_uuid: bool,
     item_name: &'a str,
     /// The default category: where the item came from.
     category: &'a str,
@@ -231,6 +251,7 @@ impl<'a> Snapshots<'a> {
                 category,
                 self.time_usec,
                 Some(self.parent_id),
+                self.id_is_uuid,
                 properties,
             );
         }
