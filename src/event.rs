@@ -185,22 +185,22 @@ pub struct JKoolEvent {
 impl Serialize for JKoolEvent {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry(key::TYPE, &self.event_type)?;
-        map.serialize_entry(key::TRACKING_ID, &self.tracking_id)?;
+        map.serialize_entry(key::TYPE.name, &self.event_type)?;
+        map.serialize_entry(key::TRACKING_ID.name, &self.tracking_id)?;
         // Keys without a value are left out.
         macro_rules! some {
             ($($key:ident: $field:ident,)*) => {$(
                 if let Some(value) = &self.$field {
-                    map.serialize_entry(key::$key, value)?;
+                    map.serialize_entry(key::$key.name, value)?;
                 }
             )*};
         }
         some!(PARENT_ID: parent_id,);
         if !self.corrid.is_empty() {
-            map.serialize_entry(key::CORRID, &self.corrid)?;
+            map.serialize_entry(key::CORRID.name, &self.corrid)?;
         }
         some!(SOURCE_FQN: source_fqn, SOURCE_URL: source_url, OPERATION: operation,);
-        map.serialize_entry(key::SEVERITY, &self.severity)?;
+        map.serialize_entry(key::SEVERITY.name, &self.severity)?;
         some!(
             COMP_CODE: comp_code,
             REASON_CODE: reason_code,
@@ -209,16 +209,16 @@ impl Serialize for JKoolEvent {
             RESOURCE: resource,
             USER: user,
         );
-        map.serialize_entry(key::PID, &self.pid)?;
+        map.serialize_entry(key::PID.name, &self.pid)?;
         some!(TID: tid,);
-        map.serialize_entry(key::TIME_USEC, &self.time_usec)?;
+        map.serialize_entry(key::TIME_USEC.name, &self.time_usec)?;
         some!(
             START_TIME_USEC: start_time_usec,
             END_TIME_USEC: end_time_usec,
             ELAPSED_TIME_USEC: elapsed_time_usec,
             WAIT_TIME_USEC: wait_time_usec,
         );
-        map.serialize_entry(key::MSG_TEXT, &self.msg_text)?;
+        map.serialize_entry(key::MSG_TEXT.name, &self.msg_text)?;
         some!(
             MSG_TAG: msg_tag,
             MSG_SIZE: msg_size,
@@ -228,10 +228,10 @@ impl Serialize for JKoolEvent {
             MIME_TYPE: mime_type,
         );
         if !self.properties.is_empty() {
-            map.serialize_entry(key::PROPERTIES, &self.properties)?;
+            map.serialize_entry(key::PROPERTIES.name, &self.properties)?;
         }
         if !self.snapshots.is_empty() {
-            map.serialize_entry(key::SNAPSHOTS, &self.snapshots)?;
+            map.serialize_entry(key::SNAPSHOTS.name, &self.snapshots)?;
         }
         map.end()
     }

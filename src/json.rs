@@ -7,41 +7,68 @@
 /// jKool's JSON keys. Both writers of items (this module's, for tracing's
 /// spans and events, and `JKoolEvent`'s `Serialize`) use these.
 pub(crate) mod key {
-    pub(crate) const TYPE: &str = "type";
-    pub(crate) const TRACKING_ID: &str = "tracking-id";
-    pub(crate) const PARENT_ID: &str = "parent-id";
-    pub(crate) const CORRID: &str = "corrid";
-    pub(crate) const SOURCE_FQN: &str = "source-fqn";
-    pub(crate) const SOURCE_URL: &str = "source-url";
-    pub(crate) const TIME_USEC: &str = "time-usec";
-    pub(crate) const PID: &str = "pid";
-    pub(crate) const TID: &str = "tid";
-    pub(crate) const OPERATION: &str = "operation";
-    pub(crate) const SEVERITY: &str = "severity";
-    pub(crate) const STATUS: &str = "status";
-    pub(crate) const COMP_CODE: &str = "comp-code";
-    pub(crate) const REASON_CODE: &str = "reason-code";
-    pub(crate) const EXCEPTION: &str = "exception";
-    pub(crate) const LOCATION: &str = "location";
-    pub(crate) const RESOURCE: &str = "resource";
-    pub(crate) const USER: &str = "user";
-    pub(crate) const START_TIME_USEC: &str = "start-time-usec";
-    pub(crate) const END_TIME_USEC: &str = "end-time-usec";
-    pub(crate) const ELAPSED_TIME_USEC: &str = "elapsed-time-usec";
-    pub(crate) const WAIT_TIME_USEC: &str = "wait-time-usec";
-    pub(crate) const MSG_TEXT: &str = "msg-text";
-    pub(crate) const MSG_TAG: &str = "msg-tag";
-    pub(crate) const MSG_SIZE: &str = "msg-size";
-    pub(crate) const MSG_AGE_USEC: &str = "msg-age-usec";
-    pub(crate) const ENCODING: &str = "encoding";
-    pub(crate) const CHARSET: &str = "charset";
-    pub(crate) const MIME_TYPE: &str = "mime-type";
-    pub(crate) const PROPERTIES: &str = "properties";
-    pub(crate) const SNAPSHOTS: &str = "snapshots";
-    pub(crate) const NAME: &str = "name";
-    pub(crate) const CATEGORY: &str = "category";
-    pub(crate) const VALUE: &str = "value";
-    pub(crate) const VALUE_TYPE: &str = "value-type";
+    use super::Key;
+
+    macro_rules! keys {
+        ($($name:ident = $text:literal,)*) => {$(
+            pub(crate) const $name: Key = Key {
+                name: $text,
+                json: concat!("\"", $text, "\":"),
+            };
+        )*};
+    }
+
+    keys! {
+        TYPE = "type",
+        TRACKING_ID = "tracking-id",
+        PARENT_ID = "parent-id",
+        CORRID = "corrid",
+        SOURCE_FQN = "source-fqn",
+        SOURCE_URL = "source-url",
+        TIME_USEC = "time-usec",
+        PID = "pid",
+        TID = "tid",
+        OPERATION = "operation",
+        SEVERITY = "severity",
+        STATUS = "status",
+        COMP_CODE = "comp-code",
+        REASON_CODE = "reason-code",
+        EXCEPTION = "exception",
+        LOCATION = "location",
+        RESOURCE = "resource",
+        USER = "user",
+        START_TIME_USEC = "start-time-usec",
+        END_TIME_USEC = "end-time-usec",
+        ELAPSED_TIME_USEC = "elapsed-time-usec",
+        WAIT_TIME_USEC = "wait-time-usec",
+        MSG_TEXT = "msg-text",
+        MSG_TAG = "msg-tag",
+        MSG_SIZE = "msg-size",
+        MSG_AGE_USEC = "msg-age-usec",
+        ENCODING = "encoding",
+        CHARSET = "charset",
+        MIME_TYPE = "mime-type",
+        PROPERTIES = "properties",
+        SNAPSHOTS = "snapshots",
+        NAME = "name",
+        CATEGORY = "category",
+        VALUE = "value",
+        VALUE_TYPE = "value-type",
+    }
+}
+
+/// A jKool key: its name, and the same as it starts a JSON member.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Key {
+    pub(crate) name: &'static str,
+    /// `"name":`
+    json: &'static str,
+}
+
+impl serde::Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
+    }
 }
 
 /// Writes one JSON object's members into a buffer.
@@ -59,24 +86,21 @@ impl<'a> Object<'a> {
 
     /// Writes `"key":` (with the comma before it when needed) and returns
     /// the buffer for the value. Keys are [`key`] constants: no escaping.
-    pub(crate) fn key(&mut self, key: &'static str) -> &mut Vec<u8> {
-        debug_assert!(!key.bytes().any(needs_escape), "{key}");
+    pub(crate) fn key(&mut self, key: Key) -> &mut Vec<u8> {
         if !self.empty {
             self.out.push(b',');
         }
         self.empty = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        self.out.extend_from_slice(key.json.as_bytes());
         self.out
     }
 
-    pub(crate) fn str(&mut self, key: &'static str, value: &str) {
+    pub(crate) fn str(&mut self, key: Key, value: &str) {
         string(self.key(key), value);
     }
 
     /// A string known to need no escaping: one of jKool's words, or a UUID.
-    pub(crate) fn plain(&mut self, key: &'static str, value: &str) {
+    pub(crate) fn plain(&mut self, key: Key, value: &str) {
         debug_assert!(!value.bytes().any(needs_escape), "{value}");
         let out = self.key(key);
         out.push(b'"');
@@ -84,11 +108,11 @@ impl<'a> Object<'a> {
         out.push(b'"');
     }
 
-    pub(crate) fn i64(&mut self, key: &'static str, value: i64) {
+    pub(crate) fn i64(&mut self, key: Key, value: i64) {
         integer(self.key(key), value);
     }
 
-    pub(crate) fn u64(&mut self, key: &'static str, value: u64) {
+    pub(crate) fn u64(&mut self, key: Key, value: u64) {
         integer(self.key(key), value);
     }
 

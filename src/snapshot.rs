@@ -65,11 +65,11 @@ impl Serialize for PropertyRef<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let typed = Typed::of(self.value);
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry(key::NAME, self.name)?;
-        map.serialize_entry(key::TYPE, typed.data_type())?;
-        map.serialize_entry(key::VALUE, &typed)?;
+        map.serialize_entry(key::NAME.name, self.name)?;
+        map.serialize_entry(key::TYPE.name, typed.data_type())?;
+        map.serialize_entry(key::VALUE.name, &typed)?;
         if let Some(unit) = self.unit {
-            map.serialize_entry(key::VALUE_TYPE, &unit)?;
+            map.serialize_entry(key::VALUE_TYPE.name, &unit)?;
         }
         map.end()
     }
@@ -234,14 +234,14 @@ pub(crate) struct SnapshotRef<'a, P> {
 impl<P: Serialize> Serialize for SnapshotRef<'_, P> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry(key::TYPE, "SNAPSHOT")?;
-        map.serialize_entry(key::NAME, self.name)?;
-        map.serialize_entry(key::CATEGORY, self.category)?;
-        map.serialize_entry(key::TIME_USEC, &self.time_usec)?;
+        map.serialize_entry(key::TYPE.name, "SNAPSHOT")?;
+        map.serialize_entry(key::NAME.name, self.name)?;
+        map.serialize_entry(key::CATEGORY.name, self.category)?;
+        map.serialize_entry(key::TIME_USEC.name, &self.time_usec)?;
         if let Some(parent) = self.parent_id {
-            map.serialize_entry(key::PARENT_ID, parent)?;
+            map.serialize_entry(key::PARENT_ID.name, parent)?;
         }
-        map.serialize_entry(key::PROPERTIES, &self.properties)?;
+        map.serialize_entry(key::PROPERTIES.name, &self.properties)?;
         map.end()
     }
 }
