@@ -21,6 +21,12 @@ const UI = (() => {
     return node;
   }
 
+  // Replaces `node`'s children as el() would add them.
+  function set(node, ...children) {
+    node.replaceChildren(el("span", {}, ...children));
+    node.replaceChildren(...node.firstChild.childNodes);
+  }
+
   function num(value) {
     const n = typeof value === "string" ? Number(value) : value;
     return typeof n === "number" && Number.isFinite(n) ? n : null;
@@ -79,7 +85,7 @@ const UI = (() => {
     return c === undefined || c === null ? [] : [String(c)];
   }
 
-  return { el, num, duration, clock, stamp, rank, severityClass, isException, corrids };
+  return { el, set, num, duration, clock, stamp, rank, severityClass, isException, corrids };
 })();
 
 const Details = (() => {
@@ -88,8 +94,8 @@ const Details = (() => {
   const DURATION_KEYS = new Set(["elapsed-time-usec", "wait-time-usec", "msg-age-usec"]);
   // Shown first, in this order; the rest follow alphabetically.
   const FIRST = ["type", "operation", "msg-text", "severity", "status", "exception",
-    "tracking-id", "parent-id", "corrid", "source-fqn", "location", "time-usec",
-    "start-time-usec", "end-time-usec", "elapsed-time-usec"];
+    "properties", "snapshots", "corrid", "location", "tracking-id", "parent-id", "source-fqn",
+    "time-usec", "start-time-usec", "end-time-usec", "elapsed-time-usec"];
 
   function value(v) {
     if (v === null) return el("span", { class: "muted" }, "null");

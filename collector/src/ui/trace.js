@@ -82,9 +82,9 @@ const Trace = (() => {
         "data-ref": entry.ref,
         title: `${itemName(entry)} · ${UI.duration(elapsed !== null ? elapsed : end - start)}`,
         onclick: (ev) => { ev.stopPropagation(); Router.go(current.ref, entry.ref); },
-      }), el("span", { class: "bar-text", style: `left:calc(${Math.min(left + width, 88)}% + 6px)` },
-        UI.duration(elapsed !== null ? elapsed : (start === null ? null : end - start)),
-        exception ? el("span", { class: "exc-mark", title: "EXCEPTION" }, " ⚠ exception") : null));
+      }), el("span", { class: "bar-text", style: `left:calc(${left + width}% + 6px)` },
+        exception ? el("span", { class: "exc-mark", title: "EXCEPTION" }, "⚠ ") : null,
+        UI.duration(elapsed !== null ? elapsed : (start === null ? null : end - start))));
     }
     return el("div", {
       class: `wf-row ${kind}${exception ? " exception" : ""}`,
@@ -144,11 +144,11 @@ const Trace = (() => {
     const root = data.groups[0] || {};
     const rootEntry = items[0] || { item: {}, ref: data.root };
     const rootItem = rootEntry.item || {};
-    document.getElementById("trace-title").replaceChildren(
+    UI.set(document.getElementById("trace-title"),
       el("span", { class: "op" }, root.name || itemName(rootEntry)),
       UI.isException(rootItem) ? el("span", { class: "badge exc" }, "EXCEPTION") : null);
     const errors = data.groups.reduce((n, g) => n + (g.errors || 0), 0);
-    document.getElementById("trace-meta").replaceChildren(
+    UI.set(document.getElementById("trace-meta"),
       el("span", {}, UI.duration(win.span)),
       el("span", {}, `${data.total} item${data.total === 1 ? "" : "s"}`),
       errors ? el("span", { class: "errors" }, `${errors} error${errors === 1 ? "" : "s"}`) : null,

@@ -1,0 +1,204 @@
+//! The web view in a real headless Chromium: a scripted workload is posted
+//! to a collector, the page is loaded with `--dump-dom`, and the DOM must
+//! show the list, the waterfall's nesting, the EXCEPTION and an event's
+//! details. Also takes the waterfall's screenshot.
+//!
+//! Ignored by default (it needs the `chromium` binary); run it with
+//!
+//! ```text
+//! cargo test -p tracing-jkool-collector --test browser -- --ignored
+//! ```
+//!
+//! Without Chromium it says so and passes. `WATERFALL_PNG=docs/waterfall.png`
+//! (a path relative to the workspace root) writes the screenshot there too.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::send_workload;
+use tracing_jkool_collector::Collector;
+
+/// Chromium runs at most this long per page.
+const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
+
+fn chromium() -> Option<String> {
+    let name = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
+    let found = Command::new(&name)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    found.then_some(name)
+}
+
+/// Runs Chromium headless on `url` with `extra` flags; its standard output.
+fn run_chromium(chromium: &str, extra: &[String], url: &str) -> String {
+    let profile = tempdir("profile");
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--virtual-time-budget=5000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = std::io::Read::read_to_string(&mut { stdout }, &mut out);
+        out
+    });
+    let deadline = Instant::now() + CHROMIUM_TIMEOUT;
+    loop {
+        match child.try_wait().expect("wait for chromium") {
+            Some(_) => break,
+            None if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("chromium did not finish within {CHROMIUM_TIMEOUT:?}");
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    let out = reader.join().expect("reader");
+    let _ = std::fs::remove_dir_all(&profile);
+    out
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "browser-{name}-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The start tag of the first element carrying attribute `attr` (e.g.
+/// `data-ref="x"`) whose tag also contains every one of `also`.
+fn tag<'d>(dom: &'d str, attr: &str, also: &[&str]) -> Option<&'d str> {
+    let mut from = 0;
+    while let Some(at) = dom[from..].find(attr) {
+        let at = from + at;
+        let start = dom[..at].rfind('<')?;
+        let end = at + dom[at..].find('>')?;
+        let tag = &dom[start..=end];
+        if also.iter().all(|a| tag.contains(a)) {
+            return Some(tag);
+        }
+        from = end;
+    }
+    None
+}
+
+fn must_have<'d>(dom: &'d str, attr: &str, also: &[&str]) -> &'d str {
+    tag(dom, attr, also).unwrap_or_else(|| {
+        panic!("no element with {attr} and {also:?} in the page:\n{dom}");
+    })
+}
+
+#[test]
+#[ignore = "needs chromium; run with --ignored"]
+fn the_page_shows_the_list_the_waterfall_and_the_details() {
+    let Some(chromium) = chromium() else {
+        eprintln!("SKIPPED: `chromium` not found (apt-get install -y chromium, or set CHROMIUM)");
+        return;
+    };
+    let started = Instant::now();
+    let collector = Collector::start().unwrap();
+    send_workload(collector.addr());
+    let url = format!(
+        "{}#/trace/act-checkout/item/ev-payment-failed",
+        collector.view_url()
+    );
+    let dom = run_chromium(&chromium, &["--dump-dom".to_string()], &url);
+    assert!(dom.contains("<html"), "no DOM dumped: {dom:?}");
+    for junk in [">null<", "[object ", "undefined", "NaN"] {
+        assert!(!dom.contains(junk), "the page shows {junk:?}:\n{dom}");
+    }
+
+    // The list: every root, newest first, with counts.
+    for id in ["ev-disk", "act-health", "act-checkout", "act-authorize"] {
+        must_have(&dom, &format!(r#"data-id="{id}""#), &["<li"]);
+    }
+    for id in ["act-stock", "act-charge", "ev-stock"] {
+        assert!(tag(&dom, &format!(r#"data-id="{id}""#), &[]).is_none(), "{id} is no root");
+    }
+    let pos = |id: &str| dom.find(&format!(r#"data-id="{id}""#)).unwrap();
+    assert!(pos("ev-disk") < pos("act-checkout") && pos("act-checkout") < pos("act-authorize"));
+    must_have(&dom, r#"data-id="act-checkout""#, &[r#"data-items="6""#, r#"data-errors="2""#]);
+
+    // The waterfall: nesting by depth and parent.
+    must_have(&dom, r#"data-ref="act-checkout""#, &["wf-row", r#"data-depth="0""#]);
+    for child in ["act-stock", "act-charge"] {
+        must_have(
+            &dom,
+            &format!(r#"data-ref="{child}""#),
+            &["wf-row", r#"data-depth="1""#, r#"data-parent="act-checkout""#],
+        );
+    }
+    // The EXCEPTION: a red bar and a label.
+    must_have(&dom, r#"data-ref="act-charge""#, &["wf-row", "exception", r#"data-status="EXCEPTION""#]);
+    must_have(&dom, r#"data-ref="act-charge""#, &["bar", "exception"]);
+    assert!(dom.contains(r#"<span class="badge exc">EXCEPTION</span>"#));
+    // Events are marks coloured by severity.
+    must_have(&dom, r#"data-ref="ev-payment-failed""#, &["mark", "sev-error", r#"data-severity="ERROR""#]);
+    must_have(&dom, r#"data-ref="ev-stock""#, &["mark", "sev-info"]);
+    // The other service's tree, joined by the trace id and labelled.
+    must_have(&dom, r#"data-source="Payments""#, &["wf-group", "joined"]);
+    must_have(&dom, r#"data-ref="act-fraud""#, &["wf-row", r#"data-depth="1""#, r#"data-parent="act-authorize""#]);
+
+    // The details of the selected event: its properties, units, exception.
+    let details_at = dom.find(r#"id="details""#).expect("details panel");
+    let details = &dom[details_at..];
+    must_have(&dom, r#"id="details""#, &[r#"data-ref="ev-payment-failed""#]);
+    for needle in [
+        r#"data-name="amount""#,
+        ">250<",
+        ">double<",
+        ">currency.usd<",
+        ">CardDeclined: insufficient funds<",
+        ">Atlanta, GA<",
+        ">order-42<",
+        r#"data-key="snapshots""#,
+    ] {
+        assert!(details.contains(needle), "details lack {needle}:\n{details}");
+    }
+
+    // The screenshot, from the same Chromium.
+    let shot = tempdir("shot").join("waterfall.png");
+    run_chromium(
+        &chromium,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,800".to_string(),
+        ],
+        &url,
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    if let Ok(target) = std::env::var("WATERFALL_PNG") {
+        let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(target);
+        std::fs::write(&target, &png).expect("write WATERFALL_PNG");
+        eprintln!("screenshot written to {}", target.display());
+    }
+    eprintln!(
+        "browser test took {:.1} s; screenshot at {}",
+        started.elapsed().as_secs_f64(),
+        shot.display()
+    );
+}
