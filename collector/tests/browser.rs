@@ -9,7 +9,8 @@
 //! cargo test -p tracing-jkool-collector --test browser -- --ignored
 //! ```
 //!
-//! Without Chromium it says so and passes. `WATERFALL_PNG=docs/waterfall.png`
+//! Without Chromium it says so and passes, unless `REQUIRE_CHROMIUM` is set
+//! (as `.ci/run` does). `WATERFALL_PNG=docs/waterfall.png`
 //! (a path relative to the workspace root) writes the screenshot there too.
 
 mod common;
@@ -115,7 +116,12 @@ fn must_have<'d>(dom: &'d str, attr: &str, also: &[&str]) -> &'d str {
 #[ignore = "needs chromium; run with --ignored"]
 fn the_page_shows_the_list_the_waterfall_and_the_details() {
     let Some(chromium) = chromium() else {
-        eprintln!("SKIPPED: `chromium` not found (apt-get install -y chromium, or set CHROMIUM)");
+        let why = "`chromium` not found (apt-get install -y chromium, or set CHROMIUM)";
+        assert!(
+            std::env::var_os("REQUIRE_CHROMIUM").is_none(),
+            "REQUIRE_CHROMIUM is set but {why}"
+        );
+        eprintln!("SKIPPED: {why}");
         return;
     };
     let started = Instant::now();
@@ -136,36 +142,71 @@ fn the_page_shows_the_list_the_waterfall_and_the_details() {
         must_have(&dom, &format!(r#"data-id="{id}""#), &["<li"]);
     }
     for id in ["act-stock", "act-charge", "ev-stock"] {
-        assert!(tag(&dom, &format!(r#"data-id="{id}""#), &[]).is_none(), "{id} is no root");
+        assert!(
+            tag(&dom, &format!(r#"data-id="{id}""#), &[]).is_none(),
+            "{id} is no root"
+        );
     }
     let pos = |id: &str| dom.find(&format!(r#"data-id="{id}""#)).unwrap();
     assert!(pos("ev-disk") < pos("act-checkout") && pos("act-checkout") < pos("act-authorize"));
-    must_have(&dom, r#"data-id="act-checkout""#, &[r#"data-items="6""#, r#"data-errors="2""#]);
+    must_have(
+        &dom,
+        r#"data-id="act-checkout""#,
+        &[r#"data-items="6""#, r#"data-errors="2""#],
+    );
 
     // The waterfall: nesting by depth and parent.
-    must_have(&dom, r#"data-ref="act-checkout""#, &["wf-row", r#"data-depth="0""#]);
+    must_have(
+        &dom,
+        r#"data-ref="act-checkout""#,
+        &["wf-row", r#"data-depth="0""#],
+    );
     for child in ["act-stock", "act-charge"] {
         must_have(
             &dom,
             &format!(r#"data-ref="{child}""#),
-            &["wf-row", r#"data-depth="1""#, r#"data-parent="act-checkout""#],
+            &[
+                "wf-row",
+                r#"data-depth="1""#,
+                r#"data-parent="act-checkout""#,
+            ],
         );
     }
     // The EXCEPTION: a red bar and a label.
-    must_have(&dom, r#"data-ref="act-charge""#, &["wf-row", "exception", r#"data-status="EXCEPTION""#]);
+    must_have(
+        &dom,
+        r#"data-ref="act-charge""#,
+        &["wf-row", "exception", r#"data-status="EXCEPTION""#],
+    );
     must_have(&dom, r#"data-ref="act-charge""#, &["bar", "exception"]);
     assert!(dom.contains(r#"<span class="badge exc">EXCEPTION</span>"#));
     // Events are marks coloured by severity.
-    must_have(&dom, r#"data-ref="ev-payment-failed""#, &["mark", "sev-error", r#"data-severity="ERROR""#]);
+    must_have(
+        &dom,
+        r#"data-ref="ev-payment-failed""#,
+        &["mark", "sev-error", r#"data-severity="ERROR""#],
+    );
     must_have(&dom, r#"data-ref="ev-stock""#, &["mark", "sev-info"]);
     // The other service's tree, joined by the trace id and labelled.
     must_have(&dom, r#"data-source="Payments""#, &["wf-group", "joined"]);
-    must_have(&dom, r#"data-ref="act-fraud""#, &["wf-row", r#"data-depth="1""#, r#"data-parent="act-authorize""#]);
+    must_have(
+        &dom,
+        r#"data-ref="act-fraud""#,
+        &[
+            "wf-row",
+            r#"data-depth="1""#,
+            r#"data-parent="act-authorize""#,
+        ],
+    );
 
     // The details of the selected event: its properties, units, exception.
     let details_at = dom.find(r#"id="details""#).expect("details panel");
     let details = &dom[details_at..];
-    must_have(&dom, r#"id="details""#, &[r#"data-ref="ev-payment-failed""#]);
+    must_have(
+        &dom,
+        r#"id="details""#,
+        &[r#"data-ref="ev-payment-failed""#],
+    );
     for needle in [
         r#"data-name="amount""#,
         ">250<",
@@ -176,7 +217,10 @@ fn the_page_shows_the_list_the_waterfall_and_the_details() {
         ">order-42<",
         r#"data-key="snapshots""#,
     ] {
-        assert!(details.contains(needle), "details lack {needle}:\n{details}");
+        assert!(
+            details.contains(needle),
+            "details lack {needle}:\n{details}"
+        );
     }
 
     // The screenshot, from the same Chromium.
@@ -192,7 +236,9 @@ fn the_page_shows_the_list_the_waterfall_and_the_details() {
     let png = std::fs::read(&shot).expect("screenshot written");
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
     if let Ok(target) = std::env::var("WATERFALL_PNG") {
-        let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(target);
+        let target = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(target);
         std::fs::write(&target, &png).expect("write WATERFALL_PNG");
         eprintln!("screenshot written to {}", target.display());
     }

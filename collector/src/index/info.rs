@@ -181,9 +181,11 @@ mod tests {
 
     #[test]
     fn reads_activities_and_events() {
-        let a = Info::of(&json!({"type": "activity", "tracking-id": "a", "operation": "pay",
+        let a = Info::of(
+            &json!({"type": "activity", "tracking-id": "a", "operation": "pay",
             "status": "EXCEPTION", "start-time-usec": 10, "end-time-usec": 25,
-            "source-fqn": "SERVER=web1#APPL=Shop", "corrid": ["0af7651916cd43dd8448eb211c80319c", "o-1"]}));
+            "source-fqn": "SERVER=web1#APPL=Shop", "corrid": ["0af7651916cd43dd8448eb211c80319c", "o-1"]}),
+        );
         assert_eq!(a.kind, "ACTIVITY");
         assert!(a.error);
         assert_eq!(a.severity, ERROR_RANK);
@@ -191,8 +193,10 @@ mod tests {
         assert_eq!(a.source, "Shop");
         assert_eq!(a.trace_ids().count(), 1);
         assert!(a.mentions("o-1"));
-        let e = Info::of(&json!({"tracking-id": "e", "parent-id": "a", "severity": "warning",
-            "msg-text": "slow", "time-usec": "12"}));
+        let e = Info::of(
+            &json!({"tracking-id": "e", "parent-id": "a", "severity": "warning",
+            "msg-text": "slow", "time-usec": "12"}),
+        );
         assert_eq!(e.kind, "EVENT");
         assert!(!e.error);
         assert_eq!(severity_name(e.severity), "WARNING");

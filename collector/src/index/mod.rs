@@ -14,8 +14,8 @@ mod query;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub(crate) use info::Info;
 pub(crate) use info::severity_rank;
+pub(crate) use info::Info;
 pub(crate) use query::{RootsQuery, TraceQuery};
 
 /// At most this many trace ids are remembered per tree.

@@ -50,10 +50,7 @@ fn parents_arriving_late_adopt_their_children() {
 
 #[test]
 fn cursor_sends_only_changed_roots() {
-    let (mut index, _) = build(&[
-        json!({"tracking-id": "a"}),
-        json!({"tracking-id": "b"}),
-    ]);
+    let (mut index, _) = build(&[json!({"tracking-id": "a"}), json!({"tracking-id": "b"})]);
     let first = index.roots(&RootsQuery::default());
     assert_eq!(first["cursor"], 2);
     let same = RootsQuery {

@@ -59,7 +59,14 @@ pub fn post_items(addr: SocketAddr, path: &str, items: &[Value]) {
 
 const T0: i64 = 1_764_150_000_000_000;
 
-fn activity(id: &str, parent: Option<&str>, op: &str, fqn: &str, from_ms: f64, to_ms: f64) -> Value {
+fn activity(
+    id: &str,
+    parent: Option<&str>,
+    op: &str,
+    fqn: &str,
+    from_ms: f64,
+    to_ms: f64,
+) -> Value {
     let start = T0 + (from_ms * 1000.0) as i64;
     let end = T0 + (to_ms * 1000.0) as i64;
     let mut item = json!({
@@ -108,7 +115,14 @@ pub fn workload() -> Vec<(&'static str, Vec<Value>)> {
         property("in_stock", "long", json!(12), None),
         property("warehouse", "string", json!("ATL-2"), None),
     ]);
-    let mut failed = event("ev-payment-failed", "act-charge", "ERROR", "payment failed", shop, 38.0);
+    let mut failed = event(
+        "ev-payment-failed",
+        "act-charge",
+        "ERROR",
+        "payment failed",
+        shop,
+        38.0,
+    );
     failed["exception"] = json!("CardDeclined: insufficient funds");
     failed["location"] = json!("Atlanta, GA");
     failed["corrid"] = json!(["order-42", TRACE]);
@@ -120,9 +134,23 @@ pub fn workload() -> Vec<(&'static str, Vec<Value>)> {
             property("latency", "long", json!(27), Some("age.msec")),
         ],
     }]);
-    let mut received = event("ev-received", "act-checkout", "INFO", "order received", shop, 1.0);
+    let mut received = event(
+        "ev-received",
+        "act-checkout",
+        "INFO",
+        "order received",
+        shop,
+        1.0,
+    );
     received["properties"] = json!([property("order_no", "long", json!(42), None)]);
-    let mut charge = activity("act-charge", Some("act-checkout"), "charge_card", shop, 11.0, 40.0);
+    let mut charge = activity(
+        "act-charge",
+        Some("act-checkout"),
+        "charge_card",
+        shop,
+        11.0,
+        40.0,
+    );
     charge["status"] = json!("EXCEPTION");
     charge["severity"] = json!("ERROR");
     charge["exception"] = json!("CardDeclined: insufficient funds");
@@ -130,7 +158,14 @@ pub fn workload() -> Vec<(&'static str, Vec<Value>)> {
     checkout["corrid"] = json!(["order-42", TRACE]);
     let mut authorize = activity("act-authorize", None, "authorize", pay, 14.0, 36.0);
     authorize["corrid"] = json!([TRACE]);
-    let mut risk = event("ev-risk", "act-fraud", "WARNING", "risk score high", pay, 22.0);
+    let mut risk = event(
+        "ev-risk",
+        "act-fraud",
+        "WARNING",
+        "risk score high",
+        pay,
+        22.0,
+    );
     risk["properties"] = json!([property("score", "double", json!(0.87), None)]);
     let mut health = activity("act-health", None, "GET /health", shop, 60.0, 60.4);
     health["corrid"] = json!(["req-7"]);
@@ -145,7 +180,14 @@ pub fn workload() -> Vec<(&'static str, Vec<Value>)> {
             "/JESL/event",
             vec![
                 stock_event,
-                activity("act-stock", Some("act-checkout"), "check_stock", shop, 2.0, 9.0),
+                activity(
+                    "act-stock",
+                    Some("act-checkout"),
+                    "check_stock",
+                    shop,
+                    2.0,
+                    9.0,
+                ),
                 received,
             ],
         ),
@@ -153,7 +195,14 @@ pub fn workload() -> Vec<(&'static str, Vec<Value>)> {
             "/event",
             vec![
                 risk,
-                activity("act-fraud", Some("act-authorize"), "fraud_check", pay, 16.0, 24.0),
+                activity(
+                    "act-fraud",
+                    Some("act-authorize"),
+                    "fraud_check",
+                    pay,
+                    16.0,
+                    24.0,
+                ),
                 authorize,
             ],
         ),
