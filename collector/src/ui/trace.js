@@ -100,7 +100,9 @@ const Trace = (() => {
     const { start } = times(item);
     const severity = String(item.severity || "NONE").toUpperCase();
     return el("button", {
-      class: `mark ${UI.severityClass(severity)}`, style: `left:${start === null ? 0 : pct(start, win)}%`,
+      // Worse severities are drawn over milder ones at the same time.
+      class: `mark ${UI.severityClass(severity)}`,
+      style: `left:${start === null ? 0 : pct(start, win)}%;z-index:${1 + UI.rank(severity)}`,
       "data-ref": entry.ref, "data-severity": severity, type: "button",
       title: `${severity} · ${itemName(entry)}`,
       onclick: (ev) => { ev.stopPropagation(); Router.go(current.ref, entry.ref); },
