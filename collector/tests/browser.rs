@@ -248,3 +248,120 @@ fn the_page_shows_the_list_the_waterfall_and_the_details() {
         shot.display()
     );
 }
+
+/// Relays the page's requests to the collector, one per connection, and
+/// runs `on_second_poll` just before relaying the second `GET /api/roots`:
+/// items that arrive between two polls, at a known point of the page's life.
+fn relay(
+    collector: std::net::SocketAddr,
+    on_second_poll: impl FnOnce() + Send + 'static,
+) -> std::net::SocketAddr {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the relay");
+    let addr = listener.local_addr().expect("relay address");
+    std::thread::spawn(move || {
+        let mut polls = 0;
+        let mut hook = Some(on_second_poll);
+        // Bounded: the page makes a few dozen requests in its 5 s budget.
+        for stream in listener.incoming().take(500) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            // The page only GETs: the head ends at the first empty line.
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let path = line.split(' ').nth(1).unwrap_or("/").to_string();
+            if path.starts_with("/api/roots") {
+                polls += 1;
+                if polls == 2 {
+                    if let Some(hook) = hook.take() {
+                        hook();
+                    }
+                }
+            }
+            let (status, body) = common::get(collector, &path);
+            let kind = if path.starts_with("/api/") {
+                "application/json"
+            } else if path.ends_with(".css") {
+                "text/css"
+            } else if path.ends_with(".js") {
+                "text/javascript"
+            } else if path.ends_with(".svg") || path == "/favicon.ico" {
+                "image/svg+xml"
+            } else {
+                "text/html; charset=utf-8"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+#[test]
+#[ignore = "needs chromium; run with --ignored"]
+fn the_list_and_the_open_trace_follow_new_items() {
+    let Some(chromium) = chromium() else {
+        assert!(
+            std::env::var_os("REQUIRE_CHROMIUM").is_none(),
+            "no chromium"
+        );
+        eprintln!("SKIPPED: `chromium` not found (apt-get install -y chromium)");
+        return;
+    };
+    let collector = Collector::start().unwrap();
+    let target = collector.addr();
+    send_workload(target);
+    let relay = relay(target, move || {
+        let late = serde_json::json!([
+            {"type": "EVENT", "tracking-id": "ev-late", "parent-id": "act-checkout",
+             "severity": "WARNING", "msg-text": "refund requested",
+             "time-usec": 1_764_150_000_047_000_i64},
+            {"type": "ACTIVITY", "tracking-id": "act-live", "operation": "late_order",
+             "source-fqn": "APPL=Shop#SERVER=web2", "status": "END",
+             "start-time-usec": 1_764_150_000_080_000_i64, "end-time-usec": 1_764_150_000_090_000_i64},
+        ]);
+        let (status, body) = common::request(target, "POST", "/event", &late.to_string());
+        assert_eq!(status, 200, "{body}");
+    });
+    let url = format!("http://{relay}/#/trace/act-checkout");
+    let dom = run_chromium(&chromium, &["--dump-dom".to_string()], &url);
+    assert_eq!(
+        collector.items().len(),
+        13,
+        "the relay posted between two polls"
+    );
+    // The new root went on top, the changed one was patched, none twice.
+    let first = dom.find(r#"data-id=""#).expect("a root in the list");
+    assert!(dom[first..].starts_with(r#"data-id="act-live""#), "{dom}");
+    must_have(&dom, r#"data-id="act-checkout""#, &[r#"data-items="7""#]);
+    for id in [
+        "act-live",
+        "act-checkout",
+        "act-authorize",
+        "act-health",
+        "ev-disk",
+    ] {
+        assert_eq!(
+            dom.matches(&format!(r#"data-id="{id}""#)).count(),
+            1,
+            "{id}"
+        );
+    }
+    assert!(
+        dom.contains(">1–5 of 5<"),
+        "the pager counts the new root: {dom}"
+    );
+    // The open trace reloaded: the late event is a mark on its activity.
+    must_have(&dom, r#"data-ref="ev-late""#, &["mark", "sev-warning"]);
+}
