@@ -365,3 +365,52 @@ fn the_list_and_the_open_trace_follow_new_items() {
     // The open trace reloaded: the late event is a mark on its activity.
     must_have(&dom, r#"data-ref="ev-late""#, &["mark", "sev-warning"]);
 }
+
+#[test]
+#[ignore = "needs chromium; run with --ignored"]
+fn a_hundred_thousand_items_show_a_page_and_a_cut_waterfall() {
+    let Some(chromium) = chromium() else {
+        assert!(
+            std::env::var_os("REQUIRE_CHROMIUM").is_none(),
+            "no chromium"
+        );
+        eprintln!("SKIPPED: `chromium` not found (apt-get install -y chromium)");
+        return;
+    };
+    let collector = Collector::start().unwrap();
+    let addr = collector.addr();
+    // A tree of 20,000 activities under `big`, then 1,000 trees of 80.
+    const BATCH: usize = 5_000;
+    for start in (0..100_000).step_by(BATCH) {
+        let batch: Vec<serde_json::Value> = (start..start + BATCH)
+            .map(|i| {
+                let at = 1_764_150_000_000_000_i64 + i as i64 * 10;
+                if i < 20_000 {
+                    let (id, parent) = match i {
+                        19_999 => ("big".to_string(), None),
+                        _ => (format!("b{i}"), Some("big")),
+                    };
+                    serde_json::json!({"type": "ACTIVITY", "tracking-id": id, "parent-id": parent,
+                        "operation": format!("step {i}"), "start-time-usec": at, "end-time-usec": at + 25})
+                } else if i % 80 == 79 {
+                    serde_json::json!({"type": "ACTIVITY", "tracking-id": format!("t{}", i / 80),
+                        "operation": format!("job {}", i / 80), "source-fqn": "APPL=Batch"})
+                } else {
+                    serde_json::json!({"tracking-id": format!("e{i}"),
+                        "parent-id": format!("t{}", i / 80), "severity": "INFO", "msg-text": "tick"})
+                }
+            })
+            .collect();
+        common::post_items(addr, "/", &batch);
+    }
+    let started = Instant::now();
+    let url = format!("{}#/trace/b17", collector.view_url());
+    let dom = run_chromium(&chromium, &["--dump-dom".to_string()], &url);
+    let took = started.elapsed();
+    assert_eq!(dom.matches("<li ").count(), 100, "one page of roots");
+    assert!(dom.contains(">1–100 of 1,001<"), "the pager");
+    assert_eq!(dom.matches(r#"class="wf-row activity"#).count(), 2_000);
+    assert!(dom.contains("Showing the first 2,000 of 20,000 items."));
+    eprintln!("100,000 items: page and a 2,000-bar waterfall in {took:?}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}
