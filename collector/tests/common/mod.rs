@@ -2,6 +2,8 @@
 //! realistic jKool items, for the web view's tests.
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod browser;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
