@@ -74,7 +74,7 @@ impl CollectorBuilder {
     /// items are kept) at once, then the answer waits. Requests wait in
     /// parallel, each on its own, so `n` requests in flight at once over `n`
     /// connections are all answered after about `latency`, not `n` times
-    /// it. Adds to a [`Fault::Delay`]. Default: no delay.
+    /// it. Adds to a [`Fault::Delay`](crate::Fault::Delay). Default: no delay.
     ///
     /// ```
     /// use std::time::Duration;
