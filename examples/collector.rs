@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Set `JKOOL_COLLECTOR_TOKEN` to require that token; otherwise any token is
-//! accepted. Stop it with Ctrl-C.
+//! accepted. Open the printed web view URL in a browser to see the traces
+//! as a list and a waterfall. Stop it with Ctrl-C.
 
 use std::time::Duration;
 
@@ -29,6 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let collector = builder.start()?;
 
     println!("mock jKool collector listening on {}", collector.url());
+    println!(
+        "see what it receives in a browser: {}",
+        collector.view_url()
+    );
     println!("point an application at it, e.g.:");
     println!(
         "    JKOOL_URL={} cargo run --example quickstart",

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --example quickstart                 # local collector, prints the tree it received
+//! cargo run --example quickstart -- --serve      # ... then keeps it running: see the traces in a browser
 //! JKOOL_TOKEN=... cargo run --example quickstart # streams to jKool (JKOOL_URL to pick the endpoint)
 //! ```
 
@@ -37,6 +38,8 @@ async fn place_order(order_no: u64, amount: f64) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `--serve`: keep the local collector and its web view up after the demo.
+    let serve = std::env::args().skip(1).any(|arg| arg == "--serve");
     // With a token, stream to jKool; without one, to a collector in this process.
     let (layer, collector) = match std::env::var("JKOOL_TOKEN") {
         Ok(token) => (JKoolLayer::new(token), None),
@@ -69,6 +72,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(collector) = collector {
         println!("\nThe local collector at {} received:\n", collector.url());
         println!("{}", collector.render_tree());
+        if serve {
+            println!("See these traces in a browser: {}", collector.view_url());
+            println!("The collector keeps running; press Ctrl-C to stop.");
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+    } else if serve {
+        eprintln!("--serve shows the local collector's web view: unset JKOOL_TOKEN to use it");
     }
     Ok(())
 }

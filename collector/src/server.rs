@@ -5,14 +5,17 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::Request;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
 use super::request::{handle, Reply};
 use super::shared::Shared;
+use super::web;
 
 /// Starts the server thread and waits until it is ready to accept.
 pub(super) fn spawn(
@@ -98,15 +101,22 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let reset = Arc::new(AtomicBool::new(false));
     let service = {
         let reset = Arc::clone(&reset);
-        service_fn(move |req| {
+        service_fn(move |req: Request<Incoming>| {
+            // The web view's pages take no fault and join no log.
+            let view = web::route(req.method(), req.uri()).map(|route| web::answer(&shared, route));
             // Stamped and drawn here, in the order hyper hands over
             // requests, not when a task first runs.
-            let (at, fault) = shared.arrive();
-            // A task of its own lets a request (a delayed one, say) finish
-            // and be logged even if the client hangs up meanwhile.
-            let answer = tokio::spawn(handle(Arc::clone(&shared), req, at, fault));
+            let answer = view.is_none().then(|| {
+                let (at, fault) = shared.arrive();
+                // A task of its own lets a request (a delayed one, say)
+                // finish and be logged even if the client hangs up meanwhile.
+                tokio::spawn(handle(Arc::clone(&shared), req, at, fault))
+            });
             let reset = Arc::clone(&reset);
             async move {
+                let Some(answer) = answer else {
+                    return view.ok_or(Abort);
+                };
                 match answer.await {
                     Ok(Reply::Answer(response)) => Ok(response),
                     Ok(Reply::Reset) => {

@@ -7,6 +7,7 @@ use hyper::StatusCode;
 
 use super::body::RawItem;
 use super::fault::{Planned, Script};
+use super::index::{Index, Info};
 use super::ReceivedRequest;
 
 /// How the collector judges a request; fixed when it starts.
@@ -40,6 +41,8 @@ pub(super) struct State {
     /// In arrival order (by `at`), whatever the order they were answered.
     pub(super) requests: Vec<ReceivedRequest>,
     pub(super) faults: Script,
+    /// The web view's indexes over `items`, item for item.
+    pub(super) index: Index,
 }
 
 impl Shared {
@@ -66,12 +69,20 @@ impl Shared {
 
     /// Logs an answered request and keeps its items.
     pub(super) fn record(&self, request: ReceivedRequest, items: Vec<RawItem>) {
+        // Read outside the lock: the server keeps taking requests meanwhile.
+        let infos: Vec<Info> = items
+            .iter()
+            .map(|raw| Info::of(&serde_json::from_str(raw.get()).unwrap_or_default()))
+            .collect();
         let mut state = self.lock();
         // A delayed request is answered after later ones: keep the log in
         // arrival order.
         let at = state.requests.partition_point(|r| r.at <= request.at);
         state.requests.insert(at, request);
         state.items.extend(items);
+        for info in infos {
+            state.index.add(info);
+        }
         drop(state);
         self.arrived.notify_all();
     }

@@ -115,9 +115,13 @@ fn bad_json_is_400_and_stores_nothing() {
 #[test]
 fn only_post_is_accepted() {
     let collector = Collector::start().unwrap();
-    let (status, _) = request(collector.addr(), "GET", "/", &[], "");
+    let (status, _) = request(collector.addr(), "GET", "/event", &[], "");
     assert_eq!(status, 405);
     assert_eq!(collector.requests()[0].method, "GET");
+    // `GET /` is the web view, but nothing else may read or write there.
+    let (status, _) = request(collector.addr(), "PUT", "/", &[], "{}");
+    assert_eq!(status, 405);
+    assert_eq!(collector.requests().len(), 2);
 }
 
 #[test]

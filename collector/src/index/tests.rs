@@ -1,0 +1,128 @@
+use serde_json::{json, Value};
+
+use super::{Index, Info, RootsQuery, TraceQuery};
+use crate::body::RawItem;
+
+fn build(items: &[Value]) -> (Index, Vec<RawItem>) {
+    let mut index = Index::default();
+    let mut raw = Vec::new();
+    for item in items {
+        index.add(Info::of(item));
+        raw.push(serde_json::value::to_raw_value(item).unwrap());
+    }
+    (index, raw)
+}
+
+fn ids(page: &Value) -> Vec<&str> {
+    page["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn parents_arriving_late_adopt_their_children() {
+    // Spans close inside out: the root activity arrives last.
+    let (mut index, _) = build(&[
+        json!({"tracking-id": "e1", "parent-id": "c", "severity": "ERROR", "msg-text": "boom"}),
+        json!({"type": "ACTIVITY", "tracking-id": "c", "parent-id": "r", "status": "EXCEPTION"}),
+        json!({"type": "ACTIVITY", "tracking-id": "other", "operation": "alone"}),
+        json!({"type": "ACTIVITY", "tracking-id": "r", "operation": "checkout"}),
+    ]);
+    let page = index.roots(&RootsQuery::default());
+    assert_eq!(ids(&page), ["r", "other"]);
+    assert_eq!(page["roots"][0]["items"], 3);
+    assert_eq!(page["roots"][0]["errors"], 2);
+    assert_eq!(page["roots"][0]["max_severity"], "ERROR");
+    let errors = RootsQuery {
+        severity: 6,
+        ..RootsQuery::default()
+    };
+    assert_eq!(ids(&index.roots(&errors)), ["r"]);
+    let text = RootsQuery {
+        text: "alo".into(),
+        ..RootsQuery::default()
+    };
+    assert_eq!(ids(&index.roots(&text)), ["other"]);
+}
+
+#[test]
+fn cursor_sends_only_changed_roots() {
+    let (mut index, _) = build(&[json!({"tracking-id": "a"}), json!({"tracking-id": "b"})]);
+    let first = index.roots(&RootsQuery::default());
+    assert_eq!(first["cursor"], 2);
+    let same = RootsQuery {
+        after: Some(2),
+        ..RootsQuery::default()
+    };
+    assert_eq!(index.roots(&same)["unchanged"], true);
+    index.add(Info::of(&json!({"tracking-id": "a1", "parent-id": "a"})));
+    let next = index.roots(&same);
+    assert_eq!(ids(&next), ["b", "a"]);
+    assert_eq!(next["roots"].as_array().unwrap().len(), 1);
+    assert_eq!(next["roots"][0]["id"], "a");
+    assert_eq!(next["roots"][0]["items"], 2);
+}
+
+#[test]
+fn cycles_and_self_parents_stay_roots() {
+    let (mut index, _) = build(&[
+        json!({"tracking-id": "a", "parent-id": "b"}),
+        json!({"tracking-id": "b", "parent-id": "a"}),
+        json!({"tracking-id": "s", "parent-id": "s"}),
+    ]);
+    let page = index.roots(&RootsQuery::default());
+    assert_eq!(ids(&page), ["s", "a"]);
+    assert_eq!(page["roots"][1]["items"], 2);
+    let trace = TraceQuery {
+        reference: "b".into(),
+        limit: 100,
+    };
+    let (_, raw) = build(&[]);
+    let view = index.trace(&trace, &raw).unwrap();
+    assert_eq!(view["root"], "a");
+    assert_eq!(view["shown"], 2);
+}
+
+#[test]
+fn trace_ids_join_trees_and_limit_cuts() {
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut items = vec![
+        json!({"type": "ACTIVITY", "tracking-id": "web", "corrid": [trace],
+               "source-fqn": "APPL=Web#SERVER=a", "start-time-usec": 1}),
+        json!({"type": "ACTIVITY", "tracking-id": "db", "corrid": [trace],
+               "source-fqn": "APPL=Db#SERVER=b", "start-time-usec": 2}),
+    ];
+    for n in 0..10 {
+        items.push(json!({"tracking-id": format!("e{n}"), "parent-id": "db", "time-usec": 3 + n}));
+    }
+    items.push(json!({"msg-text": "no id"}));
+    let (mut index, raw) = build(&items);
+    let query = TraceQuery {
+        reference: "web".into(),
+        limit: 5,
+    };
+    let view = index.trace(&query, &raw).unwrap();
+    assert_eq!(view["groups"].as_array().unwrap().len(), 2);
+    assert_eq!(view["groups"][1]["source"], "Db");
+    assert_eq!(view["groups"][1]["joined"], true);
+    assert_eq!(view["total"], 12);
+    assert_eq!(view["shown"], 5);
+    assert_eq!(view["truncated"], true);
+    assert_eq!(view["items"][2]["depth"], 1);
+    assert_eq!(view["items"][2]["parent"], "db");
+    let anonymous = TraceQuery {
+        reference: "#12".into(),
+        limit: 5,
+    };
+    assert_eq!(index.trace(&anonymous, &raw).unwrap()["root"], "#12");
+    let missing = TraceQuery {
+        reference: "nope".into(),
+        limit: 5,
+    };
+    assert!(index.trace(&missing, &raw).is_none());
+    let sources = index.roots(&RootsQuery::default());
+    assert_eq!(sources["sources"], json!(["Db", "Web"]));
+}

@@ -1,0 +1,232 @@
+// The waterfall of one trace: a bar per activity, placed by its start and
+// end times and indented under its parent; events as marks on their
+// activity, coloured by severity; trees joined by a trace id stacked below,
+// each labelled by its source.
+"use strict";
+
+const Trace = (() => {
+  const { el } = UI;
+  let current = null; // { ref, item, data, updated, loading }
+
+  function times(item) {
+    const start = UI.num(item["start-time-usec"] !== undefined ? item["start-time-usec"] : item["time-usec"]);
+    let end = UI.num(item["end-time-usec"]);
+    const elapsed = UI.num(item["elapsed-time-usec"]);
+    if (end === null && start !== null && elapsed !== null) end = start + elapsed;
+    if (end === null) end = start;
+    return { start, end };
+  }
+
+  function isActivity(item) {
+    return String(item && item.type || "").toUpperCase() === "ACTIVITY";
+  }
+
+  function itemName(entry) {
+    const item = entry.item || {};
+    return String(item.operation || item["msg-text"] || item.name || entry.ref);
+  }
+
+  // The waterfall's time window over every shown item.
+  function timeWindow(items) {
+    let t0 = Infinity;
+    let t1 = -Infinity;
+    for (const entry of items) {
+      const { start, end } = times(entry.item || {});
+      if (start !== null) t0 = Math.min(t0, start);
+      if (end !== null) t1 = Math.max(t1, end);
+    }
+    if (t0 === Infinity) return { t0: 0, span: 1 };
+    return { t0, span: Math.max(t1 - t0, 1) };
+  }
+
+  function axis(win) {
+    const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => el("span", {
+      class: "tick", style: `left:${f * 100}%`,
+    }, UI.duration(f * win.span)));
+    return el("div", { class: "wf-axis" }, el("div", { class: "wf-label" }, "Operation"),
+      el("div", { class: "wf-track" }, ticks));
+  }
+
+  function groupHeader(group, index, data) {
+    return el("div", { class: `wf-group${group.joined ? " joined" : ""}`, "data-group": index, "data-source": group.source },
+      el("span", { class: `group-dot g${index % 6}` }),
+      el("b", {}, group.source || "(no source)"),
+      el("span", { class: "muted" }, group.fqn && group.fqn !== group.source ? group.fqn : ""),
+      el("span", { class: "muted" }, `${group.items} item${group.items === 1 ? "" : "s"}`),
+      group.errors ? el("span", { class: "errors" }, `${group.errors} error${group.errors === 1 ? "" : "s"}`) : null,
+      group.joined && data.traces.length ? el("span", { class: "chip" }, `joined by trace ${data.traces[0].slice(0, 8)}…`) : null);
+  }
+
+  function pct(t, win) {
+    return Math.min(100, Math.max(0, ((t - win.t0) / win.span) * 100));
+  }
+
+  function row(entry, win, kind) {
+    const item = entry.item || {};
+    const exception = UI.isException(item);
+    const depth = Math.min(entry.depth, 24);
+    const label = el("div", { class: "wf-label", style: `padding-left:${10 + depth * 16}px`, title: itemName(entry) },
+      depth > 0 ? el("span", { class: "elbow" }) : null,
+      kind === "activity" ? null : el("span", { class: `dot ${UI.severityClass(item.severity)}` }),
+      el("span", { class: "op" }, itemName(entry)),
+      exception ? el("span", { class: "badge exc" }, "EXCEPTION") : null);
+    const track = el("div", { class: "wf-track" });
+    if (kind === "activity") {
+      const { start, end } = times(item);
+      const left = start === null ? 0 : pct(start, win);
+      const width = start === null ? 0 : Math.max(pct(end, win) - left, 0);
+      const elapsed = UI.num(item["elapsed-time-usec"]);
+      track.append(el("div", {
+        class: `bar g${entry.group % 6}${exception ? " exception" : ""}${start === null ? " untimed" : ""}`,
+        style: `left:${left}%;width:max(${width}%, 3px)`,
+        "data-ref": entry.ref,
+        title: `${itemName(entry)} · ${UI.duration(elapsed !== null ? elapsed : end - start)}`,
+        onclick: (ev) => { ev.stopPropagation(); Router.go(current.ref, entry.ref); },
+      }), el("span", { class: "bar-text", style: `left:calc(${left + width}% + 6px)` },
+        exception ? el("span", { class: "exc-mark", title: "EXCEPTION" }, "⚠ ") : null,
+        UI.duration(elapsed !== null ? elapsed : (start === null ? null : end - start))));
+    }
+    return el("div", {
+      class: `wf-row ${kind}${exception ? " exception" : ""}`,
+      "data-ref": entry.ref, "data-depth": entry.depth, "data-parent": entry.parent || "",
+      "data-group": entry.group, "data-type": String(item.type || "EVENT").toUpperCase(),
+      "data-status": item.status || "",
+      onclick: () => Router.go(current.ref, entry.ref),
+    }, label, track);
+  }
+
+  function mark(entry, win) {
+    const item = entry.item || {};
+    const { start } = times(item);
+    const severity = String(item.severity || "NONE").toUpperCase();
+    return el("button", {
+      // Worse severities are drawn over milder ones at the same time.
+      class: `mark ${UI.severityClass(severity)}`,
+      style: `left:${start === null ? 0 : pct(start, win)}%;z-index:${1 + UI.rank(severity)}`,
+      "data-ref": entry.ref, "data-severity": severity, type: "button",
+      title: `${severity} · ${itemName(entry)}`,
+      onclick: (ev) => { ev.stopPropagation(); Router.go(current.ref, entry.ref); },
+    });
+  }
+
+  function render(data) {
+    const items = data.items;
+    const win = timeWindow(items);
+    const byRef = new Map(items.map((e) => [e.ref, e]));
+    const rows = new Map();
+    const body = [axis(win)];
+    let group = -1;
+    for (const entry of items) {
+      if (entry.group !== group) {
+        group = entry.group;
+        body.push(groupHeader(data.groups[group] || {}, group, data));
+      }
+      if (isActivity(entry.item)) {
+        const r = row(entry, win, "activity");
+        rows.set(entry.ref, r);
+        body.push(r);
+        continue;
+      }
+      // An event is a mark on its nearest activity; one without is a row.
+      let host = null;
+      let at = entry;
+      for (let hops = 0; at && at.parent && hops < 1000; hops += 1) {
+        at = byRef.get(at.parent);
+        if (at && rows.has(at.ref)) { host = rows.get(at.ref); break; }
+      }
+      if (!host) {
+        host = row(entry, win, "event");
+        rows.set(entry.ref, host);
+        body.push(host);
+      }
+      host.querySelector(".wf-track").append(mark(entry, win));
+      host.classList.add("has-marks");
+    }
+    document.getElementById("waterfall").replaceChildren(...body);
+    const root = data.groups[0] || {};
+    const rootEntry = items[0] || { item: {}, ref: data.root };
+    const rootItem = rootEntry.item || {};
+    UI.set(document.getElementById("trace-title"),
+      el("span", { class: "op" }, root.name || itemName(rootEntry)),
+      UI.isException(rootItem) ? el("span", { class: "badge exc" }, "EXCEPTION") : null);
+    const errors = data.groups.reduce((n, g) => n + (g.errors || 0), 0);
+    UI.set(document.getElementById("trace-meta"),
+      el("span", {}, UI.duration(win.span)),
+      el("span", {}, `${data.total} item${data.total === 1 ? "" : "s"}`),
+      errors ? el("span", { class: "errors" }, `${errors} error${errors === 1 ? "" : "s"}`) : null,
+      el("span", {}, `${data.groups.length} source tree${data.groups.length === 1 ? "" : "s"}`),
+      data.traces.map((t) => el("span", { class: "chip", title: "trace id" }, t)),
+      UI.clock(times(rootItem).start));
+    const more = document.getElementById("trace-more");
+    more.hidden = !data.truncated;
+    more.textContent = data.truncated
+      ? `Showing the first ${data.shown.toLocaleString("en")} of ${data.total.toLocaleString("en")} items.`
+      : "";
+  }
+
+  function select(itemRef) {
+    for (const node of document.querySelectorAll("#waterfall .selected")) node.classList.remove("selected");
+    if (!itemRef || !current || !current.data) { Details.hide(); return; }
+    const entry = current.data.items.find((e) => e.ref === itemRef);
+    if (!entry) { Details.hide(); return; }
+    for (const node of document.querySelectorAll("#waterfall [data-ref]")) {
+      if (node.dataset.ref === itemRef) node.classList.add("selected");
+    }
+    Details.show(entry);
+  }
+
+  async function load() {
+    if (!current || current.loading) return;
+    current.loading = true;
+    const wanted = current;
+    try {
+      const response = await fetch(`/api/trace/${encodeURIComponent(wanted.ref)}`);
+      const data = await response.json();
+      if (current !== wanted) return;
+      document.getElementById("trace-empty").hidden = response.ok;
+      document.getElementById("trace").hidden = !response.ok;
+      if (!response.ok) {
+        document.getElementById("trace-empty").textContent = data.error || "No such trace.";
+        return;
+      }
+      wanted.data = data;
+      wanted.root = data.root;
+      render(data);
+      select(wanted.item);
+      List.highlight(data.root);
+    } catch (e) {
+      document.getElementById("status").textContent = `trace failed: ${e}`;
+    } finally {
+      wanted.loading = false;
+    }
+  }
+
+  // Shows trace `ref` (any item of the tree) with item `item` selected.
+  function open(ref, item) {
+    if (!ref) {
+      current = null;
+      document.getElementById("trace").hidden = true;
+      document.getElementById("trace-empty").hidden = false;
+      Details.hide();
+      List.highlight(null);
+      return;
+    }
+    if (current && current.ref === ref) {
+      current.item = item;
+      select(item);
+      return;
+    }
+    current = { ref, item, data: null, updated: null, root: null, loading: false };
+    load();
+  }
+
+  // Reloads the trace when its trees changed (told by /api/roots' watch).
+  function onWatch(watch) {
+    if (!current || !watch) return;
+    const changed = current.updated !== null && (watch.updated !== current.updated || watch.root !== current.root);
+    current.updated = watch.updated;
+    if (changed) load();
+  }
+
+  return { open, onWatch, get current() { return current; } };
+})();
