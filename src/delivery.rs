@@ -342,7 +342,14 @@ impl Worker {
     /// Tries `group` again after a backoff, unless time ran out for it.
     fn retry(&mut self, id: u64, mut group: Group, after: Option<Duration>, now: Instant) {
         group.failures += 1;
-        let wait = retry::wait_before(group.failures, after, self.settings.max_retry_wait);
+        let cap = self.settings.max_retry_wait;
+        // `Retry-After: 0` (or any short one) does not make a client that
+        // failed many times hammer the server: never less than the backoff.
+        let wait = retry::wait_before(group.failures, after, cap).max(retry::wait_before(
+            group.failures,
+            None,
+            cap,
+        ));
         let out_of_time = self
             .settings
             .give_up_after

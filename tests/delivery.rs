@@ -414,3 +414,26 @@ fn duplicate_suppression_holds_at_most_its_capacity() {
         );
     }
 }
+
+#[test]
+fn retry_after_zero_still_waits_the_backoff() {
+    let collector = collector();
+    collector.inject(Fault::retry_after(503, "0"), 2);
+    let (dispatch, handle) = dispatch(builder(&collector));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..3 {
+            info!(i, "retried");
+        }
+    });
+    handle.flush(WAIT).expect("delivered");
+    let stats = handle.stats();
+    assert_eq!((stats.sent, stats.retried, stats.failed), (3, 2, 0));
+    let requests = collector.requests();
+    let statuses: Vec<u16> = requests.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [503, 503, 200]);
+    let first = requests[1].at.duration_since(requests[0].at);
+    let second = requests[2].at.duration_since(requests[1].at);
+    // Equal jitter: at least half of 100 ms, then half of 200 ms.
+    assert!(first >= Duration::from_millis(50), "{first:?}");
+    assert!(second >= Duration::from_millis(100), "{second:?}");
+}
