@@ -10,6 +10,7 @@ use common::*;
 use tracing::info;
 use tracing_jkool::{Builder, Error, JKoolLayer};
 use tracing_jkool_collector::Collector;
+use tracing_subscriber::prelude::*;
 
 type Setter = fn(Builder) -> Builder;
 
@@ -100,12 +101,7 @@ fn every_setter_at_its_extremes_is_refused_by_name_or_works() {
             Err(err) => panic!("{case}: {err}"),
         };
         let handle = layer.handle();
-        let dispatch = tracing::Dispatch::new(
-            tracing_subscriber::prelude::__tracing_subscriber_SubscriberExt::with(
-                tracing_subscriber::registry(),
-                layer,
-            ),
-        );
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
         tracing::dispatcher::with_default(&dispatch, || info!(case = case.as_str(), "works"));
         handle.flush(WAIT).unwrap_or_else(|e| panic!("{case}: {e}"));
         let stats = handle.stats();
