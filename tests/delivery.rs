@@ -86,10 +86,11 @@ fn one_bad_item_among_thousands_at_20_ms_fails_alone_and_the_rest_flows() {
     assert!(items
         .iter()
         .all(|i| !i["msg-text"].as_str().unwrap().contains("poison")));
-    // On time: the backlog never held more than half a second of events,
-    // and what was left at the end went out within a flush interval or so.
-    assert!(deepest < 1_000, "queue depth reached {deepest}");
-    assert!(flush_took < Duration::from_secs(1), "{flush_took:?}");
+    // On time: the backlog never held a second of events, and what was
+    // left at the end went out within a few flush intervals (the margin is
+    // for a loaded CI machine).
+    assert!(deepest < 2_000, "queue depth reached {deepest}");
+    assert!(flush_took < Duration::from_secs(2), "{flush_took:?}");
     // The 400s split the poisoned body down to the poison alone, and that
     // did not make the pipeline fall back to one object per request.
     let requests = collector.requests();
@@ -348,7 +349,8 @@ fn shutdown_while_producers_keep_emitting_returns_in_time() {
     let took = asked.elapsed();
     stop.store(true, Ordering::Relaxed);
     let emitted = join(producers);
-    assert!(took < Duration::from_millis(1_500), "{took:?} {result:?}");
+    // The timeout, shutdown's 0.5 s grace, and a margin.
+    assert!(took < Duration::from_millis(2_000), "{took:?} {result:?}");
     let stats = handle.stats();
     assert_eq!(stats.queued + stats.dropped, emitted as u64, "{stats:?}");
     if result.is_ok() {
@@ -365,12 +367,12 @@ fn a_flush_while_producers_keep_emitting_returns() {
     let producers = flood(&dispatch, 2, 1_000_000, &stop);
     std::thread::sleep(Duration::from_millis(300));
     let asked = Instant::now();
-    let result = handle.flush(Duration::from_secs(3));
+    let result = handle.flush(Duration::from_secs(4));
     let took = asked.elapsed();
     stop.store(true, Ordering::Relaxed);
     let emitted = join(producers);
     assert!(result.is_ok(), "{result:?} after {took:?}");
-    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert!(took < Duration::from_secs(4), "{took:?}");
     handle.shutdown(WAIT).expect("the rest delivered");
     let stats = handle.stats();
     assert_eq!(stats.queued + stats.dropped, emitted as u64, "{stats:?}");

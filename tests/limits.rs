@@ -183,3 +183,30 @@ fn gzip_to_a_file_and_a_retry_buffer_below_the_batch_are_refused() {
         path.display()
     );
 }
+
+#[test]
+fn flush_and_shutdown_take_any_timeout() {
+    let collector = collector();
+    let (dispatch, handle) = dispatch(builder(&collector));
+    tracing::dispatcher::with_default(&dispatch, || info!("one"));
+    // Zero waits for nothing: done or not, it returns at once.
+    let _ = handle.flush(Duration::ZERO);
+    handle.flush(Duration::MAX).expect("flushed");
+    tracing::dispatcher::with_default(&dispatch, || info!("two"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let _ = handle.flush_async(Duration::ZERO).await;
+        handle.flush_async(Duration::MAX).await.expect("flushed");
+    });
+    handle.shutdown(Duration::MAX).expect("stopped");
+    handle.shutdown(Duration::ZERO).expect("already stopped");
+    runtime
+        .block_on(handle.shutdown_async(Duration::MAX))
+        .expect("already stopped");
+    let stats = handle.stats();
+    assert_eq!((stats.queued, stats.sent, stats.failed), (2, 2, 0));
+    assert_eq!(collector.items().len(), 2);
+}
