@@ -181,6 +181,28 @@ fn while_jkool_answers_500_to_everything_items_wait_and_none_fails() {
 }
 
 #[test]
+fn a_steady_stream_through_a_second_of_500s_loses_nothing() {
+    let collector = collector();
+    collector.inject(Fault::status(500), 30);
+    let builder = builder(&collector)
+        .give_up_refused_after(Duration::from_millis(300))
+        .max_retry_wait(Duration::from_millis(400));
+    let (dispatch, handle) = dispatch(builder);
+    let (total, _) =
+        tracing::dispatcher::with_default(&dispatch, || paced(&handle, 1, 1_500, usize::MAX));
+    handle.flush(WAIT).expect("delivered after recovery");
+    let stats = handle.stats();
+    assert_eq!(collector.faults_pending(), 0, "{stats:?}");
+    assert_eq!(count(&collector, 500), 30);
+    assert_eq!(
+        (stats.queued, stats.sent, stats.failed, stats.evicted),
+        (total as u64, total as u64, 0, 0),
+        "{stats:?}"
+    );
+    assert_eq!(collector.items().len(), total);
+}
+
+#[test]
 fn an_endpoint_refusing_arrays_gets_everything_one_object_at_a_time() {
     let collector = Collector::builder()
         .token(TOKEN)
