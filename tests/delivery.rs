@@ -24,13 +24,21 @@ fn poisoned_collector(latency: Duration, status: u16) -> Collector {
         .expect("collector")
 }
 
+/// What a paced emission did: how many events, the deepest queue seen,
+/// and how many had been emitted when (every 10 ms).
+struct Paced {
+    total: usize,
+    deepest: u64,
+    progress: Vec<(Instant, usize)>,
+}
+
 /// Emits `per_ms` events every millisecond for `millis` milliseconds,
 /// paced against the clock; the event numbered `poison_at` says "poison".
-/// Returns how many were emitted and the largest queue depth seen.
-fn paced(handle: &JKoolHandle, per_ms: usize, millis: u64, poison_at: usize) -> (usize, u64) {
+fn paced(handle: &JKoolHandle, per_ms: usize, millis: u64, poison_at: usize) -> Paced {
     let start = Instant::now();
     let mut n = 0;
     let mut deepest = 0;
+    let mut progress = Vec::new();
     for ms in 0..millis {
         let due = start + Duration::from_millis(ms);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -44,11 +52,39 @@ fn paced(handle: &JKoolHandle, per_ms: usize, millis: u64, poison_at: usize) -> 
             }
             n += 1;
         }
+        if ms % 10 == 0 {
+            progress.push((Instant::now(), n));
+        }
         if ms % 50 == 0 {
             deepest = deepest.max(handle.stats().queue_depth);
         }
     }
-    (n, deepest)
+    Paced {
+        total: n,
+        deepest,
+        progress,
+    }
+}
+
+/// Asserts that every event emitted by a time had reached the collector
+/// `margin` later (all but `missing` of them), throughout the emission.
+fn assert_on_time(collector: &Collector, paced: &Paced, margin: Duration, missing: usize) {
+    let requests = collector.requests();
+    for (at, emitted) in &paced.progress {
+        let by = *at + margin;
+        if by > paced.progress.last().expect("progress").0 {
+            break;
+        }
+        let delivered: usize = requests
+            .iter()
+            .filter(|r| r.status == 200 && r.at <= by)
+            .map(|r| r.items)
+            .sum();
+        assert!(
+            delivered + missing >= *emitted,
+            "{emitted} emitted, only {delivered} delivered {margin:?} later"
+        );
+    }
 }
 
 fn count(collector: &Collector, status: u16) -> usize {
@@ -63,8 +99,8 @@ fn count(collector: &Collector, status: u16) -> usize {
 fn one_bad_item_among_thousands_at_20_ms_fails_alone_and_the_rest_flows() {
     let collector = poisoned_collector(Duration::from_millis(20), 400);
     let (dispatch, handle) = dispatch(builder(&collector));
-    let (total, deepest) =
-        tracing::dispatcher::with_default(&dispatch, || paced(&handle, 2, 3_000, 3_000));
+    let paced = tracing::dispatcher::with_default(&dispatch, || paced(&handle, 2, 3_000, 3_000));
+    let (total, deepest) = (paced.total, paced.deepest);
     let flushed = Instant::now();
     handle.flush(WAIT).expect("delivered");
     let flush_took = flushed.elapsed();
@@ -86,9 +122,11 @@ fn one_bad_item_among_thousands_at_20_ms_fails_alone_and_the_rest_flows() {
     assert!(items
         .iter()
         .all(|i| !i["msg-text"].as_str().unwrap().contains("poison")));
-    // On time: the backlog never held a second of events, and what was
-    // left at the end went out within a few flush intervals (the margin is
-    // for a loaded CI machine).
+    // On time: each event reached the collector within the flush interval
+    // (50 ms) and a generous margin for a loaded machine, the poison aside;
+    // the backlog never held a second of events, and what was left at the
+    // end went out within a few flush intervals.
+    assert_on_time(&collector, &paced, Duration::from_millis(500), 1);
     assert!(deepest < 2_000, "queue depth reached {deepest}");
     assert!(flush_took < Duration::from_secs(2), "{flush_took:?}");
     // The 400s split the poisoned body down to the poison alone, and that
@@ -114,7 +152,8 @@ fn a_body_failing_with_500_is_split_until_the_poison_fails_alone() {
     let collector = poisoned_collector(Duration::ZERO, 500);
     let builder = builder(&collector).give_up_refused_after(Duration::from_millis(300));
     let (dispatch, handle) = dispatch(builder);
-    let (total, _) = tracing::dispatcher::with_default(&dispatch, || paced(&handle, 1, 1_200, 300));
+    let total =
+        tracing::dispatcher::with_default(&dispatch, || paced(&handle, 1, 1_200, 300)).total;
     handle.flush(WAIT).expect("delivered or failed");
     let stats = handle.stats();
     assert_eq!(
@@ -188,8 +227,8 @@ fn a_steady_stream_through_a_second_of_500s_loses_nothing() {
         .give_up_refused_after(Duration::from_millis(300))
         .max_retry_wait(Duration::from_millis(400));
     let (dispatch, handle) = dispatch(builder);
-    let (total, _) =
-        tracing::dispatcher::with_default(&dispatch, || paced(&handle, 1, 1_500, usize::MAX));
+    let total =
+        tracing::dispatcher::with_default(&dispatch, || paced(&handle, 1, 1_500, usize::MAX)).total;
     handle.flush(WAIT).expect("delivered after recovery");
     let stats = handle.stats();
     assert_eq!(collector.faults_pending(), 0, "{stats:?}");
