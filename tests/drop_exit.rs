@@ -50,6 +50,11 @@ fn with_jkool_down_the_delivery_thread_exits_within_the_grace_after_the_last_dro
             info!(i, "never delivered");
         }
     });
+    // A thread names itself once it runs: on a loaded machine, a moment later.
+    let named = Instant::now() + Duration::from_secs(2);
+    while delivery_threads() == 0 && Instant::now() < named {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(delivery_threads(), 1);
     // Let the first tries fail: the pipeline is retrying when dropped.
     std::thread::sleep(Duration::from_millis(200));
