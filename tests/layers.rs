@@ -188,7 +188,13 @@ fn inside_reload_and_after_a_reload() {
     // exports all the same, and hides nothing from the other layers.
     let second = common::collector();
     let (layer, handle) = jkool(&second);
-    reload_handle.reload(layer).expect("reloaded");
+    // Reloading rebuilds every callsite's interest; while this dispatcher
+    // is the process's only one, tracing-core asks the thread's current
+    // default instead of each dispatcher: outside `with_default`, that is
+    // the no-op subscriber, and every callsite would be cached as `never`.
+    tracing::dispatcher::with_default(&dispatch, || {
+        reload_handle.reload(layer).expect("reloaded");
+    });
     tracing::dispatcher::with_default(&dispatch, leveled);
     assert_leveled(&second, &handle);
     assert_eq!(counter.seen(), 4);
