@@ -30,10 +30,19 @@ fn ticker(counter: &Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// A 100 ms round trip was awaited, and the ticker ran meanwhile: a
+/// blocked runtime would not have run it at all. (On a loaded machine a
+/// 1 ms sleep can take 10 ms or more: a few ticks are proof enough.)
+fn assert_ticked(ticks: u64, waited: Duration) {
+    assert!(waited >= Duration::from_millis(100), "{waited:?}");
+    assert!(ticks >= 3, "the ticker advanced {ticks} in {waited:?}");
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn flush_async_leaves_a_current_thread_runtime_running() {
     let collector = slow_collector();
-    let (dispatch, handle) = dispatch(builder(&collector));
+    // Only the flush or shutdown sends: batches never age meanwhile.
+    let (dispatch, handle) = dispatch(builder(&collector).flush_interval(Duration::from_secs(60)));
     tracing::dispatcher::with_default(&dispatch, || {
         for i in 0..20 {
             info!(i, "flushed asynchronously");
@@ -43,14 +52,15 @@ async fn flush_async_leaves_a_current_thread_runtime_running() {
     let ticks = ticker(&counter);
     tokio::task::yield_now().await;
     let before = counter.load(Ordering::Relaxed);
+    let started = std::time::Instant::now();
     handle
         .flush_async(WAIT)
         .await
         .expect("flushed while the runtime ran");
     let during = counter.load(Ordering::Relaxed) - before;
+    let waited = started.elapsed();
     ticks.abort();
-    // At least one 100 ms round trip passed: a blocked runtime counts 0.
-    assert!(during >= 10, "the ticker advanced {during}");
+    assert_ticked(during, waited);
     let stats = handle.stats();
     assert_eq!((stats.queued, stats.sent, stats.failed), (20, 20, 0));
     assert_eq!(collector.items().len(), 20);
@@ -59,7 +69,8 @@ async fn flush_async_leaves_a_current_thread_runtime_running() {
 #[tokio::test(flavor = "current_thread")]
 async fn shutdown_async_leaves_a_current_thread_runtime_running() {
     let collector = slow_collector();
-    let (dispatch, handle) = dispatch(builder(&collector));
+    // Only the flush or shutdown sends: batches never age meanwhile.
+    let (dispatch, handle) = dispatch(builder(&collector).flush_interval(Duration::from_secs(60)));
     tracing::dispatcher::with_default(&dispatch, || {
         for i in 0..20 {
             info!(i, "delivered at shutdown");
@@ -69,13 +80,15 @@ async fn shutdown_async_leaves_a_current_thread_runtime_running() {
     let ticks = ticker(&counter);
     tokio::task::yield_now().await;
     let before = counter.load(Ordering::Relaxed);
+    let started = std::time::Instant::now();
     handle
         .shutdown_async(WAIT)
         .await
         .expect("delivered while the runtime ran");
     let during = counter.load(Ordering::Relaxed) - before;
+    let waited = started.elapsed();
     ticks.abort();
-    assert!(during >= 10, "the ticker advanced {during}");
+    assert_ticked(during, waited);
     let stats = handle.stats();
     assert_eq!((stats.queued, stats.sent, stats.failed), (20, 20, 0));
     assert_eq!(collector.items().len(), 20);
