@@ -345,11 +345,8 @@ impl Worker {
         let cap = self.settings.max_retry_wait;
         // `Retry-After: 0` (or any short one) does not make a client that
         // failed many times hammer the server: never less than the backoff.
-        let wait = retry::wait_before(group.failures, after, cap).max(retry::wait_before(
-            group.failures,
-            None,
-            cap,
-        ));
+        let backoff = retry::wait_before(group.failures, None, cap);
+        let wait = retry::wait_before(group.failures, after, cap).max(backoff);
         let out_of_time = self
             .settings
             .give_up_after
