@@ -19,6 +19,11 @@ use crate::worker::Worker;
 /// much later: the endpoint may have changed, or the refusal was a fluke.
 const REPROBE_ARRAYS: Duration = Duration::from_secs(300);
 
+/// A body that jKool keeps failing on (5xx) while nothing else is sent is
+/// split in halves after this many retries, to tell a bad item from a
+/// server failing on everything.
+const PROBE_AFTER_FAILURES: u32 = 3;
+
 /// Items sent together, and retried together until the answer says to
 /// split them.
 #[derive(Debug)]
@@ -31,6 +36,9 @@ pub(crate) struct Group {
     last_try: Instant,
     /// Failed tries so far, for the backoff.
     failures: u32,
+    /// When the try that began its current run of 5xx answers started:
+    /// a body jKool accepted since is singled out.
+    failing_since: Option<Instant>,
     /// When the server first failed on it while accepting others.
     refused_since: Option<Instant>,
     /// Waiting to be tried again at this time (not in flight).
@@ -56,6 +64,7 @@ impl Group {
             items,
             retry_at: Some(now),
             pair: None,
+            failing_since: None,
             ..self
         };
         [half(first), half(second)]
@@ -164,6 +173,7 @@ impl Worker {
                     first_try: now,
                     last_try: now,
                     failures: 0,
+                    failing_since: None,
                     refused_since: None,
                     retry_at: None,
                     pair: None,
@@ -244,6 +254,7 @@ impl Worker {
             }
             Outcome::Unavailable { after, why } => {
                 self.sending.down = true;
+                group.failing_since = None;
                 group.waits_for_jkool = true;
                 self.reporter.say(
                     Notice::Retrying,
@@ -252,19 +263,32 @@ impl Worker {
                 self.retry(id, group, after, now);
             }
             Outcome::ServerError { status, after } => {
-                // Only when jKool took other bodies meanwhile is it this
-                // body's fault; if it fails on everything, items wait.
+                // Only when jKool took other bodies since this one began
+                // failing is it this body's fault; if it fails on
+                // everything, items wait. Answers come fast: comparing with
+                // the latest try alone would almost never single it out.
+                let failing_since = *group.failing_since.get_or_insert(group.last_try);
                 let singled_out = self
                     .sending
                     .last_accepted
-                    .is_some_and(|at| at > group.last_try);
+                    .is_some_and(|at| at > failing_since);
                 if singled_out {
                     group.refused_since.get_or_insert(now);
                 }
-                let refused_too_long = group
-                    .refused_since
-                    .is_some_and(|since| now - since >= self.settings.give_up_refused_after);
-                if singled_out && count > 1 {
+                let refused_too_long = singled_out
+                    && group
+                        .refused_since
+                        .is_some_and(|since| now - since >= self.settings.give_up_refused_after);
+                // A body failing alone, with nothing else to compare it
+                // with, is split once after a few tries: if one half goes
+                // through, the other is singled out; if jKool fails on
+                // everything, two bodies wait instead of one.
+                let probe = !singled_out
+                    && count > 1
+                    && group.failures >= PROBE_AFTER_FAILURES
+                    && self.groups.is_empty()
+                    && self.backlog.len() == 0;
+                if (singled_out || probe) && count > 1 {
                     self.split(group, now);
                 } else if refused_too_long {
                     self.refused(status, count);
@@ -318,6 +342,7 @@ impl Worker {
     /// Tries `group` again after a backoff, unless time ran out for it.
     fn retry(&mut self, id: u64, mut group: Group, after: Option<Duration>, now: Instant) {
         group.failures += 1;
+        // Never less than the backoff, whatever `Retry-After` says.
         let wait = retry::wait_before(group.failures, after, self.settings.max_retry_wait);
         let out_of_time = self
             .settings

@@ -288,6 +288,22 @@ fn a_rejected_token_is_reported_once_on_stderr_without_the_token() {
             let stats = emit(builder.clone(), 2);
             assert_eq!(stats.failed, 2);
         }
+        // The pipelines were dropped, not shut down: their threads print
+        // their totals on their way out, which the process must not cut
+        // short by exiting first (Linux can tell; elsewhere, no wait).
+        let running = || {
+            std::fs::read_dir("/proc/self/task")
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+                .filter(|name| name.trim_end() == "tracing-jkool")
+                .count()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while running() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         return;
     }
     let output = std::process::Command::new(std::env::current_exe().expect("test binary"))

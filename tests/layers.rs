@@ -169,7 +169,7 @@ fn jkool(collector: &Collector) -> (JKoolLayer, JKoolHandle) {
 }
 
 #[test]
-fn inside_reload() {
+fn inside_reload_and_after_a_reload() {
     let collector = collector();
     let (layer, handle) = jkool(&collector);
     let (reloadable, reload_handle) = reload::Layer::<_, Registry>::new(layer);
@@ -184,10 +184,21 @@ fn inside_reload() {
     // Behind `reload`, the layer filters itself: the other layer sees all.
     assert_eq!(counter.seen(), 2);
 
-    // Swapping in a new JKoolLayer with `reload_handle.reload(..)` is not
-    // supported: the registry keeps the old layer's per-layer filter state,
-    // which nothing updates any more (see the README).
-    drop(reload_handle);
+    // The new layer never sees `on_layer`: it checks its level itself,
+    // exports all the same, and hides nothing from the other layers.
+    let second = common::collector();
+    let (layer, handle) = jkool(&second);
+    // Reloading rebuilds every callsite's interest; while this dispatcher
+    // is the process's only one, tracing-core asks the thread's current
+    // default instead of each dispatcher: outside `with_default`, that is
+    // the no-op subscriber, and every callsite would be cached as `never`.
+    tracing::dispatcher::with_default(&dispatch, || {
+        reload_handle.reload(layer).expect("reloaded");
+    });
+    tracing::dispatcher::with_default(&dispatch, leveled);
+    assert_leveled(&second, &handle);
+    assert_eq!(counter.seen(), 4);
+    assert_eq!(collector.items().len(), 2, "nothing more to the first");
 }
 
 #[test]
