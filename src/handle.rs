@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::model::{Item, Kind};
-use crate::shared::{Counters, Progress, Shared, Stats};
+use crate::shared::{deadline_after, Counters, Progress, Shared, Stats, Ticket};
 use crate::{Error, JKoolEvent};
 
 /// Requests from a handle to the worker.
@@ -346,41 +346,6 @@ impl JKoolHandle {
             let _ = thread.join();
         }
     }
-}
-
-/// What a flush or shutdown waits for: the items queued when it began.
-#[derive(Debug, Clone, Copy)]
-struct Ticket {
-    started: Instant,
-    target: u64,
-    abandoned_before: u64,
-}
-
-impl Ticket {
-    fn flushed(&self, progress: &Progress) -> bool {
-        progress.finished >= self.target || progress.stopped
-    }
-
-    /// `Ok` when the wait ended (`done`) with nothing given up.
-    fn result(&self, progress: &Progress, done: bool) -> Result<(), Error> {
-        let pending = self.target.saturating_sub(progress.finished)
-            + (progress.abandoned - self.abandoned_before);
-        if done && pending == 0 {
-            return Ok(());
-        }
-        Err(Error::Timeout {
-            pending,
-            waited: self.started.elapsed(),
-        })
-    }
-}
-
-/// `timeout` from now, or about a century when that cannot be told.
-fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout)
-        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
-        .unwrap_or(now)
 }
 
 /// Shuts the pipeline down when dropped; made by

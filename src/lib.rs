@@ -88,6 +88,7 @@ mod backlog;
 mod builder;
 mod capture;
 mod clock;
+mod codes;
 mod dedupe;
 mod delivery;
 mod destination;
@@ -117,8 +118,9 @@ mod worker;
 pub mod fuzzing;
 
 pub use builder::{Builder, DEFAULT_URL};
+pub use codes::{CompCode, EventType, Severity};
 pub use error::Error;
-pub use event::{CompCode, EventType, JKoolEvent, Severity};
+pub use event::JKoolEvent;
 pub use handle::{JKoolHandle, ShutdownGuard};
 pub use layer::JKoolLayer;
 pub use shared::Stats;

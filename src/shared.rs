@@ -3,9 +3,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
+
+use crate::Error;
 
 /// Delivery counters, as read by [`JKoolHandle::stats`](crate::JKoolHandle::stats).
 ///
@@ -146,4 +148,39 @@ impl Shared {
             .unwrap_or_else(|e| e.into_inner());
         guard
     }
+}
+
+/// What a flush or shutdown waits for: the items queued when it began.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket {
+    pub(crate) started: Instant,
+    pub(crate) target: u64,
+    pub(crate) abandoned_before: u64,
+}
+
+impl Ticket {
+    pub(crate) fn flushed(&self, progress: &Progress) -> bool {
+        progress.finished >= self.target || progress.stopped
+    }
+
+    /// `Ok` when the wait ended (`done`) with nothing given up.
+    pub(crate) fn result(&self, progress: &Progress, done: bool) -> Result<(), Error> {
+        let pending = self.target.saturating_sub(progress.finished)
+            + (progress.abandoned - self.abandoned_before);
+        if done && pending == 0 {
+            return Ok(());
+        }
+        Err(Error::Timeout {
+            pending,
+            waited: self.started.elapsed(),
+        })
+    }
+}
+
+/// `timeout` from now, or about a century when that cannot be told.
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }

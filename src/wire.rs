@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use tracing::Metadata;
 use uuid::Uuid;
 
-use crate::event::{CompCode, Severity};
+use crate::codes::{CompCode, Severity};
 use crate::fields::JKoolFields;
 use crate::json::{self, key, Object};
 use crate::model::{ActivityRecord, Common, Context, TrackingId};
