@@ -253,18 +253,27 @@ mod recorder {
                 metrics::counter!("orders").increment(2);
             }
         });
-        std::thread::sleep(Duration::from_millis(200));
+        let orders = |r: &Value| prop(snapshot(r, "orders"), "orders")["value"].clone();
+        // A report taken after the last increment, then shutdown.
+        let deadline = Instant::now() + WAIT;
+        while !wait_for(&collector, "metrics", 1)
+            .iter()
+            .any(|r| orders(r) == 70)
+        {
+            assert!(Instant::now() < deadline, "no report reads 70");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         jkool.shutdown(WAIT).unwrap();
         let reports = wait_for(&collector, "metrics", 1);
-        let last = reports.last().unwrap();
-        assert_eq!(prop(snapshot(last, "orders"), "orders")["value"], 70);
+        assert_eq!(orders(reports.last().unwrap()), 70);
+        assert!(reports.iter().all(|r| orders(r).as_u64() <= Some(70)));
     }
 
     #[test]
     fn a_histogram_reports_exact_count_min_max_and_quantiles() {
         let collector = collector();
         let jkool = builder(&collector).build().unwrap().handle();
-        let recorder = jkool.metrics_recorder(Duration::from_millis(200));
+        let recorder = jkool.metrics_recorder(Duration::from_millis(400));
         metrics::with_local_recorder(&recorder, || {
             let histogram = metrics::histogram!("latency");
             // 1..=100, shuffled by a fixed stride.

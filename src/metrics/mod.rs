@@ -21,9 +21,13 @@
 //! handle are dropped.
 
 mod health;
+#[cfg(feature = "metrics")]
+mod histogram;
 mod process;
 #[cfg(feature = "metrics")]
 mod recorder;
+#[cfg(feature = "metrics")]
+mod series;
 
 use std::time::Duration;
 
