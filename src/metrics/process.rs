@@ -176,9 +176,10 @@ mod tests {
     }
 
     /// The cost of one sample on the delivery thread: reading the figures
-    /// and building the report.
+    /// and building the report. Wall time, so a busy machine inflates the
+    /// mean; the median is what the assertion holds to.
     ///
-    /// `CARGO_TARGET_DIR=... cargo test --release --lib sample_cost -- --ignored --nocapture`
+    /// `cargo test --release --lib sample_cost -- --ignored --nocapture`
     #[test]
     #[ignore = "a measurement: run it with --release --ignored --nocapture"]
     fn sample_cost() {
@@ -186,13 +187,17 @@ mod tests {
         for _ in 0..100 {
             std::hint::black_box(sampler.sample());
         }
-        let runs = 1_000u32;
-        let start = Instant::now();
-        for _ in 0..runs {
-            std::hint::black_box(sampler.sample());
-        }
-        let mean = start.elapsed() / runs;
-        println!("process metrics: {mean:?} per sample (mean of {runs})");
-        assert!(mean < std::time::Duration::from_micros(50), "{mean:?}");
+        let mut times: Vec<std::time::Duration> = (0..1_000)
+            .map(|_| {
+                let start = Instant::now();
+                std::hint::black_box(sampler.sample());
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        let mean = times.iter().sum::<std::time::Duration>() / 1_000;
+        let (min, median) = (times[0], times[500]);
+        println!("process metrics, 1000 samples: mean {mean:?}, median {median:?}, min {min:?}");
+        assert!(median < std::time::Duration::from_micros(50), "{median:?}");
     }
 }
