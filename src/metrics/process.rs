@@ -14,7 +14,9 @@
 //!   FreeBSD and OpenBSD too). It gives exactly the figures wanted (CPU
 //!   seconds, resident and virtual bytes, threads, open descriptors) and
 //!   adds four small crates on Linux (procfs, procfs-core, hex,
-//!   metrics-process); a sample costs tens of microseconds.
+//!   metrics-process); a sample (reading and building the report) costs
+//!   a median 28 µs on Linux (`sample_cost` below), within the 50 µs
+//!   budget of the delivery thread.
 //! - **sysinfo** covers more platforms and much more (disks, networks,
 //!   components), but even with only its `system` feature it brings
 //!   `windows`/`ntapi`/objc2 bindings, its releases that build on this
