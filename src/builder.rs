@@ -48,6 +48,7 @@ pub struct Builder {
     pub(crate) settings: Settings,
     pub(crate) units: HashMap<String, ValueType>,
     pub(crate) categories: HashMap<String, String>,
+    pub(crate) metrics: crate::metrics::Settings,
 }
 
 impl Builder {
@@ -83,6 +84,7 @@ impl Builder {
             },
             units: HashMap::new(),
             categories: HashMap::new(),
+            metrics: crate::metrics::Settings::default(),
         }
     }
 

@@ -10,8 +10,11 @@ impl Builder {
     /// Applies the settings given in environment variables, for those that
     /// are set: `JKOOL_TOKEN`, `JKOOL_URL`, `JKOOL_LEVEL` (`off`, `error`,
     /// ..., `trace`), `JKOOL_SOURCE_FQN`, `JKOOL_QUEUE_CAPACITY`,
-    /// `JKOOL_BATCH_SIZE`, `JKOOL_FLUSH_INTERVAL_MS` and
-    /// `JKOOL_MAX_CONCURRENT_REQUESTS`. Settings made after this call win
+    /// `JKOOL_BATCH_SIZE`, `JKOOL_FLUSH_INTERVAL_MS`,
+    /// `JKOOL_MAX_CONCURRENT_REQUESTS`, `JKOOL_PROCESS_METRICS_MS`
+    /// ([`process_metrics`](Self::process_metrics)) and
+    /// `JKOOL_SELF_METRICS_MS` ([`self_metrics`](Self::self_metrics)); for
+    /// those two, `0` turns the reports off. Settings made after this call win
     /// over the environment; [`build`](Self::build) checks them all.
     ///
     /// # Errors
@@ -58,6 +61,14 @@ impl Builder {
         }
         if let Some(requests) = var.get("JKOOL_MAX_CONCURRENT_REQUESTS")? {
             self.settings.max_concurrent_requests = requests;
+        }
+        for (variable, setting) in [
+            ("JKOOL_PROCESS_METRICS_MS", &mut self.metrics.process),
+            ("JKOOL_SELF_METRICS_MS", &mut self.metrics.health),
+        ] {
+            if let Some(ms) = var.get::<u64>(variable)? {
+                *setting = (ms > 0).then(|| Duration::from_millis(ms));
+            }
         }
         Ok(self)
     }
@@ -129,6 +140,8 @@ mod tests {
                 ("JKOOL_BATCH_SIZE", "7"),
                 ("JKOOL_MAX_CONCURRENT_REQUESTS", "9"),
                 ("JKOOL_FLUSH_INTERVAL_MS", "18446744073709551615"),
+                ("JKOOL_PROCESS_METRICS_MS", "250"),
+                ("JKOOL_SELF_METRICS_MS", "0"),
             ]))
             .unwrap()
             .url("http://127.0.0.1:9")
@@ -136,6 +149,12 @@ mod tests {
         assert_eq!(builder.level, tracing::level_filters::LevelFilter::OFF);
         assert_eq!(builder.settings.batch_size, 8);
         assert_eq!(builder.settings.max_concurrent_requests, 9);
+        assert_eq!(
+            builder.metrics.process,
+            Some(Duration::from_millis(250)),
+            "JKOOL_PROCESS_METRICS_MS"
+        );
+        assert_eq!(builder.metrics.health, None, "0 turns it off");
         // A huge interval saturates instead of panicking.
         assert!(builder.build().is_ok());
     }

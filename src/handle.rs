@@ -1,7 +1,7 @@
 //! The user's handle on the delivery pipeline: flush, shutdown, statistics.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -102,6 +102,24 @@ impl JKoolHandle {
             Err(_) => &self.counters().dropped,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A reference that does not keep the pipeline alive: the periodic
+    /// metrics tasks hold one, so that dropping every handle still closes
+    /// the queue.
+    pub(crate) fn downgrade(&self) -> WeakHandle {
+        WeakHandle(Arc::downgrade(&self.inner))
+    }
+
+    /// Whether the delivery thread stopped taking items (shutdown began,
+    /// or it stopped): what is enqueued now would only count as dropped.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.inner.items.is_closed()
+    }
+
+    /// The delivery thread's runtime.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.inner.runtime
     }
 
     /// Sends a fully specified jKool event through the same queue as the
@@ -345,6 +363,17 @@ impl JKoolHandle {
         if let Some(thread) = thread {
             let _ = thread.join();
         }
+    }
+}
+
+/// A [`JKoolHandle`] that does not keep the pipeline alive.
+#[derive(Debug, Clone)]
+pub(crate) struct WeakHandle(Weak<Inner>);
+
+impl WeakHandle {
+    /// The handle, while the layer or any handle still exists.
+    pub(crate) fn upgrade(&self) -> Option<JKoolHandle> {
+        self.0.upgrade().map(|inner| JKoolHandle { inner })
     }
 }
 

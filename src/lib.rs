@@ -75,6 +75,7 @@
 //! |---|---|
 //! | `gzip` | `Builder::gzip`: gzip request bodies |
 //! | `native-roots` | trusts the operating system's certificate store as well as the bundled public roots |
+//! | `metrics` | `JKoolHandle::metrics_recorder`: the [`metrics`](https://docs.rs/metrics) facade's counters, gauges and histograms, sent as typed properties |
 //!
 //! The mock jKool collector that the tests and examples use is the
 //! workspace crate `tracing-jkool-collector`.
@@ -99,6 +100,7 @@ mod fields;
 mod handle;
 mod json;
 mod layer;
+mod metrics;
 mod model;
 mod pipeline;
 mod report;
@@ -123,6 +125,8 @@ pub use error::Error;
 pub use event::JKoolEvent;
 pub use handle::{JKoolHandle, ShutdownGuard};
 pub use layer::JKoolLayer;
+#[cfg(feature = "metrics")]
+pub use metrics::JKoolRecorder;
 pub use shared::Stats;
 pub use snapshot::{Property, Snapshot};
 pub use value::{UnknownValueType, Value, ValueType};

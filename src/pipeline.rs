@@ -90,6 +90,7 @@ impl Builder {
             })
             .map_err(Error::Spawn)?;
         let handle = JKoolHandle::new(shared, items_tx, control_tx, thread, runtime_handle);
+        crate::metrics::start(self.metrics, &handle);
         let capture = Capture::new(self.max_value_bytes, handle.clone());
         Ok(JKoolLayer::from_parts(self.level, capture, handle))
     }
@@ -141,6 +142,7 @@ impl Builder {
                 return invalid(setting, "must be longer than zero".into());
             }
         }
+        self.metrics.check()?;
         if settings.gzip && self.url.starts_with("file:") {
             return invalid(
                 "gzip",

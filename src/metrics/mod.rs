@@ -1,0 +1,204 @@
+//! Measurements sent as jKool events with typed snapshot properties:
+//! process metrics ([`Builder::process_metrics`]), the pipeline's own
+//! health ([`Builder::self_metrics`]) and, with the `metrics` feature, the
+//! [`metrics`](https://docs.rs/metrics) facade
+//! (`JKoolHandle::metrics_recorder`).
+//!
+//! Each report is one plain jKool `EVENT` (not a `DATASET`: XRay lists and
+//! queries events everywhere) whose snapshots hold the values:
+//!
+//! | source | `operation` | `msg-text` | snapshots (category) |
+//! |---|---|---|---|
+//! | process metrics | `process.metrics` | `process metrics` | `CPU`, `Memory`, `Thread` (`Process`) |
+//! | pipeline health | `tracing-jkool.health` | `tracing-jkool health` | `tracing-jkool` (`Pipeline`) |
+//! | `metrics` facade | `metrics` | `metrics` | one per metric and label set (`Metrics`) |
+//!
+//! Every report is built by a task on the delivery thread's runtime, never
+//! on an application thread, and goes through the same bounded queue as
+//! [`JKoolHandle::send`](crate::JKoolHandle::send): a full queue drops it
+//! and counts it. The tasks end with the pipeline: they stop reporting once
+//! shutdown begins, and they do not keep it alive when the layer and every
+//! handle are dropped.
+
+mod health;
+#[cfg(feature = "metrics")]
+mod histogram;
+mod process;
+#[cfg(feature = "metrics")]
+mod recorder;
+#[cfg(feature = "metrics")]
+mod series;
+
+use std::time::Duration;
+
+use crate::handle::{JKoolHandle, WeakHandle};
+use crate::{Builder, Error, JKoolEvent};
+
+#[cfg(feature = "metrics")]
+pub use recorder::JKoolRecorder;
+
+/// Longer intervals are taken as this, so that a clock can add them.
+const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Which periodic reports the pipeline starts with, and how often.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Settings {
+    pub(crate) process: Option<Duration>,
+    pub(crate) health: Option<Duration>,
+}
+
+impl Settings {
+    /// Refuses a zero interval and saturates a huge one.
+    pub(crate) fn check(&mut self) -> Result<(), Error> {
+        for (setting, interval) in [
+            ("process_metrics", &mut self.process),
+            ("self_metrics", &mut self.health),
+        ] {
+            if let Some(interval) = interval {
+                if interval.is_zero() {
+                    return Err(Error::InvalidSetting {
+                        setting,
+                        reason: "must be longer than zero".into(),
+                    });
+                }
+                *interval = (*interval).min(LONGEST);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Builder {
+    /// Sends the process's CPU, memory and thread figures every `interval`,
+    /// as one event (operation `process.metrics`) with the snapshots `CPU`,
+    /// `Memory` and `Thread` in category `Process`, named as TNT4J names
+    /// its JVM metrics. Off by default; `JKOOL_PROCESS_METRICS_MS` sets it
+    /// from the environment ([`with_env`](Self::with_env)).
+    ///
+    /// | snapshot | property | data type | `value-type` | what |
+    /// |---|---|---|---|---|
+    /// | `CPU` | `TotalCpuUsec` | `long` | `age.usec` | user + system CPU time since the process started |
+    /// | `CPU` | `Usage` | `double` | `percent` | CPU time since the previous sample, in percent of one core (above 100 when several cores work) |
+    /// | `Memory` | `UsedBytes` | `long` | `size.byte` | resident set size (Windows: working set) |
+    /// | `Memory` | `VirtualBytes` | `long` | `size.byte` | virtual size (Windows: private bytes) |
+    /// | `Thread` | `Count` | `long` | `gauge` | OS threads (not on Windows) |
+    /// | `Thread` | `OpenFiles` | `long` | `gauge` | open file descriptors (Windows: handles) |
+    ///
+    /// A figure the operating system does not give is left out. On Linux,
+    /// CPU time advances in clock ticks (usually 10 ms), so `Usage` is
+    /// coarse over short intervals. A sample costs about 30 µs of the
+    /// delivery thread on Linux (more with thousands of open files: they
+    /// are counted one by one).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let layer = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .process_metrics(Duration::from_secs(60))
+    ///     .build()?;
+    /// # Ok::<(), tracing_jkool::Error>(())
+    /// ```
+    pub fn process_metrics(mut self, interval: Duration) -> Self {
+        self.metrics.process = Some(interval);
+        self
+    }
+
+    /// Sends the pipeline's own counters every `interval`, so that loss is
+    /// visible in jKool itself: one event (operation
+    /// `tracing-jkool.health`) with the snapshot `tracing-jkool` (category
+    /// `Pipeline`). Off by default; `JKOOL_SELF_METRICS_MS` sets it from
+    /// the environment.
+    ///
+    /// | property | data type | `value-type` | what ([`Stats`](crate::Stats)) |
+    /// |---|---|---|---|
+    /// | `queued` | `long` | `counter` | items accepted onto the queue |
+    /// | `sent` | `long` | `counter` | items jKool accepted |
+    /// | `dropped` | `long` | `counter` | items dropped: queue full or pipeline stopped |
+    /// | `evicted` | `long` | `counter` | items evicted to bound memory |
+    /// | `failed` | `long` | `counter` | items refused or given up |
+    /// | `retried` | `long` | `counter` | requests tried again |
+    /// | `queue_depth` | `long` | `gauge` | items accepted and not yet finished |
+    /// | `spool_bytes` | `long` | `size.byte` | bytes in the disk spool: always 0 until the spool exists |
+    ///
+    /// The figures are read just before the report is queued: the report
+    /// counts the items before it, not itself.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let layer = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .self_metrics(Duration::from_secs(60))
+    ///     .build()?;
+    /// # Ok::<(), tracing_jkool::Error>(())
+    /// ```
+    pub fn self_metrics(mut self, interval: Duration) -> Self {
+        self.metrics.health = Some(interval);
+        self
+    }
+}
+
+/// Starts the periodic reports `settings` asks for, on the delivery
+/// thread's runtime.
+pub(crate) fn start(settings: Settings, handle: &JKoolHandle) {
+    if let Some(interval) = settings.process {
+        spawn_periodic(handle, interval, || {
+            // The first figures, taken on the delivery thread: the first
+            // report's `Usage` covers the time since.
+            let mut sampler = process::Sampler::new();
+            move |_: &JKoolHandle| Some(sampler.sample())
+        });
+    }
+    if let Some(interval) = settings.health {
+        spawn_periodic(handle, interval, || {
+            |handle: &JKoolHandle| Some(health::report(handle))
+        });
+    }
+}
+
+/// Every `interval` (the first one `interval` from now), sends what the
+/// reporter made by `setup` makes, from a task on the delivery thread's
+/// runtime; `setup` runs there too, first. The task ends when shutdown
+/// begins or the pipeline is gone.
+pub(crate) fn spawn_periodic<R>(
+    handle: &JKoolHandle,
+    interval: Duration,
+    setup: impl FnOnce() -> R + Send + 'static,
+) where
+    R: FnMut(&JKoolHandle) -> Option<JKoolEvent> + Send + 'static,
+{
+    let task = periodic(handle.downgrade(), interval, setup);
+    // Dropped with the runtime when the delivery thread ends.
+    drop(handle.runtime().spawn(task));
+}
+
+async fn periodic<R>(handle: WeakHandle, interval: Duration, setup: impl FnOnce() -> R)
+where
+    R: FnMut(&JKoolHandle) -> Option<JKoolEvent>,
+{
+    let interval = interval.clamp(Duration::from_millis(1), LONGEST);
+    let mut report = setup();
+    let start = tokio::time::Instant::now() + interval;
+    let mut ticks = tokio::time::interval_at(start, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Bounded by the pipeline's life: it returns once shutdown begins or
+    // the last handle is gone.
+    loop {
+        ticks.tick().await;
+        let Some(handle) = handle.upgrade() else {
+            return;
+        };
+        // The task runs on the worker's thread, so the queue cannot close
+        // between this check and the send.
+        if handle.is_closed() {
+            return;
+        }
+        if let Some(event) = report(&handle) {
+            handle.send(event);
+        }
+    }
+}
+
+/// A report's event: a plain `EVENT` with this operation and message.
+pub(crate) fn report_event(operation: &str, msg_text: &str) -> JKoolEvent {
+    JKoolEvent::new(msg_text).operation(operation)
+}
