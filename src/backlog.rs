@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use tokio::time::Instant;
+use tokio::time::{Duration, Instant};
 
 use crate::model::Kind;
 
@@ -29,14 +29,53 @@ struct Waiting {
 }
 
 /// The items of both kinds that wait for a request.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Backlog {
     events: VecDeque<Waiting>,
     activities: VecDeque<Waiting>,
     next_seq: u64,
+    /// A request goes once this many items of a kind wait...
+    batch_size: usize,
+    /// ...or once the oldest has waited this long...
+    flush_interval: Duration,
+    /// ...or when it arrived before this sequence number: a flush or a
+    /// shutdown asked for it.
+    flush_below: u64,
 }
 
 impl Backlog {
+    pub(crate) fn new(batch_size: usize, flush_interval: Duration) -> Self {
+        Backlog {
+            events: VecDeque::new(),
+            activities: VecDeque::new(),
+            next_seq: 0,
+            batch_size,
+            flush_interval,
+            flush_below: 0,
+        }
+    }
+
+    /// Whether a batch of `kind` should go now: full, old enough, or asked
+    /// for by a flush or shutdown.
+    pub(crate) fn due(&self, kind: Kind, now: Instant) -> bool {
+        let Some(waiting) = self.queue_ref(kind).front() else {
+            return false;
+        };
+        self.kind_len(kind) >= self.batch_size
+            || waiting.seq < self.flush_below
+            || waiting.arrived + self.flush_interval <= now
+    }
+
+    /// Everything waiting now goes without waiting for its batch to fill.
+    pub(crate) fn flush_what_waits(&mut self) {
+        self.flush_below = self.next_seq;
+    }
+
+    /// Everything, now and later, goes without waiting: the pipeline stops.
+    pub(crate) fn flush_everything(&mut self) {
+        self.flush_below = u64::MAX;
+    }
+
     fn queue(&mut self, kind: Kind) -> &mut VecDeque<Waiting> {
         match kind {
             Kind::Event => &mut self.events,
@@ -57,12 +96,6 @@ impl Backlog {
 
     pub(crate) fn kind_len(&self, kind: Kind) -> usize {
         self.queue_ref(kind).len()
-    }
-
-    /// The sequence number the next item will get: items below it arrived
-    /// before now.
-    pub(crate) fn next_seq(&self) -> u64 {
-        self.next_seq
     }
 
     /// Adds an item; past `limit` items, drops the oldest of either kind
@@ -167,7 +200,7 @@ mod tests {
     #[test]
     fn takes_fifo_by_count_and_bytes_and_evicts_the_oldest_of_either_kind() {
         let now = Instant::now();
-        let mut backlog = Backlog::default();
+        let mut backlog = Backlog::new(10, Duration::from_secs(1));
         assert!(!backlog.push(Kind::Event, b"{\"e\":1}".to_vec(), now, 3));
         assert!(!backlog.push(Kind::Activity, b"{\"a\":1}".to_vec(), now, 3));
         assert!(!backlog.push(Kind::Event, b"{\"e\":2}".to_vec(), now, 3));

@@ -10,8 +10,8 @@ use crate::backlog::BodyFormat;
 use crate::dedupe;
 use crate::fields::DEFAULT_MAX_VALUE_BYTES;
 use crate::secret::Secret;
+use crate::settings::Settings;
 use crate::transport::ClientOptions;
-use crate::worker::Settings;
 use crate::ValueType;
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.

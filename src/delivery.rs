@@ -8,12 +8,18 @@ use std::collections::HashMap;
 use reqwest::StatusCode;
 use tokio::time::{Duration, Instant};
 
-use crate::backlog::{body, BodyFormat};
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use crate::backlog::{body, Backlog, BodyFormat};
+use crate::group::Group;
 use crate::model::Kind;
-use crate::report::Notice;
+use crate::report::{Notice, Reporter};
 use crate::retry;
-use crate::transport::Outcome;
-use crate::worker::Worker;
+use crate::settings::Settings;
+use crate::shared::Shared;
+use crate::transport::{Outcome, Transport};
 
 /// After falling back to one object per request, try arrays again this
 /// much later: the endpoint may have changed, or the refusal was a fluke.
@@ -24,53 +30,6 @@ const REPROBE_ARRAYS: Duration = Duration::from_secs(300);
 /// server failing on everything.
 const PROBE_AFTER_FAILURES: u32 = 3;
 
-/// Items sent together, and retried together until the answer says to
-/// split them.
-#[derive(Debug)]
-pub(crate) struct Group {
-    kind: Kind,
-    items: Vec<Vec<u8>>,
-    /// When its first try started.
-    first_try: Instant,
-    /// When its latest try started.
-    last_try: Instant,
-    /// Failed tries so far, for the backoff.
-    failures: u32,
-    /// When the try that began its current run of 5xx answers started:
-    /// a body jKool accepted since is singled out.
-    failing_since: Option<Instant>,
-    /// When the server first failed on it while accepting others.
-    refused_since: Option<Instant>,
-    /// Waiting to be tried again at this time (not in flight).
-    retry_at: Option<Instant>,
-    /// Half of a two-item body the server refused: if both halves alone
-    /// are accepted, the endpoint refuses arrays, not these items.
-    pair: Option<u64>,
-    /// Its last try found jKool unavailable: it goes again, ahead of new
-    /// batches, as soon as jKool answers.
-    waits_for_jkool: bool,
-}
-
-impl Group {
-    pub(crate) fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// The two halves, each to be tried again now.
-    fn split(mut self, now: Instant) -> [Group; 2] {
-        let second = self.items.split_off(self.items.len() / 2);
-        let first = std::mem::take(&mut self.items);
-        let half = |items| Group {
-            items,
-            retry_at: Some(now),
-            pair: None,
-            failing_since: None,
-            ..self
-        };
-        [half(first), half(second)]
-    }
-}
-
 /// What a request's task gives back: which group, the answer, and the
 /// body's size.
 #[derive(Debug)]
@@ -80,12 +39,19 @@ pub(crate) struct Answer {
     size: u64,
 }
 
-/// The state of sending, beyond the requests themselves.
+/// The requests: those in flight, those waiting to be tried again, and
+/// what the answers so far say about the endpoint.
 #[derive(Debug)]
-pub(crate) struct Sending {
+pub(crate) struct Delivery {
+    transport: Transport,
+    settings: Settings,
+    shared: Arc<Shared>,
+    pub(crate) reporter: Reporter,
+    /// Requests in flight.
+    in_flight: JoinSet<Answer>,
+    /// Every group not yet done with, in flight or waiting, by id.
+    groups: HashMap<u64, Group>,
     next_id: u64,
-    /// The format the builder chose.
-    configured: BodyFormat,
     /// Set while falling back to one object per request, until then.
     objects_until: Option<Instant>,
     /// The last answer was "unavailable": probe with one request at a
@@ -96,11 +62,16 @@ pub(crate) struct Sending {
     pairs: HashMap<u64, u8>,
 }
 
-impl Sending {
-    pub(crate) fn new(configured: BodyFormat) -> Self {
-        Sending {
+impl Delivery {
+    pub(crate) fn new(transport: Transport, settings: Settings, shared: Arc<Shared>) -> Self {
+        Delivery {
+            transport,
+            settings,
+            shared,
+            reporter: Reporter::default(),
+            in_flight: JoinSet::new(),
+            groups: HashMap::new(),
             next_id: 0,
-            configured,
             objects_until: None,
             down: false,
             last_accepted: None,
@@ -111,7 +82,7 @@ impl Sending {
     fn format(&self, now: Instant) -> BodyFormat {
         match self.objects_until {
             Some(until) if now < until => BodyFormat::Object,
-            _ => self.configured,
+            _ => self.settings.format,
         }
     }
 
@@ -120,24 +91,54 @@ impl Sending {
         self.down
     }
 
-    /// The earliest retry waiting among `groups`.
-    pub(crate) fn next_retry(&self, groups: &HashMap<u64, Group>) -> Option<Instant> {
-        groups.values().filter_map(|g| g.retry_at).min()
+    /// Whether no request is in flight or waiting.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.groups.is_empty()
     }
-}
 
-impl Worker {
+    /// The earliest retry waiting.
+    pub(crate) fn next_retry(&self) -> Option<Instant> {
+        self.groups.values().filter_map(|g| g.retry_at).min()
+    }
+
+    /// The next answer of a request in flight; never, when none is.
+    pub(crate) async fn next_answer(&mut self) -> Option<Answer> {
+        match self.in_flight.join_next().await {
+            Some(Ok(answer)) => Some(answer),
+            // A request's task cannot panic; its group is given up at the
+            // deadline with the rest.
+            Some(Err(_)) => None,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Stops every request: what they held counts as given up.
+    pub(crate) fn abandon(&mut self) -> usize {
+        self.in_flight.abort_all();
+        self.groups.drain().map(|(_, g)| g.len()).sum()
+    }
+
+    /// Items given up for lack of time: failed, and for a shutdown,
+    /// reported as undelivered.
+    pub(crate) fn give_up(&mut self, count: u64, why: &str) {
+        self.reporter.say(
+            Notice::GaveUp,
+            format_args!("gave up on {count} item(s): {why}"),
+        );
+        self.shared.abandoned(count);
+    }
+
     /// Starts requests while there is room: retries that are due first,
     /// then batches that are due. While jKool is unavailable, one retry at
     /// a time probes it and new batches wait.
-    pub(crate) fn start_requests(&mut self, now: Instant) {
+    pub(crate) fn start_requests(&mut self, backlog: &mut Backlog, now: Instant) {
         let slots = if self.transport.concurrent() {
             self.settings.max_concurrent_requests
         } else {
             1
         };
         loop {
-            let limit = if self.sending.down { 1 } else { slots };
+            let limit = if self.down { 1 } else { slots };
             if self.in_flight.len() >= limit {
                 return;
             }
@@ -153,18 +154,18 @@ impl Worker {
             }
             // What waited out an outage goes before anything newer.
             let waiting = self.groups.values().any(|g| g.waits_for_jkool);
-            if waiting || (self.sending.down && !self.in_flight.is_empty()) {
+            if waiting || (self.down && !self.in_flight.is_empty()) {
                 return;
             }
             let Some(kind) = [Kind::Activity, Kind::Event]
                 .into_iter()
-                .find(|kind| self.batch_due(*kind, now))
+                .find(|kind| backlog.due(*kind, now))
             else {
                 return;
             };
-            let items = self.take_batch(kind, now);
-            let id = self.sending.next_id;
-            self.sending.next_id += 1;
+            let items = self.take_batch(backlog, kind, now);
+            let id = self.next_id;
+            self.next_id += 1;
             self.groups.insert(
                 id,
                 Group {
@@ -187,20 +188,20 @@ impl Worker {
     /// The oldest items of `kind` for one body: a batch, or, with a
     /// backlog larger than every slot's batch together, as many as a body
     /// may hold.
-    fn take_batch(&mut self, kind: Kind, now: Instant) -> Vec<Vec<u8>> {
+    fn take_batch(&self, backlog: &mut Backlog, kind: Kind, now: Instant) -> Vec<Vec<u8>> {
         let max_bytes = self.settings.max_body_bytes;
         let batch = self.settings.batch_size;
-        let backlog = batch.saturating_mul(self.settings.max_concurrent_requests);
-        let max_items = match self.sending.format(now) {
+        let many = batch.saturating_mul(self.settings.max_concurrent_requests);
+        let max_items = match self.format(now) {
             BodyFormat::Object => 1,
-            _ if self.backlog.kind_len(kind) > backlog => usize::MAX,
+            _ if backlog.kind_len(kind) > many => usize::MAX,
             _ => batch,
         };
-        self.backlog.take(kind, max_items, max_bytes)
+        backlog.take(kind, max_items, max_bytes)
     }
 
     fn launch(&mut self, id: u64, now: Instant) {
-        let format = self.sending.format(now);
+        let format = self.format(now);
         let Some(group) = self.groups.get_mut(&id) else {
             return;
         };
@@ -210,8 +211,8 @@ impl Worker {
                 return;
             };
             for item in group.items {
-                let id = self.sending.next_id;
-                self.sending.next_id += 1;
+                let id = self.next_id;
+                self.next_id += 1;
                 let single = Group {
                     items: vec![item],
                     retry_at: Some(now),
@@ -233,14 +234,14 @@ impl Worker {
     }
 
     /// What an answer does to its group.
-    pub(crate) fn finished(&mut self, Answer { id, outcome, size }: Answer) {
+    pub(crate) fn finished(&mut self, Answer { id, outcome, size }: Answer, backlog: &Backlog) {
         let Some(mut group) = self.groups.remove(&id) else {
             return;
         };
         let now = Instant::now();
         let count = group.len();
         group.waits_for_jkool = false;
-        if outcome.server_answered() && std::mem::take(&mut self.sending.down) {
+        if outcome.server_answered() && std::mem::take(&mut self.down) {
             // jKool is back: what waited for it need not wait any longer.
             for waiting in self.groups.values_mut().filter(|g| g.waits_for_jkool) {
                 waiting.retry_at = Some(now);
@@ -248,12 +249,12 @@ impl Worker {
         }
         match outcome {
             Outcome::Accepted => {
-                self.sending.last_accepted = Some(now);
+                self.last_accepted = Some(now);
                 self.shared.sent(count as u64, size);
                 self.pair_accepted(group.pair, now);
             }
             Outcome::Unavailable { after, why } => {
-                self.sending.down = true;
+                self.down = true;
                 group.failing_since = None;
                 group.waits_for_jkool = true;
                 self.reporter.say(
@@ -268,10 +269,7 @@ impl Worker {
                 // everything, items wait. Answers come fast: comparing with
                 // the latest try alone would almost never single it out.
                 let failing_since = *group.failing_since.get_or_insert(group.last_try);
-                let singled_out = self
-                    .sending
-                    .last_accepted
-                    .is_some_and(|at| at > failing_since);
+                let singled_out = self.last_accepted.is_some_and(|at| at > failing_since);
                 if singled_out {
                     group.refused_since.get_or_insert(now);
                 }
@@ -287,7 +285,7 @@ impl Worker {
                     && count > 1
                     && group.failures >= PROBE_AFTER_FAILURES
                     && self.groups.is_empty()
-                    && self.backlog.len() == 0;
+                    && backlog.len() == 0;
                 if (singled_out || probe) && count > 1 {
                     self.split(group, now);
                 } else if refused_too_long {
@@ -302,9 +300,9 @@ impl Worker {
             }
             Outcome::TooLarge | Outcome::BadRequest(_) if count > 1 => {
                 if count == 2 && matches!(outcome, Outcome::BadRequest(_)) {
-                    let pair = self.sending.next_id;
-                    self.sending.next_id += 1;
-                    self.sending.pairs.insert(pair, 0);
+                    let pair = self.next_id;
+                    self.next_id += 1;
+                    self.pairs.insert(pair, 0);
                     let [mut a, mut b] = group.split(now);
                     (a.pair, b.pair) = (Some(pair), Some(pair));
                     self.insert(a);
@@ -316,7 +314,7 @@ impl Worker {
             Outcome::TooLarge => self.refused(StatusCode::PAYLOAD_TOO_LARGE, count),
             Outcome::BadRequest(status) | Outcome::Rejected(status) => {
                 if let Some(pair) = group.pair {
-                    self.sending.pairs.remove(&pair);
+                    self.pairs.remove(&pair);
                 }
                 self.refused(status, count);
             }
@@ -328,8 +326,8 @@ impl Worker {
     }
 
     fn insert(&mut self, group: Group) {
-        let id = self.sending.next_id;
-        self.sending.next_id += 1;
+        let id = self.next_id;
+        self.next_id += 1;
         self.groups.insert(id, group);
     }
 
@@ -369,15 +367,15 @@ impl Worker {
     /// endpoint refuses arrays, so send one object per request for a while.
     fn pair_accepted(&mut self, pair: Option<u64>, now: Instant) {
         let Some(pair) = pair else { return };
-        let Some(accepted) = self.sending.pairs.get_mut(&pair) else {
+        let Some(accepted) = self.pairs.get_mut(&pair) else {
             return;
         };
         *accepted += 1;
         if *accepted < 2 {
             return;
         }
-        self.sending.pairs.remove(&pair);
-        if self.sending.configured == BodyFormat::Array {
+        self.pairs.remove(&pair);
+        if self.settings.format == BodyFormat::Array {
             self.reporter.say(
                 Notice::Format,
                 format_args!(
@@ -387,6 +385,6 @@ impl Worker {
                 ),
             );
         }
-        self.sending.objects_until = Some(now + REPROBE_ARRAYS);
+        self.objects_until = Some(now + REPROBE_ARRAYS);
     }
 }

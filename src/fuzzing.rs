@@ -67,7 +67,7 @@ pub fn item_json(
     context.pid = 1;
     let mut out = Vec::new();
     // Writing to a Vec cannot fail, and the serializer has no other error.
-    let _ = item.write_json(&context, &mut out);
+    let _ = crate::wire::item_json(&item, &context, &mut out);
     out
 }
 

@@ -126,25 +126,6 @@ impl Item {
                 .get_or_insert_with(|| ctx.source_fqn.clone());
         }
     }
-
-    /// Appends this item's JSON object to `out`.
-    pub(crate) fn write_json(&self, ctx: &Context, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        match self {
-            Item::JKoolEvent(event) => serde_json::to_writer(out, event),
-            Item::Raw { json, .. } => {
-                out.extend_from_slice(json.as_bytes());
-                Ok(())
-            }
-            Item::Event(event) => {
-                crate::wire::write(&event.common, None, ctx, out);
-                Ok(())
-            }
-            Item::Activity(activity) => {
-                crate::wire::write(&activity.common, Some(activity), ctx, out);
-                Ok(())
-            }
-        }
-    }
 }
 
 /// What the background task adds to every item.

@@ -9,17 +9,31 @@ use uuid::Uuid;
 use crate::codes::{CompCode, Severity};
 use crate::fields::JKoolFields;
 use crate::json::{self, key, Object};
-use crate::model::{ActivityRecord, Common, Context, TrackingId};
+use crate::model::{ActivityRecord, Common, Context, Item, TrackingId};
 use crate::snapshot::PropertyRef;
 use crate::value::{Typed, Value, ValueType};
 
+/// Appends an item's JSON object to `out`.
+pub(crate) fn item_json(item: &Item, ctx: &Context, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    match item {
+        Item::JKoolEvent(event) => serde_json::to_writer(out, event),
+        Item::Raw { json, .. } => {
+            out.extend_from_slice(json.as_bytes());
+            Ok(())
+        }
+        Item::Event(event) => {
+            write(&event.common, None, ctx, out);
+            Ok(())
+        }
+        Item::Activity(activity) => {
+            write(&activity.common, Some(activity), ctx, out);
+            Ok(())
+        }
+    }
+}
+
 /// Appends the JSON of a span's activity (`activity`) or an event to `out`.
-pub(crate) fn write(
-    common: &Common,
-    activity: Option<&ActivityRecord>,
-    ctx: &Context,
-    out: &mut Vec<u8>,
-) {
+fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out: &mut Vec<u8>) {
     let meta = common.meta;
     let (target, file, line) = match &common.log {
         Some(log) => (log.target.as_str(), log.file.as_deref(), log.line),

@@ -2,48 +2,22 @@
 //! into the backlog, and starts requests as batches fill or age; answers
 //! flush and shutdown. What becomes of each request is `delivery.rs`'s.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::backlog::{Backlog, BodyFormat};
+use crate::backlog::Backlog;
 use crate::dedupe::{Absorbed, Dedupe};
-use crate::delivery::{Answer, Group, Sending};
+use crate::delivery::Delivery;
 use crate::handle::Command;
 use crate::model::{Context, Item, Kind};
-use crate::report::{Notice, Reporter};
+use crate::report::Notice;
+use crate::settings::Settings;
 use crate::shared::Shared;
 use crate::transport::Transport;
-
-/// The delivery settings, checked by the builder.
-#[derive(Debug, Clone)]
-pub(crate) struct Settings {
-    pub batch_size: usize,
-    pub flush_interval: Duration,
-    pub max_body_bytes: usize,
-    /// Items the worker holds (batching, or waiting out an outage) beyond
-    /// the queue; past it the oldest are evicted.
-    pub retry_buffer: usize,
-    /// Requests in flight at once.
-    pub max_concurrent_requests: usize,
-    pub max_retry_wait: Duration,
-    pub give_up_after: Option<Duration>,
-    /// A body the server keeps failing on (5xx) while it accepts others is
-    /// split; its items fail once refused for this long.
-    pub give_up_refused_after: Duration,
-    pub format: BodyFormat,
-    /// Compress bodies with gzip.
-    pub gzip: bool,
-    /// Suppress repeats of an event within this window.
-    pub dedupe: Option<Duration>,
-    /// How many distinct events duplicate suppression holds at once.
-    pub dedupe_capacity: usize,
-}
 
 /// How long the delivery thread keeps delivering once the layer and every
 /// handle are gone without a `shutdown`.
@@ -64,21 +38,13 @@ pub(crate) struct Worker {
     items: mpsc::Receiver<Item>,
     control: mpsc::UnboundedReceiver<Command>,
     control_open: bool,
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) transport: Transport,
+    shared: Arc<Shared>,
     context: Context,
-    pub(crate) settings: Settings,
+    settings: Settings,
     phase: Phase,
-    pub(crate) backlog: Backlog,
+    backlog: Backlog,
     dedupe: Option<Dedupe>,
-    /// Items that arrived before this sequence number go out now, full
-    /// batch or not: a flush asked for them.
-    flush_below: u64,
-    /// Requests in flight, by id, and their running requests.
-    pub(crate) sending: Sending,
-    pub(crate) in_flight: JoinSet<Answer>,
-    pub(crate) groups: HashMap<u64, Group>,
-    pub(crate) reporter: Reporter,
+    delivery: Delivery,
     /// Losses already told on stderr, to say the first one.
     losses_told: u64,
 }
@@ -96,20 +62,15 @@ impl Worker {
             items,
             control,
             control_open: true,
+            delivery: Delivery::new(transport, settings.clone(), shared.clone()),
             shared,
-            transport,
             context,
             phase: Phase::Running,
-            backlog: Backlog::default(),
+            backlog: Backlog::new(settings.batch_size, settings.flush_interval),
             dedupe: settings
                 .dedupe
                 .map(|window| Dedupe::new(window, settings.dedupe_capacity)),
-            sending: Sending::new(settings.format),
             settings,
-            flush_below: 0,
-            in_flight: JoinSet::new(),
-            groups: HashMap::new(),
-            reporter: Reporter::default(),
             losses_told: 0,
         }
     }
@@ -121,7 +82,7 @@ impl Worker {
         loop {
             let now = Instant::now();
             self.release_repeats(Some(now));
-            self.start_requests(now);
+            self.delivery.start_requests(&mut self.backlog, now);
             if let Phase::Stopping { give_up_at } = self.phase {
                 if self.is_idle() {
                     break;
@@ -136,10 +97,8 @@ impl Worker {
             tokio::select! {
                 biased;
                 command = self.control.recv(), if self.control_open => self.command(command),
-                Some(done) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {
-                    if let Ok(answer) = done {
-                        self.finished(answer);
-                    }
+                Some(answer) = self.delivery.next_answer() => {
+                    self.delivery.finished(answer, &self.backlog);
                 }
                 item = self.items.recv(), if self.takes_items() => self.received(item),
                 () = sleep_until(wake) => {}
@@ -155,7 +114,7 @@ impl Worker {
             Some(Command::Flush) => {
                 self.drain();
                 self.release_repeats(None);
-                self.flush_below = self.backlog.next_seq();
+                self.backlog.flush_what_waits();
             }
             Some(Command::Shutdown { give_up_at }) => self.stop(give_up_at.into()),
             None => self.control_open = false,
@@ -190,14 +149,14 @@ impl Worker {
             self.accept(item);
         }
         self.release_repeats(None);
-        self.flush_below = u64::MAX;
+        self.backlog.flush_everything();
     }
 
     /// Takes what waits in the queue without waiting for more, but no more
     /// than was there when it started, so that a busy application cannot
     /// keep the loop from its timers and requests.
     fn drain(&mut self) {
-        let room = match self.sending.is_down() {
+        let room = match self.delivery.is_down() {
             true => usize::MAX,
             false => self
                 .settings
@@ -245,7 +204,7 @@ impl Worker {
         item.fill_defaults(&self.context);
         // An event with a few fields is about 700 bytes of JSON.
         let mut json = Vec::with_capacity(1024);
-        if item.write_json(&self.context, &mut json).is_err() {
+        if crate::wire::item_json(&item, &self.context, &mut json).is_err() {
             self.shared.failed(1);
             return;
         }
@@ -258,17 +217,6 @@ impl Worker {
         }
     }
 
-    /// Whether a batch of `kind` should go now: full, old enough, or asked
-    /// for by a flush or shutdown.
-    pub(crate) fn batch_due(&self, kind: Kind, now: Instant) -> bool {
-        let Some((seq, arrived)) = self.backlog.front(kind) else {
-            return false;
-        };
-        self.backlog.kind_len(kind) >= self.settings.batch_size
-            || seq < self.flush_below
-            || arrived + self.settings.flush_interval <= now
-    }
-
     /// Whether to take items from the queue now. While jKool is up but
     /// slower than the application, a full backlog leaves them in the
     /// queue, so that the newest are dropped there; while jKool is down,
@@ -276,11 +224,11 @@ impl Worker {
     /// delivered after the outage is the most recent.
     fn takes_items(&self) -> bool {
         self.phase == Phase::Running
-            && (self.sending.is_down() || self.backlog.len() < self.settings.retry_buffer)
+            && (self.delivery.is_down() || self.backlog.len() < self.settings.retry_buffer)
     }
 
     fn is_idle(&self) -> bool {
-        self.backlog.len() == 0 && self.groups.is_empty()
+        self.backlog.len() == 0 && self.delivery.is_idle()
     }
 
     /// The next time something is due: a batch's age, a repeat window, a
@@ -298,7 +246,7 @@ impl Worker {
         };
         batch
             .chain(repeats)
-            .chain(self.sending.next_retry(&self.groups))
+            .chain(self.delivery.next_retry())
             .chain(stop)
             .fold(far, Instant::min)
     }
@@ -306,24 +254,11 @@ impl Worker {
     /// Shutdown's deadline passed: what is left is given up, in flight or
     /// not.
     fn abandon_everything(&mut self) {
-        self.in_flight.abort_all();
-        let count = self.backlog.clear() + self.groups.drain().map(|(_, g)| g.len()).sum::<usize>();
+        let count = self.backlog.clear() + self.delivery.abandon();
         if count > 0 {
-            self.give_up(
-                count as u64,
-                "could not reach jKool before the shutdown deadline",
-            );
+            let why = "could not reach jKool before the shutdown deadline";
+            self.delivery.give_up(count as u64, why);
         }
-    }
-
-    /// Items given up for lack of time: failed, and for a shutdown,
-    /// reported as undelivered.
-    pub(crate) fn give_up(&mut self, count: u64, why: &str) {
-        self.reporter.say(
-            Notice::GaveUp,
-            format_args!("gave up on {count} item(s): {why}"),
-        );
-        self.shared.abandoned(count);
     }
 
     /// Says on stderr, once, that items are being lost: the application's
@@ -334,7 +269,7 @@ impl Worker {
             counters.dropped.load(Ordering::Relaxed) + counters.evicted.load(Ordering::Relaxed);
         if lost > self.losses_told {
             if self.losses_told == 0 {
-                self.reporter.say(
+                self.delivery.reporter.say(
                     Notice::Lost,
                     format_args!(
                         "losing items: {lost} so far (queue full, or evicted while jKool \
