@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use tracing::info;
+use tracing::{info, Dispatch};
+use tracing_jkool::JKoolHandle;
 use tracing_jkool_collector::Collector;
 
 fn slow_collector() -> Collector {
@@ -38,14 +39,20 @@ fn assert_ticked(ticks: u64, waited: Duration) {
     assert!(ticks >= 3, "the ticker advanced {ticks} in {waited:?}");
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn flush_async_leaves_a_current_thread_runtime_running() {
+/// Queues 20 events against a slow collector, then runs `wait` (an async
+/// flush or shutdown) while a ticker runs on the same current-thread
+/// runtime: the wait must let it run, and deliver all 20.
+async fn waits_without_blocking<F, Fut>(wait: F) -> (Dispatch, JKoolHandle)
+where
+    F: FnOnce(JKoolHandle) -> Fut,
+    Fut: std::future::Future<Output = Result<(), tracing_jkool::Error>>,
+{
     let collector = slow_collector();
     // Only the flush or shutdown sends: batches never age meanwhile.
     let (dispatch, handle) = dispatch(builder(&collector).flush_interval(Duration::from_secs(60)));
     tracing::dispatcher::with_default(&dispatch, || {
         for i in 0..20 {
-            info!(i, "flushed asynchronously");
+            info!(i, "delivered by an async wait");
         }
     });
     let counter = Arc::new(AtomicU64::new(0));
@@ -53,36 +60,7 @@ async fn flush_async_leaves_a_current_thread_runtime_running() {
     tokio::task::yield_now().await;
     let before = counter.load(Ordering::Relaxed);
     let started = std::time::Instant::now();
-    handle
-        .flush_async(WAIT)
-        .await
-        .expect("flushed while the runtime ran");
-    let during = counter.load(Ordering::Relaxed) - before;
-    let waited = started.elapsed();
-    ticks.abort();
-    assert_ticked(during, waited);
-    let stats = handle.stats();
-    assert_eq!((stats.queued, stats.sent, stats.failed), (20, 20, 0));
-    assert_eq!(collector.items().len(), 20);
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn shutdown_async_leaves_a_current_thread_runtime_running() {
-    let collector = slow_collector();
-    // Only the flush or shutdown sends: batches never age meanwhile.
-    let (dispatch, handle) = dispatch(builder(&collector).flush_interval(Duration::from_secs(60)));
-    tracing::dispatcher::with_default(&dispatch, || {
-        for i in 0..20 {
-            info!(i, "delivered at shutdown");
-        }
-    });
-    let counter = Arc::new(AtomicU64::new(0));
-    let ticks = ticker(&counter);
-    tokio::task::yield_now().await;
-    let before = counter.load(Ordering::Relaxed);
-    let started = std::time::Instant::now();
-    handle
-        .shutdown_async(WAIT)
+    wait(handle.clone())
         .await
         .expect("delivered while the runtime ran");
     let during = counter.load(Ordering::Relaxed) - before;
@@ -92,6 +70,18 @@ async fn shutdown_async_leaves_a_current_thread_runtime_running() {
     let stats = handle.stats();
     assert_eq!((stats.queued, stats.sent, stats.failed), (20, 20, 0));
     assert_eq!(collector.items().len(), 20);
+    (dispatch, handle)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn flush_async_leaves_a_current_thread_runtime_running() {
+    waits_without_blocking(|handle| async move { handle.flush_async(WAIT).await }).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn shutdown_async_leaves_a_current_thread_runtime_running() {
+    let (dispatch, handle) =
+        waits_without_blocking(|handle| async move { handle.shutdown_async(WAIT).await }).await;
     // Stopped: later items are dropped and counted.
     tracing::dispatcher::with_default(&dispatch, || info!("too late"));
     assert_eq!(handle.stats().dropped, 1);

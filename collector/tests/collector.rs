@@ -1,5 +1,7 @@
 //! Real HTTP requests against the mock collector over 127.0.0.1.
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Barrier};
@@ -11,45 +13,8 @@ use tracing_jkool_collector::{render_tree, Collector, Fault};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A minimal HTTP/1.1 client: one request per connection, so reading to EOF
-/// delimits the response. Returns the status and the body.
 fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
-    request(addr, "POST", path, headers, body)
-}
-
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    common::request_with(addr, "POST", path, headers, body)
 }
 
 #[test]
@@ -115,11 +80,11 @@ fn bad_json_is_400_and_stores_nothing() {
 #[test]
 fn only_post_is_accepted() {
     let collector = Collector::start().unwrap();
-    let (status, _) = request(collector.addr(), "GET", "/event", &[], "");
+    let (status, _) = common::request(collector.addr(), "GET", "/event", "");
     assert_eq!(status, 405);
     assert_eq!(collector.requests()[0].method, "GET");
     // `GET /` is the web view, but nothing else may read or write there.
-    let (status, _) = request(collector.addr(), "PUT", "/", &[], "{}");
+    let (status, _) = common::request(collector.addr(), "PUT", "/", "{}");
     assert_eq!(status, 405);
     assert_eq!(collector.requests().len(), 2);
 }

@@ -66,39 +66,12 @@ fn page_and_assets_are_served_and_posts_still_work_everywhere() {
     let token = [("X-API-Key", "t")];
     assert_eq!(request(addr, "POST", "/", item).0, 503, "the fault");
     for path in ["/", "/JESL/event", "/event", "/api/roots", "/ui/list.js"] {
-        let (status, body) = post_with(addr, path, &token, item);
+        let (status, body) = common::request_with(addr, "POST", path, &token, item);
         assert_eq!(status, 200, "POST {path}: {body}");
     }
     assert_eq!(request(addr, "POST", "/event", item).0, 401);
     assert_eq!(get(addr, "/event").0, 405);
     assert_eq!(collector.items().len(), 5);
-}
-
-fn post_with(
-    addr: std::net::SocketAddr,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, response)
 }
 
 #[test]
