@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::model::{Item, Kind};
+use crate::propagation::nearest;
 use crate::shared::{Counters, Progress, Shared, Stats};
+use crate::spans::OpenSpans;
 use crate::{Error, JKoolEvent};
 
 /// Requests from a handle to the worker.
@@ -52,6 +54,9 @@ struct Inner {
     /// Set by the layer: queues the spans still open, first thing in
     /// `shutdown`.
     on_shutdown: OnceLock<ShutdownHook>,
+    /// Set by the layer: its open spans, where `send` finds the current
+    /// span's tracking id and correlators.
+    open: OnceLock<Arc<OpenSpans>>,
 }
 
 /// What `shutdown` runs before the worker stops.
@@ -81,6 +86,7 @@ impl JKoolHandle {
                 thread: Mutex::new(Some(thread)),
                 runtime,
                 on_shutdown: OnceLock::new(),
+                open: OnceLock::new(),
             }),
         }
     }
@@ -88,6 +94,11 @@ impl JKoolHandle {
     /// Registers what `shutdown` runs first; only the first call counts.
     pub(crate) fn on_shutdown(&self, hook: ShutdownHook) {
         let _ = self.inner.on_shutdown.set(hook);
+    }
+
+    /// Registers the layer's open spans; only the first call counts.
+    pub(crate) fn set_open_spans(&self, open: Arc<OpenSpans>) {
+        let _ = self.inner.open.set(open);
     }
 
     pub(crate) fn counters(&self) -> &Counters {
@@ -107,6 +118,12 @@ impl JKoolHandle {
     /// Sends a fully specified jKool event through the same queue as the
     /// layer's items: it never waits, and a full queue drops and counts it.
     ///
+    /// Sent inside a span that this handle's layer tracks, the event gets
+    /// that span's activity as its `parent-id` and the span's correlators
+    /// (its trace id first) as its `corrid`, unless it set them itself
+    /// ([`JKoolEvent::parent_id`], [`JKoolEvent::corr_id`]). The current
+    /// span is the calling thread's, in its current dispatcher.
+    ///
     /// ```no_run
     /// use tracing_jkool::{JKoolEvent, JKoolLayer, Snapshot};
     ///
@@ -117,8 +134,37 @@ impl JKoolHandle {
     ///         .snapshot(Snapshot::new("Payment").category("Order").property("order-amount", 150)),
     /// );
     /// ```
-    pub fn send(&self, event: JKoolEvent) {
+    pub fn send(&self, mut event: JKoolEvent) {
+        if event.parent_id.is_none() || event.corrid.is_empty() {
+            self.fill_from_current_span(&mut event);
+        }
         self.enqueue(Item::JKoolEvent(Box::new(event)));
+    }
+
+    /// The current span's tracking id and correlators, where the event has
+    /// none of its own.
+    fn fill_from_current_span(&self, event: &mut JKoolEvent) {
+        let Some(open) = self.inner.open.get() else {
+            return;
+        };
+        let span = tracing::Span::current();
+        let found = nearest(&span, Some(open), |data| {
+            let mut buf = uuid::Uuid::encode_buffer();
+            let parent = data.tracking_id.as_str(&mut buf).to_owned();
+            (parent, data.trace_id, data.corrids.clone())
+        });
+        let Some((parent, trace_id, corrids)) = found else {
+            return;
+        };
+        if event.parent_id.is_none() {
+            event.parent_id = Some(parent);
+        }
+        if event.corrid.is_empty() {
+            event.corrid.push(trace_id.to_string());
+            event
+                .corrid
+                .extend(corrids.iter().flat_map(|c| c.iter().cloned()));
+        }
     }
 
     /// Sends one item that is already jKool JSON, such as a line written by
