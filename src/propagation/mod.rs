@@ -223,7 +223,7 @@ impl TraceContext {
 /// // `headers` go on the outgoing request, e.g. `reqwest::RequestBuilder::headers`.
 /// ```
 pub fn inject(headers: &mut HeaderMap) {
-    let Some(cx) = tracing::Span::current().context() else {
+    let Some(cx) = tracing::Span::current().trace_context() else {
         return;
     };
     if let Ok(value) = HeaderValue::from_str(&cx.traceparent()) {

@@ -110,7 +110,7 @@ pub trait JKoolSpanExt {
 
     /// The span's context for an outgoing request: its trace id, its own
     /// span id, flags `01` and the trace's `tracestate`.
-    fn context(&self) -> Option<TraceContext>;
+    fn trace_context(&self) -> Option<TraceContext>;
 
     /// The span's trace id: the correlator its items carry in `corrid`.
     fn trace_id(&self) -> Option<TraceId>;
@@ -134,7 +134,7 @@ impl JKoolSpanExt for tracing::Span {
         });
     }
 
-    fn context(&self) -> Option<TraceContext> {
+    fn trace_context(&self) -> Option<TraceContext> {
         let (trace_id, span_id, tracestate) = nearest(self, None, |data| {
             (data.trace_id, data.span_id, data.tracestate.clone())
         })?;
