@@ -69,12 +69,28 @@
 //! tracing::info!(jkool.corr_id = "order-5", jkool.user = "ann", amount = 12.5, "paid");
 //! ```
 //!
+//! # Correlation across services
+//!
+//! Every root span gets a trace id, which the spans inside inherit; every
+//! activity and event inside carries it in `corrid` as 32 lowercase hex
+//! digits, before its `jkool.corr_id` values. [`propagation::inject`] and
+//! [`propagation::extract`] carry it between services in the W3C
+//! `traceparent` and `tracestate` headers, and
+//! [`propagation::JKoolSpanExt::set_parent_context`] continues a remote
+//! trace; the continuing activity records the caller's span id in its
+//! property `parent_span_id`. `Span::follows_from` adds the followed
+//! span's correlators to the span's, and [`JKoolHandle::send`] inside a
+//! span gets the span's `parent-id` and correlators.
+//! [`Builder::field_as`] maps ordinary fields such as `request_id` to jKool
+//! keys, and [`Builder::inherit_span_fields`] puts span fields on events.
+//!
 //! # Features
 //!
 //! | feature | what it adds |
 //! |---|---|
 //! | `gzip` | `Builder::gzip`: gzip request bodies |
 //! | `native-roots` | trusts the operating system's certificate store as well as the bundled public roots |
+//! | `opentelemetry` | trace ids from a tracing-opentelemetry layer in the same subscriber (OpenTelemetry 0.31, tracing-opentelemetry 0.32) |
 //!
 //! The mock jKool collector that the tests and examples use is the
 //! workspace crate `tracing-jkool-collector`.
