@@ -103,7 +103,10 @@ pub trait JKoolSpanExt {
     ///
     /// Call it before the span's first child span or event: those made
     /// earlier keep the trace id the span had then. With the
-    /// `opentelemetry` feature it sets the span's OpenTelemetry parent too.
+    /// `opentelemetry` feature it sets the span's OpenTelemetry parent too,
+    /// which tracing-opentelemetry accepts only before the span is first
+    /// entered. On a span the layer does not track (below its level,
+    /// filtered out) it does nothing.
     ///
     /// [`inject`]: super::inject
     fn set_parent_context(&self, remote: TraceContext);
