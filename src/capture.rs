@@ -73,12 +73,11 @@ impl Capture {
     }
 
     /// Fields as the field visitor records them, then mapped to jKool keys
-    /// (`Builder::field_as`): no work at all when nothing is mapped.
-    fn record(&self, expected: usize, record: impl FnOnce(&mut Fields)) -> Fields {
-        let mut fields = Fields::new(self.options.max_value_bytes, expected);
-        record(&mut fields);
-        keys::map_fields(&mut fields, &self.options.keys);
-        fields
+    /// (`Builder::field_as`): no work at all when nothing is mapped. Made
+    /// in place by the caller: moving `Fields` costs a copy.
+    #[inline]
+    fn map_keys(&self, fields: &mut Fields) {
+        keys::map_fields(fields, &self.options.keys);
     }
 
     /// The nearest span in `scope` that this layer tracks: a per-layer
@@ -131,7 +130,10 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         // Recorded before any lock: a `Debug` impl may log.
-        let mut fields = self.record(attrs.metadata().fields().len(), |f| attrs.record(f));
+        let expected = attrs.metadata().fields().len();
+        let mut fields = Fields::new(self.options.max_value_bytes, expected);
+        attrs.record(&mut fields);
+        self.map_keys(&mut fields);
         if let Some(message) = fields.message.take() {
             fields
                 .properties
@@ -190,7 +192,9 @@ where
     fn on_record(&self, id: &Id, values: &Record<'_>, _ctx: Context<'_, S>) {
         // Recorded before the lock: a `Debug` impl may log, and its event
         // looks up this very span.
-        let later = self.record(values.len(), |f| values.record(f));
+        let mut later = Fields::new(self.options.max_value_bytes, values.len());
+        values.record(&mut later);
+        self.map_keys(&mut later);
         self.open.with(id, |data| {
             data.fields.merge(later);
             data.update_corrids();
@@ -238,7 +242,9 @@ where
         }
         // The message is a field too, but not a property.
         let expected = meta.fields().len().saturating_sub(1);
-        let mut fields = self.record(expected, |f| event.record(f));
+        let mut fields = Fields::new(self.options.max_value_bytes, expected);
+        event.record(&mut fields);
+        self.map_keys(&mut fields);
         let log = event.normalized_metadata().map(|normalized| {
             // tracing-log's own `log.*` fields are the origin, not properties.
             fields

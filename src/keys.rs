@@ -71,10 +71,15 @@ impl InheritFields {
 pub(crate) type FieldKeys = Vec<(Box<str>, JKoolKey)>;
 
 /// Moves the properties named in `keys` to their jKool keys.
+#[inline]
 pub(crate) fn map_fields(fields: &mut Fields, keys: &FieldKeys) {
-    if keys.is_empty() {
-        return;
+    if !keys.is_empty() {
+        map_some(fields, keys);
     }
+}
+
+#[inline(never)]
+fn map_some(fields: &mut Fields, keys: &FieldKeys) {
     let mut i = 0;
     // Each turn removes a property or steps past one.
     while i < fields.properties.len() {

@@ -178,6 +178,7 @@ impl OpenSpans {
         }
     }
 
+    #[inline]
     fn shard(
         &self,
         id: u64,
@@ -196,6 +197,7 @@ impl OpenSpans {
     }
 
     /// Runs `f` on the span's data, if this layer tracks the span.
+    #[inline]
     pub(crate) fn with<R>(&self, id: &Id, f: impl FnOnce(&mut SpanData) -> R) -> Option<R> {
         let id = id.into_u64();
         self.shard(id).get_mut(&id).map(f)
