@@ -145,7 +145,7 @@ where
                 p.tracking_id.clone(),
                 p.corrids.clone(),
                 p.trace_id,
-                p.tracestate.clone(),
+                p.remote.clone(),
             ));
         });
         let tracking_id = match fields.jkool().and_then(|j| j.tracking_id.as_deref()) {
@@ -162,7 +162,7 @@ where
         low.copy_from_slice(&random[8..]);
         // A v4 UUID's variant bits make its low half non-zero.
         let span_id = u64::from_be_bytes(low).max(1);
-        let (parent_id, inherited, trace_id, tracestate) = match parent {
+        let (parent_id, inherited, trace_id, remote) = match parent {
             Some((id, corrids, trace_id, state)) => (Some(id), corrids, trace_id, state),
             None => {
                 let trace_id = TraceId::from_bytes(random).unwrap_or(TraceId::ONE);
@@ -176,8 +176,8 @@ where
             parent_id,
             trace_id,
             span_id,
-            remote_parent: None,
-            tracestate,
+            remote,
+            continued: false,
             corrids: None,
             inherited,
             start_usec: now_usec(),

@@ -38,11 +38,12 @@ pub(crate) struct SpanData {
     pub(crate) trace_id: TraceId,
     /// This span's W3C span id, for `traceparent`.
     pub(crate) span_id: u64,
-    /// The remote caller's span id, when this span continued its trace.
-    pub(crate) remote_parent: Option<u64>,
-    /// The remote caller's `tracestate`, passed on by every span of the
-    /// trace.
-    pub(crate) tracestate: Option<Arc<str>>,
+    /// The remote caller, when the trace came from another service: shared
+    /// by every span of the trace, which pass its `tracestate` on.
+    pub(crate) remote: Option<Arc<Remote>>,
+    /// This span continued the remote trace: its activity records the
+    /// caller's span id.
+    pub(crate) continued: bool,
     /// Inherited correlators plus this span's own `jkool.corr_id`.
     pub(crate) corrids: Option<Arc<[String]>>,
     /// Inherited correlators only, to rebuild `corrids` on `Span::record`.
@@ -51,6 +52,13 @@ pub(crate) struct SpanData {
     pub(crate) fields: Fields,
     pub(crate) error_seen: bool,
     pub(crate) timing: Timing,
+}
+
+/// A remote caller's part of the trace context (kept apart, so that span
+/// data stays small: it is moved whole on the application's thread).
+pub(crate) struct Remote {
+    pub(crate) parent_span_id: u64,
+    pub(crate) tracestate: Option<String>,
 }
 
 /// Busy and idle time, as tracing-subscriber's fmt layer measures them.
@@ -124,8 +132,8 @@ impl SpanData {
 
     /// The activity for this span, ending now.
     pub(crate) fn into_activity(mut self, tid: u64) -> Item {
-        if let Some(remote) = self.remote_parent {
-            let text = Value::Str(hex_u64(remote));
+        if let Some(remote) = self.remote.as_ref().filter(|_| self.continued) {
+            let text = Value::Str(hex_u64(remote.parent_span_id));
             self.fields.properties.push((PARENT_SPAN_ID, text));
         }
         Item::Activity(ActivityRecord {

@@ -12,7 +12,7 @@ use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::{TraceContext, TraceId};
-use crate::spans::{OpenSpans, SpanData};
+use crate::spans::{OpenSpans, Remote, SpanData};
 
 /// Walks the scope of span `id` (the span, then its parents), calling the
 /// closure on each until it returns `true`.
@@ -131,21 +131,25 @@ impl JKoolSpanExt for tracing::Span {
             let access = dispatch.downcast_ref::<Access>()?;
             access.open.with(id, |data| {
                 data.trace_id = remote.trace_id;
-                data.remote_parent = Some(remote.span_id);
-                data.tracestate = remote.tracestate.map(Arc::from);
+                data.remote = Some(Arc::new(Remote {
+                    parent_span_id: remote.span_id,
+                    tracestate: remote.tracestate,
+                }));
+                data.continued = true;
             })
         });
     }
 
     fn trace_context(&self) -> Option<TraceContext> {
         let (trace_id, span_id, tracestate) = nearest(self, None, |data| {
-            (data.trace_id, data.span_id, data.tracestate.clone())
+            let state = data.remote.as_ref().and_then(|r| r.tracestate.clone());
+            (data.trace_id, data.span_id, state)
         })?;
         #[cfg(feature = "opentelemetry")]
         let (trace_id, span_id) = super::otel::span_context(self).unwrap_or((trace_id, span_id));
         let cx = TraceContext::new(trace_id, span_id)?;
         Some(match tracestate {
-            Some(state) => cx.with_tracestate(&*state),
+            Some(state) => cx.with_tracestate(state),
             None => cx,
         })
     }
