@@ -292,3 +292,58 @@ fn the_continuing_client_span_records_the_remote_caller() {
     assert!(parent.starts_with("00-0af7651916cd43dd8448eb211c80319c-"));
     assert!(parent.ends_with("-01"));
 }
+
+/// With OpenTelemetry's own `set_parent` (not `set_parent_context`), the
+/// trace id still comes from OpenTelemetry: read when the span is left and
+/// when it closes, and from the nearest span for events.
+#[cfg(feature = "opentelemetry")]
+#[test]
+fn the_opentelemetry_trace_id_wins_when_set_by_opentelemetry() {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId as OtelTraceId, TraceState,
+    };
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+    for otel_first in [true, false] {
+        let collector = collector();
+        let layer = builder(&collector).build().expect("layer builds");
+        let handle = layer.handle();
+        let dispatch = {
+            use opentelemetry::trace::TracerProvider as _;
+            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+            let tracer = provider.tracer("tests");
+            if otel_first {
+                let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+                Dispatch::new(tracing_subscriber::registry().with(otel).with(layer))
+            } else {
+                let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+                Dispatch::new(tracing_subscriber::registry().with(layer).with(otel))
+            }
+        };
+        let remote = SpanContext::new(
+            OtelTraceId::from_hex("0af7651916cd43dd8448eb211c80319c").expect("hex"),
+            SpanId::from_hex("b7ad6b7169203331").expect("hex"),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = info_span!("otel.root");
+            let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+            span.in_scope(|| {
+                info!("inside");
+                info_span!("otel.child").in_scope(|| info!("deeper"));
+            });
+        });
+        handle.flush(WAIT).expect("delivered");
+        let items = collector.items();
+        assert_eq!(items.len(), 4, "{items:#?}");
+        for item in &items {
+            assert_eq!(
+                item["corrid"],
+                json!(["0af7651916cd43dd8448eb211c80319c"]),
+                "otel first: {otel_first}: {item:#}"
+            );
+        }
+    }
+}
