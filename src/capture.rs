@@ -7,13 +7,10 @@
 //! several layers in one subscriber each keep their own data, and the
 //! handle can send the spans still open at shutdown.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event as TracingEvent, Level, Metadata, Subscriber};
+use tracing::{Event as TracingEvent, Level, Subscriber};
 use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
@@ -22,35 +19,50 @@ use tracing_subscriber::Layer;
 use crate::clock::now_usec;
 use crate::fields::{Fields, Value};
 use crate::handle::JKoolHandle;
-use crate::model::{ActivityRecord, Common, EventRecord, Item, LogOrigin, TrackingId};
+use crate::keys::{self, FieldKeys, InheritFields};
+use crate::model::{Common, EventRecord, Item, LogOrigin, TrackingId};
+use crate::propagation::TraceId;
+use crate::spans::{OpenSpans, SpanData, Timing};
 use crate::thread::{in_delivery_thread, thread_number};
 
-/// The property that marks an activity sent at shutdown while its span was
-/// still open: `cut_short = true`.
-pub(crate) const CUT_SHORT: &str = "cut_short";
+/// What the layer does beyond capturing: mapped fields and inherited span
+/// fields, both off by default.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Options {
+    pub(crate) max_value_bytes: usize,
+    pub(crate) keys: FieldKeys,
+    pub(crate) inherit: Option<InheritFields>,
+}
 
 /// The layer's callbacks, behind [`JKoolLayer`](crate::JKoolLayer)'s level
 /// filter: only spans and events at the configured level or above arrive.
 pub(crate) struct Capture {
-    max_value_bytes: usize,
+    options: Options,
     handle: JKoolHandle,
     open: Arc<OpenSpans>,
 }
 
 impl Capture {
     /// Callbacks that send to `handle`; registers with the handle the hook
-    /// that sends the spans still open at shutdown.
-    pub(crate) fn new(max_value_bytes: usize, handle: JKoolHandle) -> Self {
+    /// that sends the spans still open at shutdown, and the table that
+    /// `JKoolHandle::send` finds the current span in.
+    pub(crate) fn new(options: Options, handle: JKoolHandle) -> Self {
         let open = Arc::new(OpenSpans::new());
         let table = Arc::clone(&open);
         handle.on_shutdown(Box::new(move |handle: &JKoolHandle| {
             table.send_cut_short(handle);
         }));
+        handle.set_open_spans(Arc::clone(&open));
         Capture {
-            max_value_bytes,
+            options,
             handle,
             open,
         }
+    }
+
+    /// The table of open spans, for [`JKoolSpanExt`](crate::propagation::JKoolSpanExt).
+    pub(crate) fn open_spans(&self) -> Arc<OpenSpans> {
+        Arc::clone(&self.open)
     }
 
     /// Whether this item should be made at all: not when it comes from the
@@ -58,6 +70,14 @@ impl Capture {
     /// its own events back in.
     fn wants(&self) -> bool {
         !in_delivery_thread()
+    }
+
+    /// Fields as the field visitor records them, then mapped to jKool keys
+    /// (`Builder::field_as`): no work at all when nothing is mapped. Made
+    /// in place by the caller: moving `Fields` costs a copy.
+    #[inline]
+    fn map_keys(&self, fields: &mut Fields) {
+        keys::map_fields(fields, &self.options.keys);
     }
 
     /// The nearest span in `scope` that this layer tracks: a per-layer
@@ -81,191 +101,23 @@ impl Capture {
     }
 }
 
-/// What the layer keeps for an open span, from creation to close.
-struct SpanData {
-    meta: &'static Metadata<'static>,
-    tracking_id: TrackingId,
-    parent_id: Option<TrackingId>,
-    /// Inherited correlators plus this span's own `jkool.corr_id`.
-    corrids: Option<Arc<[String]>>,
-    /// Inherited correlators only, to rebuild `corrids` on `Span::record`.
-    inherited: Option<Arc<[String]>>,
-    start_usec: i64,
-    fields: Fields,
-    error_seen: bool,
-    timing: Timing,
+/// The OpenTelemetry trace id of the span or its nearest parent, when a
+/// tracing-opentelemetry layer made one.
+#[cfg(feature = "opentelemetry")]
+fn otel_trace_id<'a, S>(span: impl FnOnce() -> Option<SpanRef<'a, S>>) -> Option<TraceId>
+where
+    S: for<'l> LookupSpan<'l> + 'a,
+{
+    crate::propagation::otel::trace_id_in(span()?.scope())
 }
 
-/// Busy and idle time, as tracing-subscriber's fmt layer measures them.
-struct Timing {
-    busy: Duration,
-    idle: Duration,
-    /// The last enter, exit or creation.
-    last: Instant,
-    /// How many times the span is entered now (on any thread).
-    entered: u32,
-}
-
-impl Timing {
-    /// Adds the time since the last change to busy (leaving the span) or
-    /// idle (entering it, or closing it).
-    fn mark(&mut self, leaving: bool) {
-        let now = Instant::now();
-        let spent = now.saturating_duration_since(self.last);
-        if leaving {
-            self.busy += spent;
-        } else {
-            self.idle += spent;
-        }
-        self.last = now;
-    }
-}
-
-impl SpanData {
-    fn update_corrids(&mut self) {
-        let own = self.fields.jkool().and_then(|j| j.corr_id.clone());
-        self.corrids = match own {
-            None => self.inherited.clone(),
-            Some(own) => Some(
-                self.inherited
-                    .iter()
-                    .flat_map(|ids| ids.iter().cloned())
-                    .chain(Some(own))
-                    .collect(),
-            ),
-        };
-    }
-
-    /// The activity for this span, ending now.
-    fn into_activity(self, tid: u64) -> Item {
-        Item::Activity(ActivityRecord {
-            common: Common {
-                meta: self.meta,
-                log: None,
-                tracking_id: Some(self.tracking_id),
-                parent_id: self.parent_id,
-                corrids: self.inherited,
-                time_usec: now_usec(),
-                tid,
-                fields: self.fields,
-            },
-            start_usec: self.start_usec,
-            error_seen: self.error_seen,
-            busy_usec: self.timing.busy.as_micros() as u64,
-            idle_usec: self.timing.idle.as_micros() as u64,
-        })
-    }
-}
-
-/// How many locks the table of open spans is split into, so that threads
-/// working on different spans rarely wait on each other.
-const SHARDS: usize = 16;
-
-/// One layer's open spans by span id. Every callback locks one shard
-/// briefly, never while running application code (`Debug` impls) or
-/// sending; with one thread the lock is never contended.
-pub(crate) struct OpenSpans {
-    shards: [Shard; SHARDS],
-}
-
-/// A cache line of its own, so that shards used by different threads do not
-/// slow each other down.
-#[repr(align(128))]
-#[derive(Default)]
-struct Shard(Mutex<HashMap<u64, SpanData, BuildHasherDefault<IdHasher>>>);
-
-impl OpenSpans {
-    fn new() -> Self {
-        OpenSpans {
-            shards: std::array::from_fn(|_| Shard::default()),
-        }
-    }
-
-    fn shard(
-        &self,
-        id: u64,
-    ) -> MutexGuard<'_, HashMap<u64, SpanData, BuildHasherDefault<IdHasher>>> {
-        // The top bits of the mixed id: the low bits pick the hash bucket.
-        let index = (mix(id) >> 60) as usize % SHARDS;
-        self.shards[index]
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn insert(&self, id: &Id, data: SpanData) {
-        let id = id.into_u64();
-        self.shard(id).insert(id, data);
-    }
-
-    /// Runs `f` on the span's data, if this layer tracks the span.
-    fn with<R>(&self, id: &Id, f: impl FnOnce(&mut SpanData) -> R) -> Option<R> {
-        let id = id.into_u64();
-        self.shard(id).get_mut(&id).map(f)
-    }
-
-    fn remove(&self, id: &Id) -> Option<SpanData> {
-        let id = id.into_u64();
-        self.shard(id).remove(&id)
-    }
-
-    /// Sends every span still open as an activity ending now, marked as cut
-    /// short, and forgets it: its close later sends nothing.
-    fn send_cut_short(&self, handle: &JKoolHandle) {
-        let tid = thread_number();
-        for shard in &self.shards {
-            let spans: Vec<SpanData> = {
-                let mut map = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
-                map.drain().map(|(_, data)| data).collect()
-            };
-            for mut data in spans {
-                let inside = data.timing.entered > 0;
-                data.timing.mark(inside);
-                mark_cut_short(&mut data);
-                handle.enqueue(data.into_activity(tid));
-            }
-        }
-    }
-}
-
-/// Marks an activity cut short by shutdown: the property `cut_short =
-/// true` and, unless the span failed or set `jkool.comp_code` itself,
-/// completion code `WARNING`. The status stays as computed.
-fn mark_cut_short(data: &mut SpanData) {
-    data.fields.properties.push((CUT_SHORT, Value::Bool(true)));
-    let failed = data.error_seen
-        || data.fields.error.is_some()
-        || data.fields.jkool().is_some_and(|j| j.exception.is_some());
-    let jkool = data.fields.jkool.get_or_insert_with(Default::default);
-    if !failed && jkool.comp_code.is_none() {
-        jkool.comp_code = Some("WARNING".to_owned());
-    }
-}
-
-/// Spreads span ids (small, often sequential slab keys) over all bits.
-fn mix(id: u64) -> u64 {
-    let h = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    h ^ (h >> 29)
-}
-
-/// The table's hasher: span ids need no SipHash, only spreading.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = mix(self.0 ^ u64::from(*byte));
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = mix(id);
-    }
+/// Without the `opentelemetry` feature: nothing, and no span lookup.
+#[cfg(not(feature = "opentelemetry"))]
+fn otel_trace_id<'a, S>(_span: impl FnOnce() -> Option<SpanRef<'a, S>>) -> Option<TraceId>
+where
+    S: for<'l> LookupSpan<'l> + 'a,
+{
+    None
 }
 
 impl<S> Layer<S> for Capture
@@ -278,38 +130,60 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         // Recorded before any lock: a `Debug` impl may log.
-        let mut fields = Fields::new(self.max_value_bytes, attrs.metadata().fields().len());
+        let expected = attrs.metadata().fields().len();
+        let mut fields = Fields::new(self.options.max_value_bytes, expected);
         attrs.record(&mut fields);
+        self.map_keys(&mut fields);
         if let Some(message) = fields.message.take() {
             fields
                 .properties
                 .insert(0, ("message", Value::Str(message)));
         }
-        let mut parent_id = None;
-        let mut inherited = None;
-        self.nearest_tracked(span.scope().skip(1), |parent| {
-            parent_id = Some(parent.tracking_id.clone());
-            inherited = parent.corrids.clone();
+        let mut parent = None;
+        self.nearest_tracked(span.scope().skip(1), |p| {
+            parent = Some((
+                p.tracking_id.clone(),
+                p.corrids.clone(),
+                p.trace_id,
+                p.remote.clone(),
+            ));
         });
         let tracking_id = match fields.jkool().and_then(|j| j.tracking_id.as_deref()) {
             Some(custom) => TrackingId::Custom(custom.into()),
             None => TrackingId::new(),
         };
+        // The span id is the activity's UUID's low half; a root's trace id
+        // is the whole UUID: no more random numbers than before.
+        let random = match &tracking_id {
+            TrackingId::Uuid(uuid) => *uuid.as_bytes(),
+            TrackingId::Custom(_) => *uuid::Uuid::new_v4().as_bytes(),
+        };
+        let mut low = [0; 8];
+        low.copy_from_slice(&random[8..]);
+        // A v4 UUID's variant bits make its low half non-zero.
+        let span_id = u64::from_be_bytes(low).max(1);
+        let (parent_id, inherited, trace_id, remote) = match parent {
+            Some((id, corrids, trace_id, state)) => (Some(id), corrids, trace_id, state),
+            None => {
+                let trace_id = TraceId::from_bytes(random).unwrap_or(TraceId::ONE);
+                (None, None, trace_id, None)
+            }
+        };
+        let trace_id = otel_trace_id(|| Some(span)).unwrap_or(trace_id);
         let mut data = SpanData {
-            meta: span.metadata(),
+            meta: attrs.metadata(),
             tracking_id,
             parent_id,
+            trace_id,
+            span_id,
+            remote,
+            continued: false,
             corrids: None,
             inherited,
             start_usec: now_usec(),
             fields,
             error_seen: false,
-            timing: Timing {
-                busy: Duration::ZERO,
-                idle: Duration::ZERO,
-                last: Instant::now(),
-                entered: 0,
-            },
+            timing: Timing::new(),
         };
         data.update_corrids();
         self.open.insert(id, data);
@@ -318,11 +192,26 @@ where
     fn on_record(&self, id: &Id, values: &Record<'_>, _ctx: Context<'_, S>) {
         // Recorded before the lock: a `Debug` impl may log, and its event
         // looks up this very span.
-        let mut later = Fields::new(self.max_value_bytes, values.len());
+        let mut later = Fields::new(self.options.max_value_bytes, values.len());
         values.record(&mut later);
+        self.map_keys(&mut later);
         self.open.with(id, |data| {
             data.fields.merge(later);
             data.update_corrids();
+        });
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, _ctx: Context<'_, S>) {
+        let Some((trace_id, corrids)) = self
+            .open
+            .with(follows, |data| (data.trace_id, data.corrids.clone()))
+        else {
+            return;
+        };
+        self.open.with(id, |data| {
+            let own_trace = (trace_id != data.trace_id).then(|| trace_id.to_string());
+            let theirs = corrids.iter().flat_map(|c| c.iter().cloned());
+            data.add_correlators(own_trace.into_iter().chain(theirs));
         });
     }
 
@@ -333,10 +222,16 @@ where
         });
     }
 
-    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        // OpenTelemetry's context is built by now, whichever layer entered
+        // first: its trace id, kept for when the span closes.
+        let otel = otel_trace_id(|| ctx.span(id));
         self.open.with(id, |data| {
             data.timing.mark(true);
             data.timing.entered = data.timing.entered.saturating_sub(1);
+            if let Some(trace_id) = otel {
+                data.trace_id = trace_id;
+            }
         });
     }
 
@@ -346,8 +241,10 @@ where
             return;
         }
         // The message is a field too, but not a property.
-        let mut fields = Fields::new(self.max_value_bytes, meta.fields().len().saturating_sub(1));
+        let expected = meta.fields().len().saturating_sub(1);
+        let mut fields = Fields::new(self.options.max_value_bytes, expected);
         event.record(&mut fields);
+        self.map_keys(&mut fields);
         let log = event.normalized_metadata().map(|normalized| {
             // tracing-log's own `log.*` fields are the origin, not properties.
             fields
@@ -361,13 +258,25 @@ where
         });
         let mut parent_id = None;
         let mut corrids = None;
+        let mut trace_id = None;
         if let Some(scope) = ctx.event_scope(event) {
             let failing = *meta.level() == Level::ERROR || fields.error.is_some();
             self.nearest_tracked(scope, |span| {
                 parent_id = Some(span.tracking_id.clone());
                 corrids = span.corrids.clone();
+                trace_id = Some(span.trace_id);
                 span.error_seen |= failing;
             });
+            if let Some(which) = &self.options.inherit {
+                for span in ctx.event_scope(event).into_iter().flatten() {
+                    self.open.with(&span.id(), |data| {
+                        keys::inherit(&mut fields, &data.fields, which);
+                    });
+                }
+            }
+            if trace_id.is_some() {
+                trace_id = otel_trace_id(|| ctx.event_span(event)).or(trace_id);
+            }
         }
         self.handle.enqueue(Item::Event(EventRecord {
             common: Common {
@@ -375,6 +284,7 @@ where
                 log,
                 tracking_id: None,
                 parent_id,
+                trace_id,
                 corrids,
                 time_usec: now_usec(),
                 tid: thread_number(),
@@ -383,10 +293,14 @@ where
         }));
     }
 
-    fn on_close(&self, id: Id, _ctx: Context<'_, S>) {
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let otel = otel_trace_id(|| ctx.span(&id));
         let Some(mut data) = self.open.remove(&id) else {
             return;
         };
+        if let Some(trace_id) = otel {
+            data.trace_id = trace_id;
+        }
         data.timing.mark(false);
         self.handle.enqueue(data.into_activity(thread_number()));
     }

@@ -34,8 +34,8 @@ use crate::value::Value;
 pub struct JKoolEvent {
     event_type: EventType,
     tracking_id: String,
-    parent_id: Option<String>,
-    corrid: Vec<String>,
+    pub(crate) parent_id: Option<String>,
+    pub(crate) corrid: Vec<String>,
     pub(crate) source_fqn: Option<String>,
     source_url: Option<String>,
     operation: Option<String>,

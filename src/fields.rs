@@ -47,7 +47,7 @@ impl JKoolFields {
 
     /// Sets the jKool field named by `key` (the part after `jkool.`).
     /// Returns the value back when `key` names no jKool field.
-    fn set(&mut self, key: &str, value: Value) -> Option<Value> {
+    pub(crate) fn set(&mut self, key: &str, value: Value) -> Option<Value> {
         let slot = match key {
             "tracking_id" => &mut self.tracking_id,
             "corr_id" => &mut self.corr_id,

@@ -43,6 +43,7 @@ pub fn item_json(
         log: None,
         tracking_id: activity.then(TrackingId::new),
         parent_id: Some(TrackingId::new()),
+        trace_id: None,
         corrids: (!corrids.is_empty()).then(|| corrids.into()),
         time_usec: 1_700_000_000_000_000,
         tid: 1,

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::model::{Item, Kind};
+use crate::model::Item;
 use crate::shared::{deadline_after, Counters, Progress, Shared, Stats, Ticket};
-use crate::{Error, JKoolEvent};
+use crate::spans::OpenSpans;
+use crate::Error;
 
 /// Requests from a handle to the worker.
 #[derive(Debug)]
@@ -52,6 +53,9 @@ struct Inner {
     /// Set by the layer: queues the spans still open, first thing in
     /// `shutdown`.
     on_shutdown: OnceLock<ShutdownHook>,
+    /// Set by the layer: its open spans, where `send` finds the current
+    /// span's tracking id and correlators.
+    open: OnceLock<Arc<OpenSpans>>,
 }
 
 /// What `shutdown` runs before the worker stops.
@@ -81,6 +85,7 @@ impl JKoolHandle {
                 thread: Mutex::new(Some(thread)),
                 runtime,
                 on_shutdown: OnceLock::new(),
+                open: OnceLock::new(),
             }),
         }
     }
@@ -88,6 +93,16 @@ impl JKoolHandle {
     /// Registers what `shutdown` runs first; only the first call counts.
     pub(crate) fn on_shutdown(&self, hook: ShutdownHook) {
         let _ = self.inner.on_shutdown.set(hook);
+    }
+
+    /// Registers the layer's open spans; only the first call counts.
+    pub(crate) fn set_open_spans(&self, open: Arc<OpenSpans>) {
+        let _ = self.inner.open.set(open);
+    }
+
+    /// The open-span table of the layer this handle belongs to, once set.
+    pub(crate) fn open_spans(&self) -> Option<&Arc<OpenSpans>> {
+        self.inner.open.get()
     }
 
     pub(crate) fn counters(&self) -> &Counters {
@@ -120,53 +135,6 @@ impl JKoolHandle {
     /// The delivery thread's runtime.
     pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
         &self.inner.runtime
-    }
-
-    /// Sends a fully specified jKool event through the same queue as the
-    /// layer's items: it never waits, and a full queue drops and counts it.
-    ///
-    /// ```no_run
-    /// use tracing_jkool::{JKoolEvent, JKoolLayer, Snapshot};
-    ///
-    /// let jkool = JKoolLayer::new("my-access-token").handle();
-    /// jkool.send(
-    ///     JKoolEvent::new("Order Processed Successfully")
-    ///         .corr_id("order-5")
-    ///         .snapshot(Snapshot::new("Payment").category("Order").property("order-amount", 150)),
-    /// );
-    /// ```
-    pub fn send(&self, event: JKoolEvent) {
-        self.enqueue(Item::JKoolEvent(Box::new(event)));
-    }
-
-    /// Sends one item that is already jKool JSON, such as a line written by
-    /// the file sink (`url("file:///...")`), through the same queue and
-    /// with the same retries. An `ACTIVITY` goes where activities go;
-    /// anything else where events go.
-    ///
-    /// # Errors
-    /// [`Error::InvalidItem`] when `json` is not one JSON object with a
-    /// string `type`; nothing is queued then.
-    ///
-    /// ```no_run
-    /// let jkool = tracing_jkool::JKoolLayer::new("my-access-token").handle();
-    /// jkool.send_json(r#"{"type":"EVENT","tracking-id":"1","time-usec":1,"msg-text":"replayed"}"#)?;
-    /// # Ok::<(), tracing_jkool::Error>(())
-    /// ```
-    pub fn send_json(&self, json: &str) -> Result<(), Error> {
-        let value: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| Error::InvalidItem(e.to_string()))?;
-        let kind = match value.get("type").and_then(serde_json::Value::as_str) {
-            Some("ACTIVITY") => Kind::Activity,
-            Some(_) => Kind::Event,
-            None => return Err(Error::InvalidItem("no string \"type\"".into())),
-        };
-        // Re-written compactly: one line, whatever the input's layout.
-        self.enqueue(Item::Raw {
-            kind,
-            json: value.to_string().into_boxed_str(),
-        });
-        Ok(())
     }
 
     /// The delivery counters so far.

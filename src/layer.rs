@@ -4,6 +4,7 @@
 
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
@@ -15,6 +16,8 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::builder::Builder;
 use crate::capture::Capture;
 use crate::handle::JKoolHandle;
+use crate::propagation::span_ext::walk;
+use crate::propagation::Access;
 
 /// A [`Layer`] that streams spans and events to jKool.
 ///
@@ -61,6 +64,9 @@ pub struct JKoolLayer {
     /// registry's per-layer filter bookkeeping would go wrong, so the
     /// filtered capture's inner layer is called directly instead.
     hidden: AtomicBool,
+    /// What `JKoolSpanExt` and `JKoolHandle::send` find through the
+    /// dispatcher.
+    access: Access,
 }
 
 /// Where a callback goes.
@@ -127,6 +133,10 @@ impl JKoolLayer {
         JKoolLayer {
             level,
             handle,
+            access: Access {
+                open: capture.open_spans(),
+                walk: OnceLock::new(),
+            },
             capture: Some(capture),
             filtered: None,
             hidden: AtomicBool::new(false),
@@ -175,6 +185,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a> + 'static,
 {
     fn on_layer(&mut self, subscriber: &mut S) {
+        let _ = self.access.walk.set(walk::<S>);
         if let Some(capture) = self.capture.take() {
             let mut filtered = capture.with_filter(self.level);
             filtered.on_layer(subscriber);
@@ -185,6 +196,7 @@ where
     /// Runs before the dispatcher asks for any callsite's interest: the
     /// moment to learn whether it can see this layer at all.
     fn on_register_dispatch(&self, dispatch: &Dispatch) {
+        let _ = self.access.walk.set(walk::<S>);
         if let Some(f) = self.filtered::<S>() {
             if dispatch.downcast_ref::<JKoolLayer>().is_none() {
                 self.hidden.store(true, Ordering::Relaxed);
@@ -244,8 +256,10 @@ where
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
-        if let Some(Route::Filtered(f)) = self.route::<S>() {
-            f.on_follows_from(id, follows, ctx);
+        match self.route::<S>() {
+            Some(Route::Filtered(f)) => f.on_follows_from(id, follows, ctx),
+            Some(Route::Direct(c)) => c.on_follows_from(id, follows, ctx),
+            None => {}
         }
     }
 
@@ -292,6 +306,10 @@ where
     unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
         if id == std::any::TypeId::of::<Self>() {
             return Some(std::ptr::from_ref(self).cast());
+        }
+        // `JKoolSpanExt` and `JKoolHandle::send` reach the open spans.
+        if id == std::any::TypeId::of::<Access>() {
+            return Some(std::ptr::from_ref(&self.access).cast());
         }
         match self.route::<S>()? {
             // SAFETY: forwarded to the inner layer, whose own contract holds.

@@ -69,6 +69,21 @@
 //! tracing::info!(jkool.corr_id = "order-5", jkool.user = "ann", amount = 12.5, "paid");
 //! ```
 //!
+//! # Correlation across services
+//!
+//! Every root span gets a trace id, which the spans inside inherit; every
+//! activity and event inside carries it in `corrid` as 32 lowercase hex
+//! digits, before its `jkool.corr_id` values. [`propagation::inject`] and
+//! [`propagation::extract`] carry it between services in the W3C
+//! `traceparent` and `tracestate` headers, and
+//! [`propagation::JKoolSpanExt::set_parent_context`] continues a remote
+//! trace; the continuing activity records the caller's span id in its
+//! property `parent_span_id`. `Span::follows_from` adds the followed
+//! span's correlators to the span's, and [`JKoolHandle::send`] inside a
+//! span gets the span's `parent-id` and correlators.
+//! [`Builder::field_as`] maps ordinary fields such as `request_id` to jKool
+//! keys, and [`Builder::inherit_span_fields`] puts span fields on events.
+//!
 //! # Features
 //!
 //! | feature | what it adds |
@@ -76,6 +91,7 @@
 //! | `gzip` | `Builder::gzip`: gzip request bodies |
 //! | `native-roots` | trusts the operating system's certificate store as well as the bundled public roots |
 //! | `metrics` | `JKoolHandle::metrics_recorder`: the [`metrics`](https://docs.rs/metrics) facade's counters, gauges and histograms, sent as typed properties |
+//! | `opentelemetry` | trace ids from a tracing-opentelemetry layer in the same subscriber (OpenTelemetry 0.31, tracing-opentelemetry 0.32) |
 //!
 //! The mock jKool collector that the tests and examples use is the
 //! workspace crate `tracing-jkool-collector`.
@@ -100,17 +116,21 @@ mod fields;
 mod group;
 mod handle;
 mod json;
+mod keys;
 mod layer;
 mod metrics;
 mod model;
 mod pipeline;
+pub mod propagation;
 mod report;
 mod retry;
 mod secret;
+mod send;
 mod settings;
 mod shared;
 mod snapshot;
 mod source;
+mod spans;
 mod thread;
 mod transport;
 mod value;
@@ -126,6 +146,7 @@ pub use codes::{CompCode, EventType, Severity};
 pub use error::Error;
 pub use event::JKoolEvent;
 pub use handle::{JKoolHandle, ShutdownGuard};
+pub use keys::{InheritFields, JKoolKey};
 pub use layer::JKoolLayer;
 #[cfg(feature = "metrics")]
 pub use metrics::JKoolRecorder;

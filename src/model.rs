@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::event::JKoolEvent;
 use crate::fields::Fields;
+use crate::propagation::TraceId;
 use crate::value::ValueType;
 
 /// A jKool tracking id: a fresh UUID, or one the application set with
@@ -62,6 +63,9 @@ pub(crate) struct Common {
     /// `None` for events: their id is made on the background task.
     pub tracking_id: Option<TrackingId>,
     pub parent_id: Option<TrackingId>,
+    /// The trace the item belongs to: the first correlator in `corrid`,
+    /// as hex written on the delivery thread.
+    pub trace_id: Option<TraceId>,
     /// Correlators inherited from the enclosing spans, outermost first.
     pub corrids: Option<Arc<[String]>>,
     pub time_usec: i64,

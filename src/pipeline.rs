@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::backlog::BodyFormat;
-use crate::capture::Capture;
+use crate::capture::{Capture, Options};
 use crate::destination::destination;
 use crate::handle::JKoolHandle;
 use crate::model::Context;
@@ -91,7 +91,12 @@ impl Builder {
             .map_err(Error::Spawn)?;
         let handle = JKoolHandle::new(shared, items_tx, control_tx, thread, runtime_handle);
         crate::metrics::start(self.metrics, &handle);
-        let capture = Capture::new(self.max_value_bytes, handle.clone());
+        let options = Options {
+            max_value_bytes: self.max_value_bytes,
+            keys: self.field_keys,
+            inherit: self.inherit_fields,
+        };
+        let capture = Capture::new(options, handle.clone());
         Ok(JKoolLayer::from_parts(self.level, capture, handle))
     }
 

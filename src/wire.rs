@@ -75,12 +75,18 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     }
     let own_corr = pick(|j| &j.corr_id);
     let inherited = common.corrids.as_deref().unwrap_or_default();
-    if own_corr.is_some() || !inherited.is_empty() {
+    if own_corr.is_some() || !inherited.is_empty() || common.trace_id.is_some() {
         let list = item.key(key::CORRID);
         list.push(b'[');
+        if let Some(trace_id) = common.trace_id {
+            // Hex digits need no escaping.
+            list.push(b'"');
+            list.extend_from_slice(&trace_id.to_hex());
+            list.push(b'"');
+        }
         let all = inherited.iter().map(String::as_str).chain(own_corr);
-        for (i, corrid) in all.enumerate() {
-            if i > 0 {
+        for corrid in all {
+            if list.last() != Some(&b'[') {
                 list.push(b',');
             }
             json::string(list, corrid);

@@ -200,14 +200,16 @@ fn jkool_fields_set_jkool_keys_and_correlate_what_is_inside() {
     let order = find(&items, "operation", "order");
     let pay = find(&items, "operation", "pay");
     let paid = find(&items, "msg-text", "paid");
-    assert_eq!(order["corrid"], json!(["order-5"]));
+    // The trace id comes first: the root's tracking id as 32 hex digits.
+    let trace = order["tracking-id"].as_str().unwrap().replace('-', "");
+    assert_eq!(order["corrid"], json!([trace, "order-5"]));
     assert_eq!(property(order, "user")["value"], "bob");
     assert!(
         order.get("user").is_none(),
         "an ordinary `user` stays a property"
     );
-    assert_eq!(pay["corrid"], json!(["order-5", "payment-9"]));
-    assert_eq!(paid["corrid"], json!(["order-5", "payment-9"]));
+    assert_eq!(pay["corrid"], json!([trace, "order-5", "payment-9"]));
+    assert_eq!(paid["corrid"], json!([trace, "order-5", "payment-9"]));
     assert_eq!(paid["user"], "ann");
     assert_eq!(paid["resource"], "payments-queue");
     assert_eq!(paid["location"], "Berlin");

@@ -1,0 +1,172 @@
+//! [`JKoolSpanExt`]: a span's trace context, through the dispatcher.
+//!
+//! The layer answers `Dispatch::downcast_ref::<Access>()` with its table of
+//! open spans and a function, made for the subscriber's type, that walks a
+//! span's scope: so a `tracing::Span` reaches the layer's data for it, as
+//! tracing-opentelemetry's `OpenTelemetrySpanExt` reaches its own.
+
+use std::sync::{Arc, OnceLock};
+
+use tracing::span::Id;
+use tracing::{Dispatch, Subscriber};
+use tracing_subscriber::registry::LookupSpan;
+
+use super::{TraceContext, TraceId};
+use crate::spans::{OpenSpans, Remote, SpanData};
+
+/// Walks the scope of span `id` (the span, then its parents), calling the
+/// closure on each until it returns `true`.
+pub(crate) type Walk = fn(&Dispatch, &Id, &mut dyn FnMut(&Id) -> bool);
+
+/// What a [`JKoolLayer`](crate::JKoolLayer) gives `downcast_raw` for its
+/// own type id: its open spans, and the walk for its subscriber's type.
+pub(crate) struct Access {
+    pub(crate) open: Arc<OpenSpans>,
+    /// Set when the layer joins a subscriber (`on_layer`) or a dispatcher.
+    pub(crate) walk: OnceLock<Walk>,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access").finish_non_exhaustive()
+    }
+}
+
+/// The walk for subscriber type `S`.
+pub(crate) fn walk<S>(dispatch: &Dispatch, id: &Id, f: &mut dyn FnMut(&Id) -> bool)
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(span) = dispatch
+        .downcast_ref::<S>()
+        .and_then(|subscriber| subscriber.span(id))
+    else {
+        return;
+    };
+    for span in span.scope() {
+        if f(&span.id()) {
+            return;
+        }
+    }
+}
+
+/// Runs `f` on the data of `span`, or of its nearest parent, in `open`
+/// (by default the first `JKoolLayer`'s table).
+pub(crate) fn nearest<R>(
+    span: &tracing::Span,
+    open: Option<&OpenSpans>,
+    f: impl FnOnce(&mut SpanData) -> R,
+) -> Option<R> {
+    span.with_subscriber(|(id, dispatch)| {
+        let access = dispatch.downcast_ref::<Access>()?;
+        let open = open.unwrap_or(&access.open);
+        let walk = *access.walk.get()?;
+        let mut f = Some(f);
+        let mut out = None;
+        walk(dispatch, id, &mut |id| {
+            open.with(id, |data| {
+                if let Some(f) = f.take() {
+                    out = Some(f(data));
+                }
+            })
+            .is_some()
+        });
+        out
+    })
+    .flatten()
+}
+
+/// Trace context for a [`tracing::Span`], from the
+/// [`JKoolLayer`](crate::JKoolLayer) in its subscriber.
+///
+/// With several `JKoolLayer`s in one subscriber, the outermost one (added
+/// last) answers. A layer hidden from downcasts (inside
+/// `tracing_subscriber::reload::Layer`) cannot answer: the methods then
+/// return `None` or do nothing. A span the layer does not track (below its
+/// level, or filtered out) answers with its nearest tracked parent.
+///
+/// ```
+/// use tracing_jkool::propagation::{JKoolSpanExt, TraceContext};
+///
+/// let span = tracing::info_span!("request");
+/// if let Some(remote) = TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None) {
+///     // Before the span's first child or event.
+///     span.set_parent_context(remote);
+/// }
+/// // Without a JKoolLayer installed, there is nothing to answer:
+/// assert_eq!(span.trace_id(), None);
+/// ```
+pub trait JKoolSpanExt {
+    /// Continues a remote trace: the span takes the trace id of `remote`
+    /// and records its span id (the caller's) as the property
+    /// `parent_span_id`; its `tracestate` is passed on by [`inject`].
+    ///
+    /// Call it before the span's first child span or event: those made
+    /// earlier keep the trace id the span had then. With the
+    /// `opentelemetry` feature it sets the span's OpenTelemetry parent too,
+    /// which tracing-opentelemetry accepts only before the span is first
+    /// entered. On a span the layer does not track (below its level,
+    /// filtered out) it does nothing.
+    ///
+    /// [`inject`]: super::inject
+    fn set_parent_context(&self, remote: TraceContext);
+
+    /// The span's context for an outgoing request: its trace id, its own
+    /// span id, flags `01` and the trace's `tracestate`.
+    fn trace_context(&self) -> Option<TraceContext>;
+
+    /// The span's trace id: the correlator its items carry in `corrid`.
+    fn trace_id(&self) -> Option<TraceId>;
+
+    /// The jKool tracking id of the span's activity: the `parent-id` of
+    /// the items inside it.
+    fn tracking_id(&self) -> Option<String>;
+}
+
+impl JKoolSpanExt for tracing::Span {
+    fn set_parent_context(&self, remote: TraceContext) {
+        #[cfg(feature = "opentelemetry")]
+        super::otel::set_parent(self, &remote);
+        self.with_subscriber(|(id, dispatch)| {
+            let access = dispatch.downcast_ref::<Access>()?;
+            access.open.with(id, |data| {
+                data.trace_id = remote.trace_id;
+                data.remote = Some(Arc::new(Remote {
+                    parent_span_id: remote.span_id,
+                    tracestate: remote.tracestate,
+                }));
+                data.continued = true;
+            })
+        });
+    }
+
+    fn trace_context(&self) -> Option<TraceContext> {
+        let (trace_id, span_id, tracestate) = nearest(self, None, |data| {
+            let state = data.remote.as_ref().and_then(|r| r.tracestate.clone());
+            (data.trace_id, data.span_id, state)
+        })?;
+        #[cfg(feature = "opentelemetry")]
+        let (trace_id, span_id) = super::otel::span_context(self).unwrap_or((trace_id, span_id));
+        let cx = TraceContext::new(trace_id, span_id)?;
+        Some(match tracestate {
+            Some(state) => cx.with_tracestate(state),
+            None => cx,
+        })
+    }
+
+    fn trace_id(&self) -> Option<TraceId> {
+        #[cfg(feature = "opentelemetry")]
+        if let Some((trace_id, _)) = super::otel::span_context(self) {
+            return Some(trace_id);
+        }
+        nearest(self, None, |data| data.trace_id)
+    }
+
+    fn tracking_id(&self) -> Option<String> {
+        nearest(self, None, |data| {
+            data.tracking_id
+                .as_str(&mut uuid::Uuid::encode_buffer())
+                .to_owned()
+        })
+    }
+}
