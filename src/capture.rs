@@ -50,7 +50,7 @@ impl Capture {
         let open = Arc::new(OpenSpans::new());
         let table = Arc::clone(&open);
         handle.on_shutdown(Box::new(move |handle: &JKoolHandle| {
-            table.send_cut_short(handle);
+            table.send_cut_short(|item| handle.enqueue(item));
         }));
         handle.set_open_spans(Arc::clone(&open));
         Capture {

@@ -132,6 +132,7 @@ mod snapshot;
 mod source;
 mod spans;
 mod thread;
+mod trace_id;
 mod transport;
 mod value;
 mod wire;

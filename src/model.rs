@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::event::JKoolEvent;
 use crate::fields::Fields;
-use crate::propagation::TraceId;
+use crate::trace_id::TraceId;
 use crate::value::ValueType;
 
 /// A jKool tracking id: a fresh UUID, or one the application set with

@@ -16,10 +16,9 @@ use tracing::Metadata;
 
 use crate::clock::now_usec;
 use crate::fields::{Fields, Value};
-use crate::handle::JKoolHandle;
 use crate::model::{ActivityRecord, Common, Item, TrackingId};
-use crate::propagation::{hex_u64, TraceId};
 use crate::thread::thread_number;
+use crate::trace_id::{hex_u64, TraceId};
 
 /// The property that marks an activity sent at shutdown while its span was
 /// still open: `cut_short = true`.
@@ -218,7 +217,7 @@ impl OpenSpans {
 
     /// Sends every span still open as an activity ending now, marked as cut
     /// short, and forgets it: its close later sends nothing.
-    pub(crate) fn send_cut_short(&self, handle: &JKoolHandle) {
+    pub(crate) fn send_cut_short(&self, mut enqueue: impl FnMut(Item)) {
         let tid = thread_number();
         for shard in &self.shards {
             let spans: Vec<SpanData> = {
@@ -229,7 +228,7 @@ impl OpenSpans {
                 let inside = data.timing.entered > 0;
                 data.timing.mark(inside);
                 mark_cut_short(&mut data);
-                handle.enqueue(data.into_activity(tid));
+                enqueue(data.into_activity(tid));
             }
         }
     }

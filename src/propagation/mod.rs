@@ -33,14 +33,14 @@
 //! the same subscriber, the trace and span ids are OpenTelemetry's, so
 //! jKool and the OpenTelemetry backend show the same trace id.
 
-use std::fmt;
-
 use http::header::{HeaderMap, HeaderValue};
 
 #[cfg(feature = "opentelemetry")]
 pub(crate) mod otel;
 pub(crate) mod span_ext;
 
+use crate::trace_id::write_hex;
+pub use crate::trace_id::TraceId;
 pub use span_ext::JKoolSpanExt;
 pub(crate) use span_ext::{nearest, Access};
 
@@ -52,53 +52,6 @@ pub const TRACESTATE: &str = "tracestate";
 /// The longest `tracestate` passed on; the W3C recommendation asks for at
 /// least 512 characters. A longer one is dropped.
 const MAX_TRACESTATE: usize = 512;
-
-/// A W3C trace id: 16 bytes, never all zero. Displayed as 32 lowercase hex
-/// digits, the form it takes in `traceparent` and in jKool's `corrid`.
-///
-/// ```
-/// let id = tracing_jkool::propagation::TraceId::from_bytes([0xab; 16]).unwrap();
-/// assert_eq!(id.to_string(), "abababababababababababababababab");
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TraceId([u8; 16]);
-
-impl TraceId {
-    /// A valid id, for the impossible all-zero random one.
-    pub(crate) const ONE: TraceId = TraceId([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-
-    /// The id with these bytes; `None` when they are all zero, which W3C
-    /// reserves for "no trace".
-    pub fn from_bytes(bytes: [u8; 16]) -> Option<TraceId> {
-        (bytes != [0; 16]).then_some(TraceId(bytes))
-    }
-
-    /// The id's bytes.
-    pub fn to_bytes(self) -> [u8; 16] {
-        self.0
-    }
-
-    /// The id as 32 lowercase hex digits, without allocating.
-    pub(crate) fn to_hex(self) -> [u8; 32] {
-        let mut out = [0; 32];
-        write_hex(&mut out, &self.0);
-        out
-    }
-}
-
-impl fmt::Display for TraceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hex = self.to_hex();
-        // Hex digits are ASCII.
-        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
-    }
-}
-
-impl fmt::Debug for TraceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TraceId({self})")
-    }
-}
 
 /// A span's place in a distributed trace, as `traceparent` and
 /// `tracestate` carry it: the trace id, the span id of the caller's span,
@@ -201,7 +154,7 @@ impl TraceContext {
     pub fn traceparent(&self) -> String {
         let mut out = [0u8; 55];
         out[..3].copy_from_slice(b"00-");
-        write_hex(&mut out[3..35], &self.trace_id.0);
+        out[3..35].copy_from_slice(&self.trace_id.to_hex());
         out[35] = b'-';
         write_hex(&mut out[36..52], &self.span_id.to_be_bytes());
         out[52] = b'-';
@@ -271,23 +224,6 @@ pub fn extract(headers: &HeaderMap) -> Option<TraceContext> {
     TraceContext::parse(parent, Some(&state))
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Writes `bytes` as lowercase hex into `out` (twice their length).
-pub(crate) fn write_hex(out: &mut [u8], bytes: &[u8]) {
-    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(byte >> 4)];
-        pair[1] = HEX[usize::from(byte & 0xf)];
-    }
-}
-
-/// A span id as 16 lowercase hex digits.
-pub(crate) fn hex_u64(id: u64) -> String {
-    let mut out = [0u8; 16];
-    write_hex(&mut out, &id.to_be_bytes());
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// `N` bytes from `2 * N` lowercase hex digits; `None` for anything else.
 fn parse_hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
     fn digit(c: u8) -> Option<u8> {
@@ -310,6 +246,7 @@ fn parse_hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace_id::hex_u64;
 
     const GOOD: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
