@@ -137,7 +137,7 @@ where
         if let Some(message) = fields.message.take() {
             fields
                 .properties
-                .insert(0, ("message", Value::Str(message)));
+                .insert(0, ("message", Value::Str(message.into_string())));
         }
         let mut parent = None;
         self.nearest_tracked(span.scope().skip(1), |p| {

@@ -7,6 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
+use compact_str::CompactString;
 use tokio::time::Instant;
 
 use crate::model::Item;
@@ -19,7 +20,7 @@ pub(crate) const REPEAT_COUNT: &str = "repeat_count";
 pub(crate) const DEFAULT_CAPACITY: usize = 10_000;
 
 /// A callsite (its metadata's address) and a message.
-type Key = (usize, String);
+type Key = (usize, CompactString);
 
 /// Events held for their window. Every window has the same length, so
 /// the order they were first seen in is the order they are due in: each

@@ -3,6 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
+use compact_str::CompactString;
 use smallvec::SmallVec;
 use tracing::field::{Field, Visit};
 
@@ -80,7 +81,7 @@ pub(crate) struct Fields {
     /// Text values longer than this many bytes are cut, with a marker.
     limit: usize,
     /// The event's `message` field.
-    pub message: Option<String>,
+    pub message: Option<CompactString>,
     /// A field named `error`: jKool's `exception`, and a failure.
     pub error: Option<String>,
     /// Every other field, in recording order; field names are `'static`.
@@ -123,7 +124,7 @@ impl Fields {
     /// property.
     pub(crate) fn put(&mut self, name: &'static str, value: Value) {
         match name {
-            "message" => return self.message = Some(value.into_text()),
+            "message" => return self.message = Some(value.into_text().into()),
             "error" => return self.error = Some(value.into_text()),
             _ => {}
         }
@@ -191,6 +192,9 @@ impl Visit for Fields {
         self.put(field.name(), Value::Bool(value));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            return self.message = Some(bounded(self.limit, |w| w.write_str(value)));
+        }
         let text = bounded(self.limit, |w| w.write_str(value));
         self.put(field.name(), Value::Str(text));
     }
@@ -208,6 +212,11 @@ impl Visit for Fields {
         self.put(field.name(), Value::Str(text));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // The message, `format_args!` as tracing gives it, is most often
+        // short: kept inline, it costs no allocation.
+        if field.name() == "message" {
+            return self.message = Some(bounded(self.limit, |w| write!(w, "{value:?}")));
+        }
         let text = bounded(self.limit, |w| write!(w, "{value:?}"));
         self.put(field.name(), Value::Str(text));
     }
@@ -217,16 +226,17 @@ impl Visit for Fields {
 /// boundary) with [`TRUNCATED`] after it. Formatting stops at the limit, so
 /// a huge value costs no more than the limit; a panicking `Debug` or
 /// `Display` gives [`PANICKED`] instead of unwinding into the application.
-fn bounded(limit: usize, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> String {
+fn bounded<T: Text>(limit: usize, write: impl FnOnce(&mut Bounded<T>) -> fmt::Result) -> T {
     let mut out = Bounded {
-        // Most values are short: one allocation, no regrowth.
-        text: String::with_capacity(limit.min(64)),
+        text: T::for_limit(limit),
         limit,
         cut: false,
     };
     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut out)));
     if written.is_err() {
-        return PANICKED.to_owned();
+        let mut text = T::for_limit(PANICKED.len());
+        text.push_str(PANICKED);
+        return text;
     }
     if out.cut {
         out.text.push_str(TRUNCATED);
@@ -234,13 +244,46 @@ fn bounded(limit: usize, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> Str
     out.text
 }
 
-struct Bounded {
-    text: String,
+/// Where bounded text is written: a `String` for field values, a
+/// `CompactString` (inline up to 24 bytes) for the message.
+trait Text {
+    fn for_limit(limit: usize) -> Self;
+    fn len(&self) -> usize;
+    fn push_str(&mut self, s: &str);
+}
+
+impl Text for String {
+    fn for_limit(limit: usize) -> Self {
+        // Most values are short: one allocation, no regrowth.
+        String::with_capacity(limit.min(64))
+    }
+    fn len(&self) -> usize {
+        self.len()
+    }
+    fn push_str(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+impl Text for CompactString {
+    fn for_limit(_: usize) -> Self {
+        CompactString::default()
+    }
+    fn len(&self) -> usize {
+        self.len()
+    }
+    fn push_str(&mut self, s: &str) {
+        self.push_str(s);
+    }
+}
+
+struct Bounded<T> {
+    text: T,
     limit: usize,
     cut: bool,
 }
 
-impl fmt::Write for Bounded {
+impl<T: Text> fmt::Write for Bounded<T> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let room = self.limit - self.text.len();
         if s.len() <= room {
