@@ -208,6 +208,14 @@ impl Builder {
 
     /// How many distinct events duplicate suppression holds at once;
     /// default 10,000. Each costs one held event in memory.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .suppress_duplicates(Duration::from_secs(10))
+    ///     .suppress_duplicates_capacity(1_000);
+    /// ```
     pub fn suppress_duplicates_capacity(mut self, events: usize) -> Self {
         self.settings.dedupe_capacity = events;
         self
@@ -265,6 +273,11 @@ impl Builder {
     /// delivery at a batch per round trip. With more than one, bodies may
     /// arrive out of order (each item carries its own time); with 1, each
     /// kind arrives in the order it was emitted.
+    ///
+    /// ```
+    /// // Strict order per kind, at the cost of throughput at a distance.
+    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token").max_concurrent_requests(1);
+    /// ```
     pub fn max_concurrent_requests(mut self, requests: usize) -> Self {
         self.settings.max_concurrent_requests = requests;
         self
@@ -275,6 +288,13 @@ impl Builder {
     /// items it fails on are alone; those count as failed after this long.
     /// Default 2 minutes. While jKool fails on every body, nothing counts
     /// against any item: they wait, within the retry buffer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .give_up_refused_after(Duration::from_secs(30));
+    /// ```
     pub fn give_up_refused_after(mut self, limit: Duration) -> Self {
         self.settings.give_up_refused_after = limit;
         self

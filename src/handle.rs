@@ -138,6 +138,14 @@ impl JKoolHandle {
     }
 
     /// The delivery counters so far.
+    ///
+    /// ```no_run
+    /// let jkool = tracing_jkool::JKoolLayer::new("my-access-token").handle();
+    /// let stats = jkool.stats();
+    /// if stats.dropped + stats.evicted + stats.failed > 0 {
+    ///     eprintln!("jKool lost items: {stats:?}");
+    /// }
+    /// ```
     pub fn stats(&self) -> Stats {
         let c = self.counters();
         let finished = self.inner.shared.progress().finished;

@@ -9,6 +9,16 @@ use crate::fields::Fields;
 /// A jKool key that an ordinary field can set, with
 /// [`Builder::field_as`](crate::Builder::field_as): the field then works as
 /// the matching `jkool.*` field does.
+///
+/// ```
+/// use tracing_jkool::{JKoolKey, JKoolLayer};
+///
+/// let builder = JKoolLayer::builder("my-access-token")
+///     .field_as("request_id", JKoolKey::Correlator)
+///     .field_as("customer", JKoolKey::User);
+/// // tracing::info_span!("checkout", request_id = "r-17", customer = "ann")
+/// // -> corrid ["<trace id>", "r-17"], user "ann", on every item inside
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum JKoolKey {
@@ -49,6 +59,13 @@ impl JKoolKey {
 
 /// Which fields of the enclosing spans events carry as properties, with
 /// [`Builder::inherit_span_fields`](crate::Builder::inherit_span_fields).
+///
+/// ```
+/// use tracing_jkool::{InheritFields, JKoolLayer};
+///
+/// let builder = JKoolLayer::builder("my-access-token")
+///     .inherit_span_fields(InheritFields::Only(vec!["request_id".into()]));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InheritFields {
