@@ -49,6 +49,8 @@ pub struct Builder {
     pub(crate) units: HashMap<String, ValueType>,
     pub(crate) categories: HashMap<String, String>,
     pub(crate) metrics: crate::metrics::Settings,
+    pub(crate) spool: crate::spool::Options,
+    pub(crate) file_rotation: crate::rotate::Options,
 }
 
 impl Builder {
@@ -85,6 +87,8 @@ impl Builder {
             units: HashMap::new(),
             categories: HashMap::new(),
             metrics: crate::metrics::Settings::default(),
+            spool: crate::spool::Options::default(),
+            file_rotation: crate::rotate::Options::default(),
         }
     }
 

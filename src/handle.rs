@@ -185,6 +185,12 @@ impl JKoolHandle {
             batches: c.batches.load(Ordering::Relaxed),
             bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
             queue_depth: queued.saturating_sub(finished),
+            spooled: c.spooled.load(Ordering::Relaxed),
+            spool_bytes: c.spool_bytes.load(Ordering::Relaxed),
+            spool_dropped: c.spool_dropped.load(Ordering::Relaxed),
+            spool_corrupt: c.spool_corrupt.load(Ordering::Relaxed),
+            spool_errors: c.spool_errors.load(Ordering::Relaxed),
+            recovered: c.recovered.load(Ordering::Relaxed),
         }
     }
 
