@@ -80,7 +80,11 @@ pub(super) fn list(dir: &Path, kind: u8) -> std::io::Result<Vec<(u64, u64)>> {
         else {
             continue;
         };
-        found.push((id, entry.metadata()?.len()));
+        // Only regular files are segments (not what a symlink points at).
+        let meta = entry.metadata()?;
+        if meta.is_file() {
+            found.push((id, meta.len()));
+        }
     }
     found.sort_unstable();
     Ok(found)

@@ -185,10 +185,10 @@ impl Spool {
         let mut written = 0;
         let mut result = Ok(());
         for log in [&mut self.events, &mut self.activities] {
-            match log.flush(&mut next_id) {
-                Ok(records) => written += records,
-                Err(err) => result = Err(err),
+            if let Err(err) = log.flush(&mut next_id) {
+                result = Err(err);
             }
+            written += std::mem::take(&mut log.written);
         }
         self.next_id = next_id;
         let c = &self.shared.counters;

@@ -120,7 +120,9 @@ impl Worker {
                 () = sleep_until(wake) => {}
             }
         }
-        if let Some(spool) = &mut self.spool {
+        if let Some(mut spool) = self.spool.take() {
+            // Closed, and its lock let go, before a waiting `shutdown`
+            // returns: a new pipeline may open the directory at once.
             spool.close();
         }
         self.tell_losses();

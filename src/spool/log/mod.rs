@@ -83,6 +83,8 @@ pub(super) struct Log {
     ack_file: File,
     /// Written to but not yet synced.
     pub(super) unsynced: bool,
+    /// Records written since the spool last counted them.
+    pub(super) written: u64,
     pub(super) bytes: u64,
     /// Segments numbered below this were left by an earlier process.
     pub(super) first_own: u64,
@@ -143,6 +145,7 @@ impl Log {
             acked,
             ack_file,
             unsynced: false,
+            written: 0,
             first_own: u64::MAX,
         })
     }
@@ -200,8 +203,9 @@ impl Log {
         }
         if self.writer.is_none() {
             let id = *next_id;
+            // Not `create_new`: the lock makes the name this process's.
             let file = std::fs::OpenOptions::new()
-                .create_new(true)
+                .create(true)
                 .append(true)
                 .open(segment::path(&self.dir, self.kind, id))?;
             *next_id += 1;
@@ -227,6 +231,7 @@ impl Log {
         self.bytes += len;
         self.pending.clear();
         self.unsynced = true;
+        self.written += records;
         Ok(records)
     }
 
@@ -281,7 +286,14 @@ impl Log {
         self.ack_file.write_all(&record)?;
         self.unsynced = true;
         let mut freed = 0;
-        while let Some(front) = self.segs.front().filter(|s| s.id < self.acked.seg) {
+        // Segments wholly behind the position, but the one being written.
+        let behind = |log: &Log, seg: &Seg| {
+            seg.id < log.acked.seg
+                || seg.id == log.acked.seg
+                    && log.acked.off >= seg.bytes
+                    && (log.writer.is_none() || log.segs.len() > 1)
+        };
+        while let Some(front) = self.segs.front().filter(|s| behind(self, s)) {
             freed += front.bytes;
             let path = segment::path(&self.dir, self.kind, front.id);
             self.segs.pop_front();
