@@ -68,7 +68,8 @@ impl Builder {
     /// With a `file://` URL, starts a new file once the current one would
     /// pass `bytes`: `app.jsonl` is renamed `app.jsonl.1` (`.1` becomes
     /// `.2`, and so on) and a new `app.jsonl` is begun. Off by default. A
-    /// body of items is never split across files.
+    /// body of items is never split across files; bodies are made no
+    /// larger than `bytes` (a single larger item makes a file of its own).
     ///
     /// ```
     /// let path = std::env::temp_dir().join(format!("doc-rotate-{}.jsonl", std::process::id()));

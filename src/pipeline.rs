@@ -59,6 +59,11 @@ impl Builder {
         )?;
         if matches!(destination, Destination::File(_)) {
             self.settings.format = BodyFormat::Lines;
+            // A body goes whole into one file: no body passes a file's cap.
+            if let Some(max) = self.file_rotation.max_bytes {
+                let max = usize::try_from(max).unwrap_or(usize::MAX).max(1);
+                self.settings.max_body_bytes = self.settings.max_body_bytes.min(max);
+            }
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
