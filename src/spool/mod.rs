@@ -57,7 +57,7 @@ mod log;
 mod segment;
 mod store;
 
-pub(crate) use store::{Appended, Spool};
+pub(crate) use store::Spool;
 
 use std::path::PathBuf;
 use std::time::Duration;

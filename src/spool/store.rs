@@ -20,15 +20,6 @@ use crate::Error;
 /// is tried again.
 const PAUSE_AFTER_ERROR: Duration = Duration::from_secs(30);
 
-/// What became of an item handed to [`Spool::append`].
-#[derive(Debug)]
-pub(crate) enum Appended {
-    /// On its way to disk.
-    Spooled,
-    /// The spool was full: dropped and counted.
-    Dropped,
-}
-
 /// The disk spool of one pipeline.
 #[derive(Debug)]
 pub(crate) struct Spool {
@@ -127,13 +118,10 @@ impl Spool {
     }
 
     /// Adds an item behind those of its kind, making room at the cap as
-    /// [`SpoolFull`] says. `Err` holds what goes back to memory after a
-    /// disk error: this item and those not yet written.
-    pub(crate) fn append(
-        &mut self,
-        kind: Kind,
-        json: Vec<u8>,
-    ) -> Result<Appended, Vec<(Kind, Vec<u8>)>> {
+    /// [`SpoolFull`] says (an item dropped is counted). `Err` holds what
+    /// goes back to memory after a disk error: this item and those not yet
+    /// written.
+    pub(crate) fn append(&mut self, kind: Kind, json: &[u8]) -> Result<(), Vec<(Kind, Vec<u8>)>> {
         let size = (json.len() + 9) as u64;
         // Each round deletes a segment, or stops.
         for _ in 0..64 {
@@ -145,7 +133,7 @@ impl Spool {
             }
             if self.options.full == SpoolFull::DropNewest {
                 self.count_dropped(1, true);
-                return Ok(Appended::Dropped);
+                return Ok(());
             }
             let oldest = match (self.events.first_id(), self.activities.first_id()) {
                 (Some(e), Some(a)) if a < e => Kind::Activity,
@@ -158,10 +146,10 @@ impl Spool {
             self.count_dropped(dropped.recovered, false);
         }
         let (seg_limit, mut next_id) = (self.seg_limit, self.next_id);
-        let appended = self.log(kind).append(&json, seg_limit, &mut next_id);
+        let appended = self.log(kind).append(json, seg_limit, &mut next_id);
         self.next_id = next_id;
         match appended {
-            Ok(()) => Ok(Appended::Spooled),
+            Ok(()) => Ok(()),
             Err(err) => Err(self.failed(&err)),
         }
     }

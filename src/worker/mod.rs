@@ -17,7 +17,7 @@ use crate::model::{Context, Item, Kind};
 use crate::report::Notice;
 use crate::settings::Settings;
 use crate::shared::Shared;
-use crate::spool::{Appended, Spool};
+use crate::spool::Spool;
 use crate::transport::Transport;
 
 mod spooling;
@@ -50,6 +50,8 @@ pub(crate) struct Worker {
     delivery: Delivery,
     /// Where items that cannot be delivered now wait, with a spool dir.
     spool: Option<Spool>,
+    /// The buffer items are serialized into on their way to the spool.
+    scratch: Vec<u8>,
     /// Losses already told on stderr, to say the first one.
     losses_told: u64,
 }
@@ -78,6 +80,7 @@ impl Worker {
                 .map(|window| Dedupe::new(window, settings.dedupe_capacity)),
             settings,
             spool,
+            scratch: Vec::new(),
             losses_told: 0,
         }
     }
@@ -224,23 +227,28 @@ impl Worker {
     /// retry buffer is full.
     fn hold(&mut self, mut item: Item) {
         item.fill_defaults(&self.context);
-        // An event with a few fields is about 700 bytes of JSON.
-        let mut json = Vec::with_capacity(1024);
+        // An event with a few fields is about 700 bytes of JSON; what goes
+        // to the spool is copied from here, and the buffer kept.
+        let mut json = std::mem::take(&mut self.scratch);
+        json.clear();
+        json.reserve(1024);
         if crate::wire::item_json(&item, &self.context, &mut json).is_err() {
             self.shared.failed(1);
             return;
         }
         let kind = item.kind();
-        let now = Instant::now();
         let spools = self.spool.as_ref().is_some_and(|s| s.has(kind))
             || self.delivery.is_down()
             || self.backlog.len() >= self.settings.retry_buffer;
         match self.spool.as_mut() {
-            Some(spool) if spools && spool.usable(now) => match spool.append(kind, json) {
-                Ok(Appended::Spooled | Appended::Dropped) => {}
-                Err(back) => self.keep(back),
-            },
-            _ => self.keep(vec![(kind, json)]),
+            Some(spool) if spools && spool.usable(Instant::now()) => {
+                let appended = spool.append(kind, &json);
+                self.scratch = json;
+                if let Err(back) = appended {
+                    self.keep(back);
+                }
+            }
+            _ => self.keep([(kind, json)]),
         }
     }
 

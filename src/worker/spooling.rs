@@ -9,7 +9,7 @@ use crate::model::Kind;
 
 impl Worker {
     /// Holds serialized items in memory, within the retry buffer.
-    pub(super) fn keep(&mut self, items: Vec<(Kind, Vec<u8>)>) {
+    pub(super) fn keep(&mut self, items: impl IntoIterator<Item = (Kind, Vec<u8>)>) {
         let limit = match self.phase {
             Phase::Running => self.settings.retry_buffer,
             Phase::Stopping { .. } => usize::MAX,
@@ -65,7 +65,7 @@ impl Worker {
             .flat_map(|(kind, items)| items.into_iter().map(move |json| (kind, json)));
         for (kind, json) in items.into_iter().chain(backlog) {
             match back.is_empty() {
-                true => match spool.append(kind, json) {
+                true => match spool.append(kind, &json) {
                     Ok(_) => {}
                     Err(items) => back = items,
                 },
