@@ -77,7 +77,10 @@ impl Builder {
         let (control_tx, control) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::default());
         let spool = match self.spool.dir.clone() {
-            Some(dir) => Some(Spool::open(self.spool, dir, shared.clone())?),
+            Some(dir) => {
+                let window = self.settings.max_concurrent_requests;
+                Some(Spool::open(self.spool, dir, window, shared.clone())?)
+            }
             None => None,
         };
         let worker = Worker::new(

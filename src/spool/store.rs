@@ -36,13 +36,17 @@ pub(crate) struct Spool {
     paused_until: Option<Instant>,
     last_sync: Instant,
     reporter: Reporter,
+    /// Chunks of a kind read and not yet acknowledged, at most.
+    window: usize,
 }
 
 impl Spool {
-    /// Opens (creating it if needed) and locks the spool directory.
+    /// Opens (creating it if needed) and locks the spool directory. At
+    /// most `window` chunks of a kind are out (read, not acknowledged).
     pub(crate) fn open(
         options: Options,
         dir: PathBuf,
+        window: usize,
         shared: Arc<Shared>,
     ) -> Result<Spool, Error> {
         let fail = |reason: String| Error::Spool {
@@ -91,6 +95,7 @@ impl Spool {
             paused_until: None,
             last_sync: Instant::now(),
             reporter: Reporter::default(),
+            window,
         };
         spool.gauge();
         Ok(spool)
@@ -248,7 +253,8 @@ impl Spool {
         max_items: usize,
         max_bytes: usize,
     ) -> Option<(Vec<Vec<u8>>, ChunkRef)> {
-        let taken = self.log(kind).take(max_items, max_bytes);
+        let window = self.window;
+        let taken = self.log(kind).take(max_items, max_bytes, window);
         let c = &self.shared.counters;
         c.spool_corrupt.fetch_add(taken.corrupt, Ordering::Relaxed);
         if taken.items.is_empty() {

@@ -8,9 +8,19 @@ use crate::spool::segment::{self, Decoded};
 
 impl Log {
     /// The oldest unread records written to disk, all from one segment: at
-    /// most `max_items`, and no more than `max_bytes` (but at least one).
-    pub(in crate::spool) fn take(&mut self, max_items: usize, max_bytes: usize) -> Taken {
+    /// most `max_items`, and no more than `max_bytes` (but at least one);
+    /// nothing while `window` chunks are not yet acknowledged, so that a
+    /// crash resends at most that many.
+    pub(in crate::spool) fn take(
+        &mut self,
+        max_items: usize,
+        max_bytes: usize,
+        window: usize,
+    ) -> Taken {
         let mut taken = Taken::default();
+        if self.chunks.len() >= window {
+            return taken;
+        }
         // Each round moves to a later segment, or returns.
         for _ in 0..=self.segs.len() {
             let Some(seg) = self.segs.iter().find(|s| s.id >= self.read.seg) else {
