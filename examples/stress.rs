@@ -15,7 +15,8 @@
 //! cargo run --release --example stress -- --spool --outage-secs 10 --rate 100000
 //! ```
 //!
-//! `--queue N` sets the queue's capacity (default 10,000): with
+//! `--fsync-never` and `--fsync-every-batch` change the spool's fsync
+//! policy (default: every second). `--queue N` sets the queue's capacity (default 10,000): with
 //! `--rate 0 --queue 1000000`, nothing is dropped and the line "spooled
 //! ... items/s" is the delivery thread's own pace (serializing and
 //! spooling).
@@ -26,7 +27,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tracing::info;
-use tracing_jkool::JKoolLayer;
+use tracing_jkool::{FsyncPolicy, JKoolLayer};
 use tracing_jkool_collector::Collector;
 use tracing_subscriber::prelude::*;
 
@@ -43,6 +44,7 @@ fn peak_rss_kib() -> Option<u64> {
 /// The command line: `--spool`, `--outage-secs N`, `--rate N`.
 struct Args {
     spool: bool,
+    fsync: FsyncPolicy,
     queue: usize,
     outage: Duration,
     rate: u64,
@@ -51,6 +53,7 @@ struct Args {
 fn args() -> Result<Args, Box<dyn std::error::Error>> {
     let mut args = Args {
         spool: false,
+        fsync: FsyncPolicy::Interval(Duration::from_secs(1)),
         queue: 10_000,
         outage: Duration::from_secs(10),
         rate: 100_000,
@@ -65,6 +68,8 @@ fn args() -> Result<Args, Box<dyn std::error::Error>> {
             "--outage-secs" => args.outage = Duration::from_secs(number()?),
             "--rate" => args.rate = number()?,
             "--queue" => args.queue = number()? as usize,
+            "--fsync-never" => args.fsync = FsyncPolicy::Never,
+            "--fsync-every-batch" => args.fsync = FsyncPolicy::EveryBatch,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -89,7 +94,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .retry_buffer(10_000)
         .max_retry_wait(Duration::from_millis(500));
     if args.spool {
-        builder = builder.spool_dir(&spool_dir);
+        builder = builder.spool_dir(&spool_dir).spool_fsync(args.fsync);
     }
     let layer = builder.build()?;
     let jkool = layer.handle();

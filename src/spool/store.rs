@@ -20,6 +20,9 @@ use crate::Error;
 /// is tried again.
 const PAUSE_AFTER_ERROR: Duration = Duration::from_secs(30);
 
+/// With [`FsyncPolicy::Interval`], a sync also once this much was written.
+const SYNC_BYTES: u64 = 4 << 20;
+
 /// The disk spool of one pipeline.
 #[derive(Debug)]
 pub(crate) struct Spool {
@@ -38,6 +41,8 @@ pub(crate) struct Spool {
     reporter: Reporter,
     /// Chunks of a kind read and not yet acknowledged, at most.
     window: usize,
+    /// Bytes written since the last sync.
+    unsynced_bytes: u64,
 }
 
 impl Spool {
@@ -96,6 +101,7 @@ impl Spool {
             last_sync: Instant::now(),
             reporter: Reporter::default(),
             window,
+            unsynced_bytes: 0,
         };
         spool.gauge();
         Ok(spool)
@@ -175,6 +181,7 @@ impl Spool {
     /// says. `Err` holds what goes back to memory after a disk error.
     pub(crate) fn flush(&mut self, now: Instant) -> Result<(), Vec<(Kind, Vec<u8>)>> {
         let mut next_id = self.next_id;
+        let before = self.events.bytes + self.activities.bytes;
         let mut written = 0;
         let mut result = Ok(());
         for log in [&mut self.events, &mut self.activities] {
@@ -189,9 +196,15 @@ impl Spool {
         if let Err(err) = result {
             return Err(self.failed(&err));
         }
+        let after = self.events.bytes + self.activities.bytes;
+        self.unsynced_bytes += after.saturating_sub(before);
         let durable = match self.options.fsync {
             FsyncPolicy::EveryBatch => true,
-            FsyncPolicy::Interval(every) => now >= self.last_sync + every,
+            // Also every few megabytes: one sync of a second's worth of
+            // writes at full speed would hold the thread up for long.
+            FsyncPolicy::Interval(every) => {
+                now >= self.last_sync + every || self.unsynced_bytes >= SYNC_BYTES
+            }
             FsyncPolicy::Never => false,
         };
         if durable || self.options.fsync == FsyncPolicy::Never {
@@ -203,6 +216,7 @@ impl Spool {
 
     fn sync(&mut self, now: Instant, durable: bool) {
         self.last_sync = now;
+        self.unsynced_bytes = 0;
         for kind in [Kind::Event, Kind::Activity] {
             if let Err(err) = self.log(kind).sync(durable) {
                 self.tell(&err);
