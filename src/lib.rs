@@ -45,6 +45,10 @@
 //!   jKool, or given up at a deadline). A refused item costs only itself.
 //! - Connection errors, timeouts, 408, 429 and 5xx are retried with backoff;
 //!   memory stays bounded however long jKool is away.
+//! - With [`Builder::spool_dir`], what cannot be delivered now goes to disk
+//!   instead of being evicted, survives a crash or `kill -9`, and is
+//!   delivered (at least once, oldest first) when jKool is back, by this
+//!   process or the next one on the directory.
 //! - With [`Builder::max_concurrent_requests`]`(1)` each kind arrives in the
 //!   order it was emitted; by default several bodies travel at once.
 //! - The crate's own HTTP stack never feeds its events back into the layer.
