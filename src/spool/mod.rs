@@ -56,6 +56,8 @@
 mod log;
 mod segment;
 mod store;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use store::Spool;
 
