@@ -309,6 +309,14 @@ impl Spool {
         }
         self.sync(now, self.options.fsync != FsyncPolicy::Never);
         self.gauge();
+        if self.has(Kind::Event) || self.has(Kind::Activity) {
+            let bytes = self.events.bytes + self.activities.bytes;
+            eprintln!(
+                "tracing-jkool: {bytes} bytes of items wait in the spool in {}; the next \
+                 start on it delivers them",
+                self.dir.display()
+            );
+        }
     }
 
     fn gauge(&self) {

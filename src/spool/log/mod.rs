@@ -102,7 +102,8 @@ impl Log {
             .truncate(false)
             .open(&ack_path)?;
         let mut raw = Vec::new();
-        ack_file.read_to_end(&mut raw)?;
+        // An ack record is 20 bytes: read no more, whatever the file is.
+        (&mut ack_file).take(64).read_to_end(&mut raw)?;
         let acked = parse_ack(&raw).unwrap_or_default();
         let mut segs = VecDeque::new();
         for (id, bytes) in segment::list(&dir, kind)? {
