@@ -83,6 +83,33 @@ pub(crate) struct Counters {
     pub recovered: AtomicU64,
 }
 
+impl Counters {
+    /// The counters now, with `finished` items done with (read first, so
+    /// that `queue_depth` never counts an item done but not yet queued).
+    pub(crate) fn stats(&self, finished: u64) -> Stats {
+        let queued = self.queued.load(Ordering::Relaxed);
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Stats {
+            queued,
+            sent: load(&self.sent),
+            dropped: load(&self.dropped),
+            evicted: load(&self.evicted),
+            failed: load(&self.failed),
+            retried: load(&self.retried),
+            suppressed: load(&self.suppressed),
+            batches: load(&self.batches),
+            bytes_sent: load(&self.bytes_sent),
+            queue_depth: queued.saturating_sub(finished),
+            spooled: load(&self.spooled),
+            spool_bytes: load(&self.spool_bytes),
+            spool_dropped: load(&self.spool_dropped),
+            spool_corrupt: load(&self.spool_corrupt),
+            spool_errors: load(&self.spool_errors),
+            recovered: load(&self.recovered),
+        }
+    }
+}
+
 /// How far the worker got, for `flush` and `shutdown` to wait on.
 #[derive(Debug, Default)]
 pub(crate) struct Progress {
