@@ -1,8 +1,11 @@
 //! `kill -9` at random moments, 20 times or more, while a child process
 //! emits as fast as it can into a spool with jKool down half of the time;
 //! then a last child, with jKool up, delivers what is left. Prints what
-//! was delivered: every item whole and valid, duplicates, and the items
-//! each killed run lost (those still in memory: the queue and a batch).
+//! was delivered: every item whole and valid, duplicates (each kill resends
+//! what was in flight: at most `max_concurrent_requests` bodies of
+//! `batch_size`, counted against the run that emitted them), and what each
+//! killed run lost: only what was still in memory (the queue; with jKool
+//! up, the batches being filled and sent).
 //!
 //! ```text
 //! cargo run --release --example spool_crash -- 20
@@ -52,9 +55,14 @@ fn child(args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         jkool.shutdown(Duration::from_secs(10))?;
         return Ok(());
     }
+    let progress = format!("{dir}.progress-{run}");
     for i in 0u64..10_000_000 {
         info!(run = run.as_str(), i, "crash me");
         if i % 1000 == 0 {
+            // How many were emitted at least, for the parent's figures.
+            // Written aside and renamed: a kill never leaves it half written.
+            std::fs::write(format!("{progress}.tmp"), (i + 1).to_string())?;
+            std::fs::rename(format!("{progress}.tmp"), &progress)?;
             // A pace a busy service might have: about 200,000 a second.
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -86,6 +94,7 @@ fn parent(kills: u32) -> Result<(), Box<dyn std::error::Error>> {
         seed % below
     };
     let mut received = Vec::new();
+    let mut emitted = HashMap::new();
     for run in 0..kills {
         // jKool is down in even runs, up in odd ones.
         if run % 2 == 1 {
@@ -100,6 +109,14 @@ fn parent(kills: u32) -> Result<(), Box<dyn std::error::Error>> {
         std::thread::sleep(Duration::from_millis(100 + random(900)));
         child.kill()?; // SIGKILL
         child.wait()?;
+        let progress = format!("{}.progress-{run}", dir.display());
+        let count: u64 = std::fs::read_to_string(&progress)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let _ = std::fs::remove_file(&progress);
+        let _ = std::fs::remove_file(format!("{progress}.tmp"));
+        emitted.insert(run.to_string(), count);
         if let Some(up) = collector.take() {
             received.extend(up.items());
             up.shutdown();
@@ -146,11 +163,16 @@ fn parent(kills: u32) -> Result<(), Box<dyn std::error::Error>> {
         let total = seen.len();
         seen.dedup();
         let reached = seen.last().map_or(0, |i| i + 1);
+        let run = run.trim_matches('"');
+        let at_least = emitted.get(run).copied().unwrap_or(0);
         println!(
-            "run {run:>4}: {:>8} delivered, {:>5} duplicates, {:>6} missing below the last delivered ({reached})",
+            "run {run:>2} (jKool {}): emitted >= {at_least:>7}, {:>7} delivered, {:>5} duplicates, \
+             {:>5} missing below the last delivered, lost <= {} (in memory at the kill)",
+            if run.parse::<u32>().unwrap_or(0) % 2 == 1 { "up  " } else { "down" },
             seen.len(),
             total - seen.len(),
             reached - seen.len() as u64,
+            at_least.saturating_sub(seen.len() as u64),
         );
     }
     Ok(())
