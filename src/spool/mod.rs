@@ -43,6 +43,20 @@
 //! several batches can be in flight and acknowledged out of order), and
 //! costs one dependency less: `crc32fast`, which queue-file uses too.
 //!
+//! # Compared with
+//!
+//! - Vector's disk buffer stops its own process on a disk error; here the
+//!   spool falls back to memory (counted, one stderr line) and is tried
+//!   again 30 s later. Vector syncs every 500 ms; here the policy is the
+//!   user's (each write, an interval plus every 4 MiB, or never).
+//! - Fluent Bit drops the oldest chunk at `total_limit_size`; here the
+//!   choice is the user's (`SpoolFull`), and drops are counted apart.
+//! - The OpenTelemetry Collector's persistent queue keeps no order and does
+//!   not sync by default; here each kind is FIFO and the default syncs
+//!   every second.
+//! - TNT4J holds 10,000 items in memory and replays by hand; here a restart
+//!   on the directory delivers what was left, by itself.
+//!
 //! # Locking
 //!
 //! A second process on the same directory gets an error from
@@ -86,7 +100,9 @@ use crate::model::Kind;
 pub enum FsyncPolicy {
     /// After every write: the safest and slowest.
     EveryBatch,
-    /// At most this long after a write (the default: 1 s).
+    /// At most this long after a write (the default: 1 s), and after
+    /// every 4 MiB written, so that no single sync holds the delivery
+    /// thread up for long.
     Interval(Duration),
     /// Never: the operating system writes when it sees fit.
     Never,
