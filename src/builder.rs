@@ -1,4 +1,5 @@
-//! Configuration: the builder and its setters. `env.rs` reads the
+//! Configuration: the builder and its setters (those for correlation in
+//! `builder/correlation.rs`). `env.rs` reads the
 //! environment into it; `pipeline.rs` checks it and starts the pipeline.
 
 use std::collections::HashMap;
@@ -9,11 +10,13 @@ use tracing::level_filters::LevelFilter;
 use crate::backlog::BodyFormat;
 use crate::dedupe;
 use crate::fields::DEFAULT_MAX_VALUE_BYTES;
-use crate::keys::{FieldKeys, InheritFields, JKoolKey};
+use crate::keys::{FieldKeys, InheritFields};
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::transport::ClientOptions;
 use crate::ValueType;
+
+mod correlation;
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
@@ -52,6 +55,8 @@ pub struct Builder {
     pub(crate) metrics: crate::metrics::Settings,
     pub(crate) field_keys: FieldKeys,
     pub(crate) inherit_fields: Option<InheritFields>,
+    pub(crate) spool: crate::spool::Options,
+    pub(crate) file_rotation: crate::rotate::Options,
 }
 
 impl Builder {
@@ -90,6 +95,8 @@ impl Builder {
             metrics: crate::metrics::Settings::default(),
             field_keys: FieldKeys::new(),
             inherit_fields: None,
+            spool: crate::spool::Options::default(),
+            file_rotation: crate::rotate::Options::default(),
         }
     }
 
@@ -351,49 +358,6 @@ impl Builder {
     /// always stay on.
     pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.client.root_certificates.push(pem.into());
-        self
-    }
-
-    /// Makes the ordinary field `field` set the jKool key `key`, as the
-    /// matching `jkool.*` field does: existing code that records
-    /// `request_id` then correlates without touching its call sites. The
-    /// field is no longer a property. Name the field as it is written,
-    /// dots included; a later call for the same field replaces the key.
-    /// An item holds one mapped value per key: when two fields map to one
-    /// key, the one recorded last wins.
-    ///
-    /// ```
-    /// use tracing_jkool::{JKoolKey, JKoolLayer};
-    ///
-    /// let builder = JKoolLayer::builder("my-access-token")
-    ///     .field_as("request_id", JKoolKey::Correlator)
-    ///     .field_as("customer", JKoolKey::User);
-    /// // tracing::info_span!("order", request_id = "r-7", customer = "ann")
-    /// //   -> corrid ["<trace id>", "r-7"], user "ann", on the span and every item inside
-    /// ```
-    pub fn field_as(mut self, field: impl Into<String>, key: JKoolKey) -> Self {
-        let field = field.into();
-        self.field_keys.retain(|(name, _)| **name != *field);
-        self.field_keys.push((field.into_boxed_str(), key));
-        self
-    }
-
-    /// Events carry fields of their enclosing spans as properties: all of
-    /// them, or only those named. An event's own field wins over a span's
-    /// of the same name, and a nearer span's over a farther one's; the
-    /// inherited properties come after the event's own, nearest span
-    /// first. A span's message is not inherited. Off by default: it copies
-    /// values on the application's thread for every event.
-    ///
-    /// ```
-    /// use tracing_jkool::{InheritFields, JKoolLayer};
-    ///
-    /// let all = JKoolLayer::builder("my-access-token").inherit_span_fields(InheritFields::All);
-    /// let some = JKoolLayer::builder("my-access-token")
-    ///     .inherit_span_fields(InheritFields::Only(vec!["request_id".into()]));
-    /// ```
-    pub fn inherit_span_fields(mut self, which: InheritFields) -> Self {
-        self.inherit_fields = Some(which);
         self
     }
 }

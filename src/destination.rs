@@ -16,6 +16,7 @@ pub(crate) fn destination(
     token: &Secret,
     client: &ClientOptions,
     gzip: bool,
+    rotation: &crate::rotate::Options,
 ) -> Result<Destination, Error> {
     if url.starts_with("file:") {
         let invalid = |reason: String| Error::InvalidUrl {
@@ -26,10 +27,7 @@ pub(crate) fn destination(
             .ok()
             .and_then(|url| url.to_file_path().ok())
             .ok_or_else(|| invalid("not an absolute file path".into()))?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
+        let file = crate::rotate::FileSink::open(path, rotation.clone())
             .map_err(|e| invalid(e.to_string()))?;
         return Ok(Destination::File(file));
     }

@@ -14,7 +14,8 @@ impl Builder {
     /// `JKOOL_MAX_CONCURRENT_REQUESTS`, `JKOOL_PROCESS_METRICS_MS`
     /// ([`process_metrics`](Self::process_metrics)) and
     /// `JKOOL_SELF_METRICS_MS` ([`self_metrics`](Self::self_metrics)); for
-    /// those two, `0` turns the reports off. Settings made after this call win
+    /// those two, `0` turns the reports off; `JKOOL_SPOOL_DIR`
+    /// ([`spool_dir`](Self::spool_dir)) and `JKOOL_SPOOL_MAX_BYTES`. Settings made after this call win
     /// over the environment; [`build`](Self::build) checks them all.
     ///
     /// # Errors
@@ -61,6 +62,12 @@ impl Builder {
         }
         if let Some(requests) = var.get("JKOOL_MAX_CONCURRENT_REQUESTS")? {
             self.settings.max_concurrent_requests = requests;
+        }
+        if let Some(dir) = var.get::<String>("JKOOL_SPOOL_DIR")? {
+            self.spool.dir = Some(dir.into());
+        }
+        if let Some(bytes) = var.get("JKOOL_SPOOL_MAX_BYTES")? {
+            self.spool.max_bytes = bytes;
         }
         for (variable, setting) in [
             ("JKOOL_PROCESS_METRICS_MS", &mut self.metrics.process),
@@ -142,6 +149,8 @@ mod tests {
                 ("JKOOL_FLUSH_INTERVAL_MS", "18446744073709551615"),
                 ("JKOOL_PROCESS_METRICS_MS", "250"),
                 ("JKOOL_SELF_METRICS_MS", "0"),
+                ("JKOOL_SPOOL_DIR", "/var/spool/app"),
+                ("JKOOL_SPOOL_MAX_BYTES", "1048576"),
             ]))
             .unwrap()
             .url("http://127.0.0.1:9")
@@ -155,7 +164,15 @@ mod tests {
             "JKOOL_PROCESS_METRICS_MS"
         );
         assert_eq!(builder.metrics.health, None, "0 turns it off");
+        assert_eq!(builder.spool.dir, Some("/var/spool/app".into()));
+        assert_eq!(builder.spool.max_bytes, 1 << 20);
+        let builder = builder.spool_dir(
+            std::env::temp_dir().join(format!("tracing-jkool-env-{}", std::process::id())),
+        );
+        let dir = builder.spool.dir.clone().unwrap();
         // A huge interval saturates instead of panicking.
-        assert!(builder.build().is_ok());
+        drop(builder.build().expect("builds"));
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -56,6 +56,16 @@ pub enum Error {
     /// The background delivery thread could not be started.
     #[error("could not start the jKool delivery thread")]
     Spawn(#[source] std::io::Error),
+    /// The spool directory ([`Builder::spool_dir`](crate::Builder::spool_dir))
+    /// cannot be used: another process holds it, or it cannot be created
+    /// or read.
+    #[error("cannot use the spool directory {dir:?}: {reason}")]
+    Spool {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// `flush` or `shutdown` ran out of time with items still undelivered.
     #[error("{pending} item(s) still undelivered after {waited:?}")]
     Timeout {

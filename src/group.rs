@@ -4,6 +4,7 @@
 use tokio::time::Instant;
 
 use crate::model::Kind;
+use crate::spool::ChunkRef;
 
 /// Items sent together, and retried together until the answer says to
 /// split them.
@@ -30,6 +31,8 @@ pub(crate) struct Group {
     /// Its last try found jKool unavailable: it goes again, ahead of new
     /// batches, as soon as jKool answers.
     pub(crate) waits_for_jkool: bool,
+    /// Read from the spool: acknowledged there once done with.
+    pub(crate) chunk: Option<ChunkRef>,
 }
 
 impl Group {

@@ -147,21 +147,8 @@ impl JKoolHandle {
     /// }
     /// ```
     pub fn stats(&self) -> Stats {
-        let c = self.counters();
         let finished = self.inner.shared.progress().finished;
-        let queued = c.queued.load(Ordering::Relaxed);
-        Stats {
-            queued,
-            sent: c.sent.load(Ordering::Relaxed),
-            dropped: c.dropped.load(Ordering::Relaxed),
-            evicted: c.evicted.load(Ordering::Relaxed),
-            failed: c.failed.load(Ordering::Relaxed),
-            retried: c.retried.load(Ordering::Relaxed),
-            suppressed: c.suppressed.load(Ordering::Relaxed),
-            batches: c.batches.load(Ordering::Relaxed),
-            bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
-            queue_depth: queued.saturating_sub(finished),
-        }
+        self.counters().stats(finished)
     }
 
     /// Sends everything queued before the call and waits, at most

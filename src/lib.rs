@@ -45,6 +45,10 @@
 //!   jKool, or given up at a deadline). A refused item costs only itself.
 //! - Connection errors, timeouts, 408, 429 and 5xx are retried with backoff;
 //!   memory stays bounded however long jKool is away.
+//! - With [`Builder::spool_dir`], what cannot be delivered now goes to disk
+//!   instead of being evicted, survives a crash or `kill -9`, and is
+//!   delivered (at least once, oldest first) when jKool is back, by this
+//!   process or the next one on the directory.
 //! - With [`Builder::max_concurrent_requests`]`(1)` each kind arrives in the
 //!   order it was emitted; by default several bodies travel at once.
 //! - The crate's own HTTP stack never feeds its events back into the layer.
@@ -109,6 +113,7 @@ mod codes;
 mod dedupe;
 mod delivery;
 mod destination;
+mod durability;
 mod env;
 mod error;
 mod event;
@@ -124,6 +129,7 @@ mod pipeline;
 pub mod propagation;
 mod report;
 mod retry;
+mod rotate;
 mod secret;
 mod send;
 mod settings;
@@ -131,6 +137,7 @@ mod shared;
 mod snapshot;
 mod source;
 mod spans;
+mod spool;
 mod thread;
 mod trace_id;
 mod transport;
@@ -153,6 +160,7 @@ pub use layer::JKoolLayer;
 pub use metrics::JKoolRecorder;
 pub use shared::Stats;
 pub use snapshot::{Property, Snapshot};
+pub use spool::{FsyncPolicy, SpoolFull};
 pub use value::{UnknownValueType, Value, ValueType};
 
 /// The README's examples, compiled as doc tests so that they stay true.

@@ -13,6 +13,7 @@ use crate::handle::JKoolHandle;
 use crate::model::Context;
 use crate::shared::Shared;
 use crate::source::default_source_fqn;
+use crate::spool::Spool;
 use crate::thread::mark_delivery_thread;
 use crate::transport::{Destination, Transport};
 use crate::worker::Worker;
@@ -54,9 +55,15 @@ impl Builder {
             &self.token,
             &self.client,
             self.settings.gzip,
+            &self.file_rotation,
         )?;
         if matches!(destination, Destination::File(_)) {
             self.settings.format = BodyFormat::Lines;
+            // A body goes whole into one file: no body passes a file's cap.
+            if let Some(max) = self.file_rotation.max_bytes {
+                let max = usize::try_from(max).unwrap_or(usize::MAX).max(1);
+                self.settings.max_body_bytes = self.settings.max_body_bytes.min(max);
+            }
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -69,6 +76,13 @@ impl Builder {
         let (items_tx, items) = mpsc::channel(self.queue_capacity);
         let (control_tx, control) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::default());
+        let spool = match self.spool.dir.clone() {
+            Some(dir) => {
+                let window = self.settings.max_concurrent_requests;
+                Some(Spool::open(self.spool, dir, window, shared.clone())?)
+            }
+            None => None,
+        };
         let worker = Worker::new(
             items,
             control,
@@ -80,6 +94,7 @@ impl Builder {
                 self.categories,
             ),
             self.settings,
+            spool,
         );
         let runtime_handle = runtime.handle().clone();
         let thread = std::thread::Builder::new()
@@ -132,6 +147,12 @@ impl Builder {
             if value > max {
                 return invalid(setting, format!("must be at most {max}"));
             }
+        }
+        if self.spool.max_bytes < 1 << 20 {
+            return invalid("spool_max_bytes", "must be at least 1 MiB (1048576)".into());
+        }
+        if self.file_rotation.max_files == 0 {
+            return invalid("max_files", "must be at least 1".into());
         }
         if settings.retry_buffer < settings.batch_size {
             let reason = format!("must be at least batch_size ({})", settings.batch_size);

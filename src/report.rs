@@ -15,9 +15,11 @@ pub(crate) enum Notice {
     Lost,
     /// The pipeline changed how it sends (one object per request).
     Format,
+    /// The disk spool failed; items are held in memory.
+    Spool,
 }
 
-const KINDS: usize = 4;
+const KINDS: usize = 5;
 
 /// At most one line of a kind per this interval.
 const INTERVAL: Duration = Duration::from_secs(60);

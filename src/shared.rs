@@ -38,8 +38,29 @@ pub struct Stats {
     pub batches: u64,
     /// Body bytes of the requests jKool accepted.
     pub bytes_sent: u64,
-    /// Items accepted but not yet sent, failed or dropped.
+    /// Items accepted but not yet sent, failed or dropped: in the queue,
+    /// in memory, or in the spool.
     pub queue_depth: u64,
+    /// Items written to the disk spool ([`Builder::spool_dir`](crate::Builder::spool_dir)),
+    /// each time one was written (an item spilled twice counts twice).
+    pub spooled: u64,
+    /// The spool's size on disk now, in bytes.
+    pub spool_bytes: u64,
+    /// Items dropped from the spool at its cap
+    /// ([`Builder::spool_max_bytes`](crate::Builder::spool_max_bytes)), and
+    /// items an earlier process left that jKool refused. This process's
+    /// own items dropped at the cap also count in `evicted`, so that
+    /// `queued = sent + evicted + failed + suppressed + queue_depth` holds.
+    pub spool_dropped: u64,
+    /// Torn or corrupt stretches of the spool skipped (a record cut short
+    /// by a crash, a failed checksum): each skips the rest of its segment.
+    pub spool_corrupt: u64,
+    /// Disk errors of the spool (full disk, read-only directory): items
+    /// stayed in memory instead, for 30 s after each.
+    pub spool_errors: u64,
+    /// Items an earlier process left in the spool that this one delivered.
+    /// They are not part of `queued` or `sent`.
+    pub recovered: u64,
 }
 
 /// Counters shared by the layer, the worker and the handle.
@@ -54,6 +75,39 @@ pub(crate) struct Counters {
     pub suppressed: AtomicU64,
     pub batches: AtomicU64,
     pub bytes_sent: AtomicU64,
+    pub spooled: AtomicU64,
+    pub spool_bytes: AtomicU64,
+    pub spool_dropped: AtomicU64,
+    pub spool_corrupt: AtomicU64,
+    pub spool_errors: AtomicU64,
+    pub recovered: AtomicU64,
+}
+
+impl Counters {
+    /// The counters now, with `finished` items done with (read first, so
+    /// that `queue_depth` never counts an item done but not yet queued).
+    pub(crate) fn stats(&self, finished: u64) -> Stats {
+        let queued = self.queued.load(Ordering::Relaxed);
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Stats {
+            queued,
+            sent: load(&self.sent),
+            dropped: load(&self.dropped),
+            evicted: load(&self.evicted),
+            failed: load(&self.failed),
+            retried: load(&self.retried),
+            suppressed: load(&self.suppressed),
+            batches: load(&self.batches),
+            bytes_sent: load(&self.bytes_sent),
+            queue_depth: queued.saturating_sub(finished),
+            spooled: load(&self.spooled),
+            spool_bytes: load(&self.spool_bytes),
+            spool_dropped: load(&self.spool_dropped),
+            spool_corrupt: load(&self.spool_corrupt),
+            spool_errors: load(&self.spool_errors),
+            recovered: load(&self.recovered),
+        }
+    }
 }
 
 /// How far the worker got, for `flush` and `shutdown` to wait on.
@@ -97,6 +151,19 @@ impl Shared {
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
         self.finish(count, 0);
+    }
+
+    /// `count` items an earlier process left, in one accepted request.
+    pub(crate) fn recovered(&self, count: u64, bytes: u64) {
+        self.counters.recovered.fetch_add(count, Ordering::Relaxed);
+        self.counters.batches.fetch_add(1, Ordering::Relaxed);
+        self.counters.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// `count` items dropped from the spool that an earlier process left.
+    pub(crate) fn spool_dropped(&self, count: u64) {
+        let c = &self.counters;
+        c.spool_dropped.fetch_add(count, Ordering::Relaxed);
     }
 
     /// `count` items rejected for good.

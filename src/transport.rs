@@ -1,7 +1,6 @@
 //! HTTP to jKool: one reused reqwest client, where each kind of item goes,
 //! and what the answer means.
 
-use std::io::Write;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -132,7 +131,7 @@ pub(crate) enum Destination {
         gzip: bool,
     },
     /// A file of JSON lines, for air-gapped hosts and replay later.
-    File(std::fs::File),
+    File(crate::rotate::FileSink),
 }
 
 /// Delivers bodies.
@@ -171,7 +170,7 @@ impl Transport {
                     false => request,
                 })
             }
-            Destination::File(file) => Err(match file.write_all(&body) {
+            Destination::File(file) => Err(match file.write(&body) {
                 Ok(()) => Outcome::Accepted,
                 Err(err) => Outcome::Unavailable {
                     after: None,

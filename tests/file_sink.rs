@@ -90,3 +90,43 @@ fn a_file_sink_that_cannot_be_opened_is_a_build_error() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
 }
+
+#[test]
+fn the_file_sink_rotates_by_size_and_keeps_at_most_max_files() {
+    let path = temp_file("rotate");
+    let numbered = |n: usize| PathBuf::from(format!("{}.{n}", path.display()));
+    let to_file = JKoolLayer::builder("unused")
+        .url(format!("file://{}", path.display()))
+        .batch_size(2)
+        .max_file_bytes(4096)
+        .max_files(3);
+    let (writer, handle) = dispatch(to_file);
+    tracing::dispatcher::with_default(&writer, || {
+        for i in 0..200 {
+            info!(i, "rotated");
+        }
+    });
+    handle.shutdown(WAIT).expect("written");
+    assert_eq!(handle.stats().sent, 200);
+
+    // The live file and two older ones; nothing beyond.
+    assert!(!numbered(3).exists(), "at most 3 files");
+    let mut numbers = Vec::new();
+    for file in [numbered(2), numbered(1), path.clone()] {
+        let text = std::fs::read_to_string(&file).expect("each file exists");
+        assert!(
+            text.len() <= 4096,
+            "{} is {} bytes",
+            file.display(),
+            text.len()
+        );
+        for line in text.lines() {
+            let item: Value = serde_json::from_str(line).expect("whole JSON lines");
+            numbers.push(property(&item, "i")["value"].as_i64().expect("i"));
+        }
+        std::fs::remove_file(&file).expect("clean up");
+    }
+    // Oldest file first: the newest items, in order, ending with the last.
+    assert!(numbers.windows(2).all(|w| w[0] + 1 == w[1]), "{numbers:?}");
+    assert_eq!(numbers.last(), Some(&199));
+}

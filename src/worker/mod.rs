@@ -17,7 +17,10 @@ use crate::model::{Context, Item, Kind};
 use crate::report::Notice;
 use crate::settings::Settings;
 use crate::shared::Shared;
+use crate::spool::Spool;
 use crate::transport::Transport;
+
+mod spooling;
 
 /// How long the delivery thread keeps delivering once the layer and every
 /// handle are gone without a `shutdown`.
@@ -45,6 +48,10 @@ pub(crate) struct Worker {
     backlog: Backlog,
     dedupe: Option<Dedupe>,
     delivery: Delivery,
+    /// Where items that cannot be delivered now wait, with a spool dir.
+    spool: Option<Spool>,
+    /// The buffer items are serialized into on their way to the spool.
+    scratch: Vec<u8>,
     /// Losses already told on stderr, to say the first one.
     losses_told: u64,
 }
@@ -57,6 +64,7 @@ impl Worker {
         transport: Transport,
         context: Context,
         settings: Settings,
+        spool: Option<Spool>,
     ) -> Self {
         Worker {
             items,
@@ -71,6 +79,8 @@ impl Worker {
                 .dedupe
                 .map(|window| Dedupe::new(window, settings.dedupe_capacity)),
             settings,
+            spool,
+            scratch: Vec::new(),
             losses_told: 0,
         }
     }
@@ -82,9 +92,17 @@ impl Worker {
         loop {
             let now = Instant::now();
             self.release_repeats(Some(now));
-            self.delivery.start_requests(&mut self.backlog, now);
+            self.write_spool(now);
+            let spool = self.spool.as_mut();
+            self.delivery.start_requests(&mut self.backlog, spool, now);
             if let Phase::Stopping { give_up_at } = self.phase {
                 if self.is_idle() {
+                    break;
+                }
+                if self.delivery.is_down() && self.spool_usable(now) {
+                    // jKool is down: what is left waits on disk for the
+                    // next start instead of for the deadline.
+                    self.abandon_everything();
                     break;
                 }
                 if now >= give_up_at {
@@ -99,10 +117,16 @@ impl Worker {
                 command = self.control.recv(), if self.control_open => self.command(command),
                 Some(answer) = self.delivery.next_answer() => {
                     self.delivery.finished(answer, &self.backlog);
+                    self.answered();
                 }
                 item = self.items.recv(), if self.takes_items() => self.received(item),
                 () = sleep_until(wake) => {}
             }
+        }
+        if let Some(mut spool) = self.spool.take() {
+            // Closed, and its lock let go, before a waiting `shutdown`
+            // returns: a new pipeline may open the directory at once.
+            spool.close();
         }
         self.tell_losses();
         self.tell_totals();
@@ -156,7 +180,7 @@ impl Worker {
     /// than was there when it started, so that a busy application cannot
     /// keep the loop from its timers and requests.
     fn drain(&mut self) {
-        let room = match self.delivery.is_down() {
+        let room = match self.delivery.is_down() || self.spool_usable(Instant::now()) {
             true => usize::MAX,
             false => self
                 .settings
@@ -198,22 +222,33 @@ impl Worker {
         self.hold(item);
     }
 
-    /// Serializes an item into the backlog, evicting the oldest waiting
-    /// item when the retry buffer is full.
+    /// Serializes an item into the backlog, or into the spool while items
+    /// cannot be delivered now; evicts the oldest waiting item when the
+    /// retry buffer is full.
     fn hold(&mut self, mut item: Item) {
         item.fill_defaults(&self.context);
-        // An event with a few fields is about 700 bytes of JSON.
-        let mut json = Vec::with_capacity(1024);
+        // An event with a few fields is about 700 bytes of JSON; what goes
+        // to the spool is copied from here, and the buffer kept.
+        let mut json = std::mem::take(&mut self.scratch);
+        json.clear();
+        json.reserve(1024);
         if crate::wire::item_json(&item, &self.context, &mut json).is_err() {
             self.shared.failed(1);
             return;
         }
-        let limit = match self.phase {
-            Phase::Running => self.settings.retry_buffer,
-            Phase::Stopping { .. } => usize::MAX,
-        };
-        if self.backlog.push(item.kind(), json, Instant::now(), limit) {
-            self.shared.evicted(1);
+        let kind = item.kind();
+        let spools = self.spool.as_ref().is_some_and(|s| s.has(kind))
+            || self.delivery.is_down()
+            || self.backlog.len() >= self.settings.retry_buffer;
+        match self.spool.as_mut() {
+            Some(spool) if spools && spool.usable(Instant::now()) => {
+                let appended = spool.append(kind, &json);
+                self.scratch = json;
+                if let Err(back) = appended {
+                    self.keep(back);
+                }
+            }
+            _ => self.keep([(kind, json)]),
         }
     }
 
@@ -224,11 +259,15 @@ impl Worker {
     /// delivered after the outage is the most recent.
     fn takes_items(&self) -> bool {
         self.phase == Phase::Running
-            && (self.delivery.is_down() || self.backlog.len() < self.settings.retry_buffer)
+            && (self.delivery.is_down()
+                || self.backlog.len() < self.settings.retry_buffer
+                || self.spool_usable(Instant::now()))
     }
 
     fn is_idle(&self) -> bool {
-        self.backlog.len() == 0 && self.delivery.is_idle()
+        let spooled =
+            (self.spool.as_ref()).is_some_and(|s| s.has(Kind::Event) || s.has(Kind::Activity));
+        self.backlog.len() == 0 && self.delivery.is_idle() && !spooled
     }
 
     /// The next time something is due: a batch's age, a repeat window, a
@@ -244,9 +283,11 @@ impl Worker {
             Phase::Stopping { give_up_at } => Some(give_up_at),
             Phase::Running => None,
         };
+        let sync = self.spool.as_ref().and_then(Spool::next_sync);
         batch
             .chain(repeats)
             .chain(self.delivery.next_retry())
+            .chain(sync)
             .chain(stop)
             .fold(far, Instant::min)
     }
@@ -254,7 +295,15 @@ impl Worker {
     /// Shutdown's deadline passed: what is left is given up, in flight or
     /// not.
     fn abandon_everything(&mut self) {
-        let count = self.backlog.clear() + self.delivery.abandon();
+        let mut groups = self.delivery.abandon();
+        if self.spool_usable(Instant::now()) {
+            // Left on disk for the next start, with what came from the
+            // spool (still there): not given up.
+            self.spill(std::mem::take(&mut groups));
+            self.write_spool(Instant::now());
+        }
+        let in_memory = groups.iter().filter(|g| g.chunk.is_none());
+        let count = self.backlog.clear() + in_memory.map(|g| g.len()).sum::<usize>();
         if count > 0 {
             let why = "could not reach jKool before the shutdown deadline";
             self.delivery.give_up(count as u64, why);

@@ -5,12 +5,11 @@
 
 use std::collections::HashMap;
 
-use reqwest::StatusCode;
-use tokio::time::{Duration, Instant};
-
 use std::sync::Arc;
 
+use reqwest::StatusCode;
 use tokio::task::JoinSet;
+use tokio::time::{Duration, Instant};
 
 use crate::backlog::{body, Backlog, BodyFormat};
 use crate::group::Group;
@@ -19,7 +18,12 @@ use crate::report::{Notice, Reporter};
 use crate::retry;
 use crate::settings::Settings;
 use crate::shared::Shared;
+use crate::spool::{ChunkRef, Spool};
 use crate::transport::{Outcome, Transport};
+
+mod done;
+
+use done::Done;
 
 /// After falling back to one object per request, try arrays again this
 /// much later: the endpoint may have changed, or the refusal was a fluke.
@@ -60,6 +64,9 @@ pub(crate) struct Delivery {
     last_accepted: Option<Instant>,
     /// Halves of refused two-item bodies: how many were accepted alone.
     pairs: HashMap<u64, u8>,
+    /// Items read from the spool and done with, for the worker to
+    /// acknowledge there.
+    pub(crate) acks: Vec<(ChunkRef, usize)>,
 }
 
 impl Delivery {
@@ -76,6 +83,7 @@ impl Delivery {
             down: false,
             last_accepted: None,
             pairs: HashMap::new(),
+            acks: Vec::new(),
         }
     }
 
@@ -112,26 +120,15 @@ impl Delivery {
         }
     }
 
-    /// Stops every request: what they held counts as given up.
-    pub(crate) fn abandon(&mut self) -> usize {
-        self.in_flight.abort_all();
-        self.groups.drain().map(|(_, g)| g.len()).sum()
-    }
-
-    /// Items given up for lack of time: failed, and for a shutdown,
-    /// reported as undelivered.
-    pub(crate) fn give_up(&mut self, count: u64, why: &str) {
-        self.reporter.say(
-            Notice::GaveUp,
-            format_args!("gave up on {count} item(s): {why}"),
-        );
-        self.shared.abandoned(count);
-    }
-
     /// Starts requests while there is room: retries that are due first,
     /// then batches that are due. While jKool is unavailable, one retry at
     /// a time probes it and new batches wait.
-    pub(crate) fn start_requests(&mut self, backlog: &mut Backlog, now: Instant) {
+    pub(crate) fn start_requests(
+        &mut self,
+        backlog: &mut Backlog,
+        mut spool: Option<&mut Spool>,
+        now: Instant,
+    ) {
         let slots = if self.transport.concurrent() {
             self.settings.max_concurrent_requests
         } else {
@@ -157,13 +154,27 @@ impl Delivery {
             if waiting || (self.down && !self.in_flight.is_empty()) {
                 return;
             }
+            // What is in the backlog is older than what is in the spool.
+            let spooled = |kind| spool.as_ref().is_some_and(|s| s.has(kind));
             let Some(kind) = [Kind::Activity, Kind::Event]
                 .into_iter()
-                .find(|kind| backlog.due(*kind, now))
+                .find(|kind| backlog.due(*kind, now) || spooled(*kind))
             else {
                 return;
             };
-            let items = self.take_batch(backlog, kind, now);
+            let (items, chunk) = match spool.as_deref_mut() {
+                Some(spool) if backlog.kind_len(kind) == 0 => {
+                    let max_items = match self.format(now) {
+                        BodyFormat::Object => 1,
+                        _ => self.settings.batch_size,
+                    };
+                    match spool.take(kind, max_items, self.settings.max_body_bytes) {
+                        Some((items, chunk)) => (items, Some(chunk)),
+                        None => return,
+                    }
+                }
+                _ => (self.take_batch(backlog, kind, now), None),
+            };
             let id = self.next_id;
             self.next_id += 1;
             self.groups.insert(
@@ -179,6 +190,7 @@ impl Delivery {
                     retry_at: None,
                     pair: None,
                     waits_for_jkool: false,
+                    chunk,
                 },
             );
             self.launch(id, now);
@@ -240,6 +252,7 @@ impl Delivery {
         };
         let now = Instant::now();
         let count = group.len();
+        let chunk = group.chunk;
         group.waits_for_jkool = false;
         if outcome.server_answered() && std::mem::take(&mut self.down) {
             // jKool is back: what waited for it need not wait any longer.
@@ -250,7 +263,7 @@ impl Delivery {
         match outcome {
             Outcome::Accepted => {
                 self.last_accepted = Some(now);
-                self.shared.sent(count as u64, size);
+                self.done(chunk, count, Done::Sent(size));
                 self.pair_accepted(group.pair, now);
             }
             Outcome::Unavailable { after, why } => {
@@ -289,7 +302,7 @@ impl Delivery {
                 if (singled_out || probe) && count > 1 {
                     self.split(group, now);
                 } else if refused_too_long {
-                    self.refused(status, count);
+                    self.refused(status, chunk, count);
                 } else {
                     self.reporter.say(
                         Notice::Retrying,
@@ -311,16 +324,16 @@ impl Delivery {
                     self.split(group, now);
                 }
             }
-            Outcome::TooLarge => self.refused(StatusCode::PAYLOAD_TOO_LARGE, count),
+            Outcome::TooLarge => self.refused(StatusCode::PAYLOAD_TOO_LARGE, chunk, count),
             Outcome::BadRequest(status) | Outcome::Rejected(status) => {
                 if let Some(pair) = group.pair {
                     self.pairs.remove(&pair);
                 }
-                self.refused(status, count);
+                self.refused(status, chunk, count);
             }
             Outcome::TokenRejected(status) => {
                 self.reporter.token_rejected(status);
-                self.shared.failed(count as u64);
+                self.done(chunk, count, Done::Failed);
             }
         }
     }
@@ -347,20 +360,16 @@ impl Delivery {
             .give_up_after
             .is_some_and(|limit| now + wait - group.first_try >= limit);
         if out_of_time {
-            return self.give_up(group.len() as u64, "retried for longer than give_up_after");
+            let count = group.len();
+            self.reporter.say(
+                Notice::GaveUp,
+                format_args!("gave up on {count} item(s): retried for longer than give_up_after"),
+            );
+            return self.done(group.chunk, count, Done::GaveUp);
         }
         self.shared.retried();
         group.retry_at = Some(now + wait);
         self.groups.insert(id, group);
-    }
-
-    /// Items the server refused for good.
-    fn refused(&mut self, status: StatusCode, count: usize) {
-        self.reporter.say(
-            Notice::GaveUp,
-            format_args!("jKool refused {count} item(s) with {status}; they are counted as failed"),
-        );
-        self.shared.failed(count as u64);
     }
 
     /// Both halves of a refused two-item body went through alone: the

@@ -1,0 +1,388 @@
+//! One kind's FIFO on disk: segments appended at the back, read from the
+//! front in chunks, deleted once every chunk read from them is
+//! acknowledged; the read position that survives a restart is in a small
+//! `ack` file.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+use super::segment::{self, Decoded};
+
+mod read;
+
+/// A place in the log: a segment and a byte offset in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Pos {
+    pub(super) seg: u64,
+    pub(super) off: u64,
+}
+
+/// A segment file.
+#[derive(Debug)]
+struct Seg {
+    id: u64,
+    bytes: u64,
+    /// Records in it, when this process wrote it.
+    records: Option<u64>,
+}
+
+/// Records read and not yet acknowledged, up to `end`.
+#[derive(Debug)]
+struct Chunk {
+    id: u64,
+    end: Pos,
+    outstanding: usize,
+}
+
+/// What [`Log::take`] read.
+#[derive(Debug, Default)]
+pub(super) struct Taken {
+    pub(super) items: Vec<Vec<u8>>,
+    pub(super) chunk: u64,
+    /// Left by an earlier process.
+    pub(super) recovered: bool,
+    /// Torn or corrupt stretches skipped on the way.
+    pub(super) corrupt: u64,
+}
+
+/// What dropping the oldest segment cost.
+#[derive(Debug, Default)]
+pub(super) struct Dropped {
+    /// Unread records this process wrote.
+    pub(super) own: u64,
+    /// Unread records an earlier process left.
+    pub(super) recovered: u64,
+}
+
+/// One kind's records on disk.
+#[derive(Debug)]
+pub(super) struct Log {
+    dir: PathBuf,
+    kind: u8,
+    segs: VecDeque<Seg>,
+    /// Open on the last segment while this process appends to it.
+    writer: Option<File>,
+    /// Segments closed since the last sync, to sync then.
+    retired: Vec<File>,
+    /// A segment was created since the last sync: sync the directory too.
+    created: bool,
+    pending: Vec<u8>,
+    pending_records: u64,
+    read: Pos,
+    /// Records read from `read.seg` so far.
+    read_records: u64,
+    reader: Option<(u64, File)>,
+    /// Bytes read ahead from `buf_at` on.
+    buf: Vec<u8>,
+    buf_at: Pos,
+    chunks: VecDeque<Chunk>,
+    next_chunk: u64,
+    acked: Pos,
+    ack_file: File,
+    /// Written to but not yet synced.
+    pub(super) unsynced: bool,
+    /// Records written since the spool last counted them.
+    pub(super) written: u64,
+    pub(super) bytes: u64,
+    /// Segments numbered below this were left by an earlier process.
+    pub(super) first_own: u64,
+}
+
+impl Log {
+    /// Opens the log of `kind` in `dir`, where an earlier process may have
+    /// left segments and a read position.
+    pub(super) fn open(dir: PathBuf, kind: u8) -> std::io::Result<Log> {
+        let ack_path = dir.join(format!("{}.ack", kind as char));
+        let mut ack_file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&ack_path)?;
+        let mut raw = Vec::new();
+        // An ack record is 20 bytes: read no more, whatever the file is.
+        (&mut ack_file).take(64).read_to_end(&mut raw)?;
+        let acked = parse_ack(&raw).unwrap_or_default();
+        let mut segs = VecDeque::new();
+        for (id, bytes) in segment::list(&dir, kind)? {
+            if id < acked.seg {
+                // Acknowledged; deleting it was cut short.
+                let _ = std::fs::remove_file(segment::path(&dir, kind, id));
+                continue;
+            }
+            segs.push_back(Seg {
+                id,
+                bytes,
+                records: None,
+            });
+        }
+        let read = match segs.front() {
+            Some(first) if first.id == acked.seg => acked,
+            Some(first) => Pos {
+                seg: first.id,
+                off: 0,
+            },
+            None => acked,
+        };
+        Ok(Log {
+            bytes: segs.iter().map(|s| s.bytes).sum(),
+            dir,
+            kind,
+            segs,
+            writer: None,
+            retired: Vec::new(),
+            created: false,
+            pending: Vec::new(),
+            pending_records: 0,
+            read,
+            read_records: 0,
+            reader: None,
+            buf: Vec::new(),
+            buf_at: read,
+            chunks: VecDeque::new(),
+            next_chunk: 0,
+            acked,
+            ack_file,
+            unsynced: false,
+            written: 0,
+            first_own: u64::MAX,
+        })
+    }
+
+    /// The newest segment's number, if there is one.
+    pub(super) fn last_id(&self) -> Option<u64> {
+        self.segs.back().map(|s| s.id)
+    }
+
+    /// The oldest segment's number, if there is one.
+    pub(super) fn first_id(&self) -> Option<u64> {
+        self.segs.front().map(|s| s.id)
+    }
+
+    pub(super) fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Adds a record, in memory until [`flush`](Self::flush), which also
+    /// happens here once a megabyte waits or the segment is full (the next
+    /// record goes to a new segment). On an error, the record is still
+    /// waiting.
+    pub(super) fn append(&mut self, json: &[u8], seg_limit: u64, next_id: &mut u64) -> Result {
+        let size = (segment::HEADER + json.len()) as u64;
+        let current = match self.writer {
+            Some(_) => self.segs.back().map_or(0, |s| s.bytes),
+            None => 0,
+        };
+        let used = current + self.pending.len() as u64;
+        let roll = used > 0 && used + size > seg_limit;
+        segment::encode(&mut self.pending, self.kind, json);
+        self.pending_records += 1;
+        if roll {
+            // The new record goes on with the next segment.
+            let last = self.pending.len() - size as usize;
+            let tail = self.pending.split_off(last);
+            self.pending_records -= 1;
+            let flushed = self.flush(next_id);
+            self.retire();
+            self.pending.extend_from_slice(&tail);
+            self.pending_records += 1;
+            flushed?;
+        } else if self.pending.len() >= 1 << 20 {
+            self.flush(next_id)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what waits in one call, starting a segment if needed;
+    /// returns how many records were written. On an error, they still wait
+    /// and the segment is closed (its size stays what was written before).
+    pub(super) fn flush(&mut self, next_id: &mut u64) -> Result<u64> {
+        if self.pending.is_empty() {
+            return Ok(0);
+        }
+        if self.writer.is_none() {
+            let id = *next_id;
+            // Not `create_new`: the lock makes the name this process's.
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(segment::path(&self.dir, self.kind, id))?;
+            *next_id += 1;
+            self.created = true;
+            self.segs.push_back(Seg {
+                id,
+                bytes: 0,
+                records: Some(0),
+            });
+            self.writer = Some(file);
+        }
+        let (Some(writer), Some(seg)) = (self.writer.as_mut(), self.segs.back_mut()) else {
+            return Ok(0);
+        };
+        if let Err(err) = writer.write_all(&self.pending) {
+            self.retire();
+            return Err(err);
+        }
+        let len = self.pending.len() as u64;
+        let records = std::mem::take(&mut self.pending_records);
+        seg.bytes += len;
+        seg.records = seg.records.map(|r| r + records);
+        self.bytes += len;
+        self.pending.clear();
+        self.unsynced = true;
+        self.written += records;
+        Ok(records)
+    }
+
+    /// The records still waiting in memory, taken back after an error.
+    pub(super) fn take_pending(&mut self) -> Vec<Vec<u8>> {
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_records = 0;
+        let mut items = Vec::new();
+        let mut at = 0;
+        while let Decoded::Record(json, size) = segment::decode(&pending[at..], self.kind) {
+            items.push(json.to_vec());
+            at += size;
+        }
+        items
+    }
+
+    /// Whether records wait to be read, on disk or in memory.
+    pub(super) fn has_unread(&self) -> bool {
+        !self.pending.is_empty()
+            || self.segs.back().is_some_and(|last| {
+                self.read
+                    < Pos {
+                        seg: last.id,
+                        off: last.bytes,
+                    }
+            })
+    }
+
+    /// `count` records of chunk `chunk` are done with (delivered or failed
+    /// for good): the read position that survives a restart moves past
+    /// every chunk done with, and whole segments behind it are deleted.
+    /// Returns the bytes freed.
+    pub(super) fn ack(&mut self, chunk: u64, count: usize) -> Result<u64> {
+        if let Ok(i) = self.chunks.binary_search_by_key(&chunk, |c| c.id) {
+            let outstanding = &mut self.chunks[i].outstanding;
+            *outstanding = outstanding.saturating_sub(count);
+        }
+        let before = self.acked;
+        while let Some(front) = self.chunks.front().filter(|c| c.outstanding == 0) {
+            self.acked = front.end;
+            self.chunks.pop_front();
+        }
+        if self.acked == before {
+            return Ok(0);
+        }
+        let mut record = [0; 20];
+        record[..8].copy_from_slice(&self.acked.seg.to_le_bytes());
+        record[8..16].copy_from_slice(&self.acked.off.to_le_bytes());
+        let crc = crc32fast::hash(&record[..16]);
+        record[16..].copy_from_slice(&crc.to_le_bytes());
+        self.ack_file.seek(SeekFrom::Start(0))?;
+        self.ack_file.write_all(&record)?;
+        self.unsynced = true;
+        let mut freed = 0;
+        // Segments wholly behind the position, but the one being written.
+        let behind = |log: &Log, seg: &Seg| {
+            seg.id < log.acked.seg
+                || seg.id == log.acked.seg
+                    && log.acked.off >= seg.bytes
+                    && (log.writer.is_none() || log.segs.len() > 1)
+        };
+        while let Some(front) = self.segs.front().filter(|s| behind(self, s)) {
+            freed += front.bytes;
+            let path = segment::path(&self.dir, self.kind, front.id);
+            self.segs.pop_front();
+            std::fs::remove_file(path)?;
+        }
+        self.bytes -= freed;
+        Ok(freed)
+    }
+
+    /// Deletes the oldest segment, read or not, to make room.
+    pub(super) fn drop_oldest(&mut self) -> Dropped {
+        let Some(seg) = self.segs.pop_front() else {
+            return Dropped::default();
+        };
+        if self.segs.is_empty() {
+            // It was the one being written: the next record starts anew.
+            self.retire();
+        }
+        let path = segment::path(&self.dir, self.kind, seg.id);
+        let read_from = match self.read.seg.cmp(&seg.id) {
+            std::cmp::Ordering::Greater => None,
+            std::cmp::Ordering::Equal => Some((self.read.off, self.read_records)),
+            std::cmp::Ordering::Less => Some((0, 0)),
+        };
+        let mut dropped = Dropped::default();
+        match (read_from, seg.records) {
+            (None, _) => {}
+            (Some((_, read)), Some(records)) => dropped.own = records.saturating_sub(read),
+            (Some((off, _)), None) => {
+                if let Ok(mut file) = File::open(&path) {
+                    dropped.recovered = segment::count(&mut file, self.kind, off, seg.bytes);
+                }
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+        self.bytes -= seg.bytes;
+        if self.read.seg <= seg.id {
+            self.read = Pos {
+                seg: seg.id + 1,
+                off: 0,
+            };
+            self.read_records = 0;
+        }
+        dropped
+    }
+
+    /// Closes the segment being written: the next record starts a new one.
+    fn retire(&mut self) {
+        self.retired.extend(self.writer.take());
+    }
+
+    /// Makes what was written durable when `durable`; either way, lets go
+    /// of the segments closed since the last call.
+    pub(super) fn sync(&mut self, durable: bool) -> Result {
+        let retired = std::mem::take(&mut self.retired);
+        if !std::mem::take(&mut self.unsynced) || !durable {
+            return Ok(());
+        }
+        for file in retired.iter().chain(&self.writer) {
+            file.sync_data()?;
+        }
+        self.ack_file.sync_data()?;
+        if std::mem::take(&mut self.created) {
+            // A new file's name is durable once its directory is synced
+            // (where a directory can be opened: not on Windows).
+            if let Ok(dir) = File::open(&self.dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+type Result<T = ()> = std::io::Result<T>;
+
+fn parse_ack(raw: &[u8]) -> Option<Pos> {
+    let raw: &[u8; 20] = raw.get(..20)?.try_into().ok()?;
+    let crc = u32::from_le_bytes([raw[16], raw[17], raw[18], raw[19]]);
+    if crc32fast::hash(&raw[..16]) != crc {
+        return None;
+    }
+    let word = |at: usize| {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(&raw[at..at + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    Some(Pos {
+        seg: word(0),
+        off: word(8),
+    })
+}

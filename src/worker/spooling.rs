@@ -1,0 +1,77 @@
+//! The worker and the spool: what goes to disk and back, and what stays in
+//! memory when the disk fails.
+
+use tokio::time::Instant;
+
+use super::{Phase, Worker};
+use crate::group::Group;
+use crate::model::Kind;
+
+impl Worker {
+    /// Holds serialized items in memory, within the retry buffer.
+    pub(super) fn keep(&mut self, items: impl IntoIterator<Item = (Kind, Vec<u8>)>) {
+        let limit = match self.phase {
+            Phase::Running => self.settings.retry_buffer,
+            Phase::Stopping { .. } => usize::MAX,
+        };
+        for (kind, json) in items {
+            if self.backlog.push(kind, json, Instant::now(), limit) {
+                self.shared.evicted(1);
+            }
+        }
+    }
+
+    pub(super) fn spool_usable(&self, now: Instant) -> bool {
+        self.spool.as_ref().is_some_and(|s| s.usable(now))
+    }
+
+    /// Writes what waits for the spool, syncs it when due, and takes back
+    /// into memory what a disk error left unwritten.
+    pub(super) fn write_spool(&mut self, now: Instant) {
+        let Some(spool) = &mut self.spool else { return };
+        spool.tick(now);
+        if let Err(back) = spool.flush(now) {
+            self.keep(back);
+        }
+    }
+
+    /// After an answer: acknowledges in the spool what came from it, and
+    /// while jKool is down moves what waits in memory there.
+    pub(super) fn answered(&mut self) {
+        let Some(spool) = &mut self.spool else { return };
+        for (chunk, count) in self.delivery.acks.drain(..) {
+            spool.ack(chunk, count);
+        }
+        if self.delivery.is_down() && spool.usable(Instant::now()) {
+            let groups = self.delivery.take_unspooled();
+            self.spill(groups);
+        }
+    }
+
+    /// Moves `groups`, then the backlog, to the spool, oldest first.
+    pub(super) fn spill(&mut self, groups: Vec<Group>) {
+        let Some(spool) = &mut self.spool else { return };
+        let mut back = Vec::new();
+        let from_groups = groups.into_iter().filter(|g| g.chunk.is_none());
+        let items = from_groups
+            .flat_map(|g| g.items.into_iter().map(move |json| (g.kind, json)))
+            .collect::<Vec<_>>();
+        let backlog = [Kind::Activity, Kind::Event].map(|kind| {
+            let all = self.backlog.kind_len(kind);
+            (kind, self.backlog.take(kind, all, usize::MAX))
+        });
+        let backlog = backlog
+            .into_iter()
+            .flat_map(|(kind, items)| items.into_iter().map(move |json| (kind, json)));
+        for (kind, json) in items.into_iter().chain(backlog) {
+            match back.is_empty() {
+                true => match spool.append(kind, &json) {
+                    Ok(_) => {}
+                    Err(items) => back = items,
+                },
+                false => back.push((kind, json)),
+            }
+        }
+        self.keep(back);
+    }
+}

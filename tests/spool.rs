@@ -1,0 +1,276 @@
+//! The disk spool: what jKool cannot take now waits on disk, survives the
+//! process (`abort` included), and is delivered in order once jKool is
+//! back; damage, full disks and the size cap are counted, never fatal.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+use tracing::info;
+use tracing_jkool::{Error, JKoolLayer, Stats};
+use tracing_jkool_collector::Collector;
+
+/// A unique directory under the temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir = std::env::temp_dir().join(format!(
+            "tracing-jkool-spool-{}-{name}-{nanos}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+fn start_on(port: u16) -> Collector {
+    Collector::builder()
+        .token(TOKEN)
+        .port(port)
+        .start()
+        .expect("collector on its port")
+}
+
+fn spooled_to(port: u16, dir: &Path) -> tracing_jkool::Builder {
+    JKoolLayer::builder(TOKEN)
+        .url(format!("http://127.0.0.1:{port}"))
+        .flush_interval(Duration::from_millis(20))
+        .max_retry_wait(Duration::from_millis(300))
+        .spool_dir(dir)
+}
+
+/// Waits (at most 30 s) until `done` holds for the stats.
+fn wait_stats(handle: &tracing_jkool::JKoolHandle, done: impl Fn(&Stats) -> bool) -> Stats {
+    let started = Instant::now();
+    loop {
+        let stats = handle.stats();
+        if done(&stats) || started.elapsed() > Duration::from_secs(30) {
+            return stats;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Each item's `i`, in the order received.
+fn numbers(items: &[Value]) -> Vec<i64> {
+    items
+        .iter()
+        .map(|i| property(i, "i")["value"].as_i64().expect("i"))
+        .collect()
+}
+
+/// Set in the child process that the abort test starts: the spool dir.
+const CHILD_DIR: &str = "TRACING_JKOOL_SPOOL_CHILD_DIR";
+
+#[test]
+fn an_aborted_process_leaves_its_items_for_the_next_one() {
+    const N: usize = 20_000;
+    if let Some(dir) = std::env::var_os(CHILD_DIR) {
+        // The child: jKool unreachable, 20,000 events, settle, abort.
+        let builder = spooled_to(free_port(), Path::new(&dir)).queue_capacity(N);
+        let (dispatch, handle) = dispatch(builder);
+        tracing::dispatcher::with_default(&dispatch, || {
+            for i in 0..N {
+                info!(i, "before the crash");
+            }
+        });
+        let stats = wait_stats(&handle, |s| s.spooled >= N as u64);
+        eprintln!("child: {stats:?}");
+        std::process::abort();
+    }
+    let dir = TempDir::new("abort");
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "an_aborted_process_leaves_its_items_for_the_next_one",
+            "--nocapture",
+        ])
+        .env(CHILD_DIR, &dir.0)
+        .output()
+        .expect("child runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the child aborted: {stderr}");
+    assert!(stderr.contains("spooled: 20000"), "{stderr}");
+
+    let port = free_port();
+    let collector = start_on(port);
+    let (_dispatch, handle) = dispatch(spooled_to(port, &dir.0));
+    let stats = wait_stats(&handle, |s| s.recovered >= N as u64 && s.spool_bytes == 0);
+    let items = collector.wait_for_items(N, WAIT);
+    let seen = numbers(&items);
+    let mut unique = seen.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique, (0..N as i64).collect::<Vec<_>>(), "{stats:?}");
+    // In order, each kind being one FIFO: one request at a time while
+    // jKool was down, and in order once up but for bodies in flight.
+    let duplicates = seen.len() - unique.len();
+    assert!(duplicates <= 256, "at most one batch again: {duplicates}");
+    assert_eq!((stats.queued, stats.sent, stats.spool_corrupt), (0, 0, 0));
+    assert_eq!(stats.recovered, N as u64, "{stats:?}");
+    handle.shutdown(WAIT).expect("nothing left");
+}
+
+#[test]
+fn a_torn_tail_is_skipped_and_counted_and_the_rest_delivered() {
+    let dir = TempDir::new("torn");
+    let port = free_port();
+    let (first, handle) = dispatch(spooled_to(port, &dir.0));
+    tracing::dispatcher::with_default(&first, || {
+        for i in 0..100 {
+            info!(i, "before the tear");
+        }
+    });
+    let stats = wait_stats(&handle, |s| s.spooled >= 100);
+    assert_eq!(stats.spooled, 100, "{stats:?}");
+    // jKool is down: shutdown leaves everything on disk at once.
+    let err = handle.shutdown(WAIT).unwrap_err();
+    assert!(matches!(err, Error::Timeout { pending: 100, .. }), "{err}");
+    drop(first);
+
+    // Tear the last record of the newest events segment.
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(&dir.0)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("e-"))
+        })
+        .collect();
+    segments.sort();
+    let last = segments.last().expect("a segment");
+    let len = std::fs::metadata(last).expect("size").len();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(last)
+        .expect("open");
+    file.set_len(len - 5).expect("truncate");
+    drop(file);
+
+    let collector = start_on(port);
+    let (_dispatch, handle) = dispatch(spooled_to(port, &dir.0));
+    let stats = wait_stats(&handle, |s| s.recovered >= 99 && s.spool_corrupt >= 1);
+    assert_eq!((stats.recovered, stats.spool_corrupt), (99, 1), "{stats:?}");
+    let items = collector.wait_for_items(99, WAIT);
+    assert_eq!(numbers(&items), (0..99).collect::<Vec<_>>());
+    handle.shutdown(WAIT).expect("nothing left");
+}
+
+#[test]
+fn a_second_process_on_the_directory_is_refused_clearly() {
+    let dir = TempDir::new("lock");
+    let first = spooled_to(free_port(), &dir.0).build().expect("first");
+    let err = spooled_to(free_port(), &dir.0).build().unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Spool { .. }), "{text}");
+    assert!(
+        text.contains(&format!("another process (pid {})", std::process::id())),
+        "{text}"
+    );
+    first.handle().shutdown(WAIT).ok();
+    // Once the first has stopped, the directory is free.
+    let again = spooled_to(free_port(), &dir.0).build().expect("free again");
+    again.handle().shutdown(WAIT).ok();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_full_disk_falls_back_to_memory_without_losing_or_panicking() {
+    let dir = TempDir::new("full");
+    std::fs::create_dir_all(&dir.0).expect("dir");
+    // The first events segment is /dev/full: every write fails (ENOSPC).
+    std::os::unix::fs::symlink("/dev/full", dir.0.join("e-00000001.seg")).expect("symlink");
+    let port = free_port();
+    let (dispatch, handle) = dispatch(spooled_to(port, &dir.0));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..300 {
+            info!(i, "disk full");
+        }
+    });
+    let stats = wait_stats(&handle, |s| s.spool_errors >= 1);
+    assert!(stats.spool_errors >= 1, "{stats:?}");
+    let collector = start_on(port);
+    handle.flush(WAIT).expect("delivered from memory");
+    let stats = handle.stats();
+    assert_eq!((stats.sent, stats.evicted, stats.failed), (300, 0, 0));
+    let mut seen = numbers(&collector.items());
+    seen.sort_unstable();
+    assert_eq!(seen, (0..300).collect::<Vec<_>>());
+}
+
+#[test]
+fn at_the_cap_the_oldest_are_dropped_and_counted_and_the_disk_stays_bounded() {
+    const N: usize = 10_000;
+    const CAP: u64 = 1 << 20;
+    let dir = TempDir::new("cap");
+    let port = free_port();
+    let builder = spooled_to(port, &dir.0).max_concurrent_requests(1);
+    let (dispatch, handle) = dispatch(builder.spool_max_bytes(CAP));
+    let mut biggest = 0;
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..N {
+            info!(i, padding = "x".repeat(200), "to the cap");
+            if i % 500 == 0 {
+                biggest = biggest.max(disk_used(&dir.0));
+            }
+        }
+    });
+    let stats = wait_stats(&handle, |s| s.spooled + s.dropped >= N as u64);
+    biggest = biggest.max(disk_used(&dir.0));
+    // Segments are an eighth of the cap.
+    assert!(biggest <= CAP + CAP / 8, "{biggest} bytes on disk");
+    assert!(stats.spool_bytes <= CAP + CAP / 8, "{stats:?}");
+    assert!(stats.spool_dropped > 0, "{stats:?}");
+    assert_eq!(stats.spool_dropped, stats.evicted, "{stats:?}");
+
+    let collector = start_on(port);
+    handle.flush(WAIT).expect("what is left is delivered");
+    let stats = handle.stats();
+    assert_eq!(
+        stats.sent + stats.evicted + stats.dropped,
+        N as u64,
+        "{stats:?}"
+    );
+    assert_eq!(stats.queued, stats.sent + stats.evicted + stats.queue_depth);
+    let seen = numbers(&collector.items());
+    assert_eq!(seen.len() as u64, stats.sent);
+    assert_eq!(seen.last(), Some(&(N as i64 - 1)), "the newest are kept");
+    let mut by_i: HashMap<i64, u32> = HashMap::new();
+    for i in &seen {
+        *by_i.entry(*i).or_default() += 1;
+    }
+    assert!(by_i.values().all(|n| *n == 1), "no duplicates");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "in order");
+}
+
+fn disk_used(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".seg"))
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
