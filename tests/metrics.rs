@@ -168,6 +168,49 @@ fn self_metrics_report_the_stats() {
 }
 
 #[test]
+fn self_metrics_report_the_spool_size_while_jkool_is_down() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let dir = std::env::temp_dir().join(format!("tracing-jkool-health-spool-{port}"));
+    let layer = tracing_jkool::JKoolLayer::builder(common::TOKEN)
+        .url(format!("http://127.0.0.1:{port}"))
+        .spool_dir(&dir)
+        .self_metrics(Duration::from_millis(200))
+        .max_retry_wait(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let jkool = layer.handle();
+    for i in 0..50 {
+        jkool.send(tracing_jkool::JKoolEvent::new(format!(
+            "during the outage {i}"
+        )));
+    }
+    // Reports are made (and spooled) while nothing can be delivered.
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(jkool.stats().spool_bytes > 0, "{:?}", jkool.stats());
+    let collector = Collector::builder()
+        .token(common::TOKEN)
+        .port(port)
+        .start()
+        .expect("collector on its port");
+    jkool.flush(WAIT).unwrap();
+    let reports = wait_for(&collector, "tracing-jkool.health", 1);
+    let sizes: Vec<u64> = reports
+        .iter()
+        .map(|r| {
+            prop(snapshot(r, "tracing-jkool"), "spool_bytes")["value"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert!(sizes.iter().any(|&bytes| bytes > 0), "{sizes:?}");
+    jkool.shutdown(WAIT).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_disabled_pipeline_sends_no_reports() {
     let collector = collector();
     let layer = builder(&collector).build().unwrap();

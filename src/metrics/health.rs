@@ -28,8 +28,7 @@ pub(crate) fn report(handle: &JKoolHandle) -> JKoolEvent {
     }
     snapshot = snapshot
         .property_with_unit("queue_depth", stats.queue_depth, ValueType::Gauge)
-        // The disk spool does not exist yet: nothing is ever spooled.
-        .property_with_unit("spool_bytes", 0u64, ValueType::SizeByte);
+        .property_with_unit("spool_bytes", stats.spool_bytes, ValueType::SizeByte);
     super::report_event(OPERATION, "tracing-jkool health")
         .time_usec(time)
         .snapshot(snapshot)
