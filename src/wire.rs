@@ -2,6 +2,11 @@
 //! span or event to jKool's keys, snapshots and properties, written
 //! straight into the request's buffer by `json.rs`'s writer.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
+
 use smallvec::SmallVec;
 use tracing::Metadata;
 use uuid::Uuid;
@@ -104,11 +109,25 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     item.u64(key::PID, ctx.pid.into());
     item.u64(key::TID, common.tid);
 
-    let operation = pick(|j| &j.operation).unwrap_or(match activity {
-        None if common.log.is_some() || is_generated_event_name(meta) => target,
-        _ => meta.name(),
-    });
-    item.str(key::OPERATION, operation);
+    // A callsite's own names, escaped once (not for `log` records, whose
+    // origin is not their callsite's).
+    let names = match &common.log {
+        None => Some(callsite_names(meta)),
+        Some(_) => None,
+    };
+    let by_target = common.log.is_some() || (activity.is_none() && is_generated_event_name(meta));
+    let operation = pick(|j| &j.operation).unwrap_or(if by_target { target } else { meta.name() });
+    match (pick(|j| &j.operation), &names) {
+        (None, Some(names)) => {
+            let escaped = if by_target {
+                &names.target
+            } else {
+                &names.name
+            };
+            item.key(key::OPERATION).extend_from_slice(escaped);
+        }
+        _ => item.str(key::OPERATION, operation),
+    }
     let comp_code = pick(|j| &j.comp_code);
     match activity {
         None => {
@@ -141,6 +160,11 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     }
     match (pick(|j| &j.location), file, line) {
         (Some(location), _, _) => item.str(key::LOCATION, location),
+        (None, _, _) if names.as_ref().is_some_and(|n| n.location.is_some()) => {
+            if let Some(location) = names.as_ref().and_then(|n| n.location.as_deref()) {
+                item.key(key::LOCATION).extend_from_slice(location);
+            }
+        }
         (None, Some(file), Some(line)) => {
             let out = item.key(key::LOCATION);
             // `file:line`, escaped as one string.
@@ -153,7 +177,10 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         (None, Some(file), None) => item.str(key::LOCATION, file),
         (None, None, _) => {}
     }
-    item.str(key::RESOURCE, pick(|j| &j.resource).unwrap_or(target));
+    match (pick(|j| &j.resource), &names) {
+        (None, Some(names)) => item.key(key::RESOURCE).extend_from_slice(&names.target),
+        (resource, _) => item.str(key::RESOURCE, resource.unwrap_or(target)),
+    }
     for (name, value) in [
         (key::USER, pick(|j| &j.user)),
         (key::EXCEPTION, exception),
@@ -276,6 +303,78 @@ impl<'a> Snapshots<'a> {
             );
         }
         out.push(b']');
+    }
+}
+
+/// A callsite's name, target and `file:line`, as JSON strings.
+struct CallsiteNames {
+    name: Box<[u8]>,
+    target: Box<[u8]>,
+    location: Option<Box<[u8]>>,
+}
+
+/// Callsites seen at most: past this many, names are escaped every time.
+const MAX_CALLSITES: usize = 4096;
+
+thread_local! {
+    /// By the address of the callsite's `'static` metadata; only the
+    /// delivery thread writes items, so this is its own.
+    static CALLSITES: RefCell<HashMap<usize, Rc<CallsiteNames>, BuildHasherDefault<AddressHasher>>> =
+        RefCell::default();
+}
+
+/// The callsite's names escaped, from the cache or made now.
+fn callsite_names(meta: &'static Metadata<'static>) -> Rc<CallsiteNames> {
+    let address = std::ptr::from_ref(meta) as usize;
+    CALLSITES.with(|cache| {
+        if let Some(names) = cache.borrow().get(&address) {
+            return Rc::clone(names);
+        }
+        let escaped = |text: &str| {
+            let mut out = Vec::with_capacity(text.len() + 2);
+            json::string(&mut out, text);
+            out.into_boxed_slice()
+        };
+        let location = meta.file().map(|file| {
+            let mut out = Vec::with_capacity(file.len() + 8);
+            json::string(&mut out, file);
+            if let Some(line) = meta.line() {
+                // `file:line`, one string.
+                out.pop();
+                out.push(b':');
+                json::integer(&mut out, line);
+                out.push(b'"');
+            }
+            out.into_boxed_slice()
+        });
+        let names = Rc::new(CallsiteNames {
+            name: escaped(meta.name()),
+            target: escaped(meta.target()),
+            location,
+        });
+        let mut cache = cache.borrow_mut();
+        if cache.len() < MAX_CALLSITES {
+            cache.insert(address, Rc::clone(&names));
+        }
+        names
+    })
+}
+
+/// Hashes an address: already unique, it needs only mixing.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8 | u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, address: usize) {
+        self.0 = (address as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
