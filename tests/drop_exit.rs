@@ -32,10 +32,7 @@ fn with_jkool_down_the_delivery_thread_exits_within_the_grace_after_the_last_dro
     }
     assert_eq!(delivery_threads(), 0);
     // A loopback port with nothing listening on it.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    let port = common::free_port();
     let layer = JKoolLayer::builder(TOKEN)
         .url(format!("http://127.0.0.1:{port}"))
         .flush_interval(Duration::from_millis(20))

@@ -169,10 +169,7 @@ fn self_metrics_report_the_stats() {
 
 #[test]
 fn self_metrics_report_the_spool_size_while_jkool_is_down() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    let port = common::free_port();
     let dir = std::env::temp_dir().join(format!("tracing-jkool-health-spool-{port}"));
     let layer = tracing_jkool::JKoolLayer::builder(common::TOKEN)
         .url(format!("http://127.0.0.1:{port}"))
@@ -190,11 +187,7 @@ fn self_metrics_report_the_spool_size_while_jkool_is_down() {
     // Reports are made (and spooled) while nothing can be delivered.
     std::thread::sleep(Duration::from_millis(800));
     assert!(jkool.stats().spool_bytes > 0, "{:?}", jkool.stats());
-    let collector = Collector::builder()
-        .token(common::TOKEN)
-        .port(port)
-        .start()
-        .expect("collector on its port");
+    let collector = common::start_on(port);
     jkool.flush(WAIT).unwrap();
     let reports = wait_for(&collector, "tracing-jkool.health", 1);
     let sizes: Vec<u64> = reports

@@ -9,21 +9,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use tracing::info;
 use tracing_jkool::{Error, JKoolLayer};
-use tracing_jkool_collector::Collector;
-
-/// A loopback port with nothing listening on it (for now).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-fn start_on(port: u16) -> Collector {
-    Collector::builder()
-        .token(TOKEN)
-        .port(port)
-        .start()
-        .expect("collector on its port")
-}
 
 fn layer_for(port: u16) -> tracing_jkool::Builder {
     JKoolLayer::builder(TOKEN)

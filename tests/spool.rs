@@ -12,7 +12,6 @@ use common::*;
 use serde_json::Value;
 use tracing::info;
 use tracing_jkool::{Error, JKoolLayer, Stats};
-use tracing_jkool_collector::Collector;
 
 /// A unique directory under the temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -35,19 +34,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
-
-fn start_on(port: u16) -> Collector {
-    Collector::builder()
-        .token(TOKEN)
-        .port(port)
-        .start()
-        .expect("collector on its port")
 }
 
 fn spooled_to(port: u16, dir: &Path) -> tracing_jkool::Builder {

@@ -18,10 +18,7 @@ const NAME: &str = "losses_are_said_once_and_the_totals_match_the_stats";
 /// In the child: jKool down, a tiny queue and buffer, a flood, then a
 /// shutdown that gives up. Prints the final stats on stdout.
 fn child() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    let port = common::free_port();
     let layer = JKoolLayer::builder(TOKEN)
         .url(format!("http://127.0.0.1:{port}"))
         .queue_capacity(5)

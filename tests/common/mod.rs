@@ -21,6 +21,21 @@ pub fn collector() -> Collector {
         .expect("collector starts")
 }
 
+/// A loopback port with nothing listening on it (for now): jKool down.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// A collector that requires [`TOKEN`], on `port`: jKool back up.
+pub fn start_on(port: u16) -> Collector {
+    Collector::builder()
+        .token(TOKEN)
+        .port(port)
+        .start()
+        .expect("collector on its port")
+}
+
 /// The layer's builder aimed at `collector`, with a short flush interval.
 pub fn builder(collector: &Collector) -> Builder {
     JKoolLayer::builder(TOKEN)
