@@ -158,24 +158,12 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
             item.u64(key::WAIT_TIME_USEC, a.idle_usec);
         }
     }
-    match (pick(|j| &j.location), file, line) {
+    let cached = names.as_ref().and_then(|n| n.location.as_deref());
+    match (pick(|j| &j.location), cached, file) {
         (Some(location), _, _) => item.str(key::LOCATION, location),
-        (None, _, _) if names.as_ref().is_some_and(|n| n.location.is_some()) => {
-            if let Some(location) = names.as_ref().and_then(|n| n.location.as_deref()) {
-                item.key(key::LOCATION).extend_from_slice(location);
-            }
-        }
-        (None, Some(file), Some(line)) => {
-            let out = item.key(key::LOCATION);
-            // `file:line`, escaped as one string.
-            json::string(out, file);
-            out.pop();
-            out.push(b':');
-            json::integer(out, line);
-            out.push(b'"');
-        }
-        (None, Some(file), None) => item.str(key::LOCATION, file),
-        (None, None, _) => {}
+        (None, Some(cached), _) => item.key(key::LOCATION).extend_from_slice(cached),
+        (None, None, Some(file)) => location(item.key(key::LOCATION), file, line),
+        (None, None, None) => {}
     }
     match (pick(|j| &j.resource), &names) {
         (None, Some(names)) => item.key(key::RESOURCE).extend_from_slice(&names.target),
@@ -335,22 +323,14 @@ fn callsite_names(meta: &'static Metadata<'static>) -> Rc<CallsiteNames> {
             json::string(&mut out, text);
             out.into_boxed_slice()
         };
-        let location = meta.file().map(|file| {
-            let mut out = Vec::with_capacity(file.len() + 8);
-            json::string(&mut out, file);
-            if let Some(line) = meta.line() {
-                // `file:line`, one string.
-                out.pop();
-                out.push(b':');
-                json::integer(&mut out, line);
-                out.push(b'"');
-            }
-            out.into_boxed_slice()
-        });
         let names = Rc::new(CallsiteNames {
             name: escaped(meta.name()),
             target: escaped(meta.target()),
-            location,
+            location: meta.file().map(|file| {
+                let mut out = Vec::with_capacity(file.len() + 8);
+                location(&mut out, file, meta.line());
+                out.into_boxed_slice()
+            }),
         });
         let mut cache = cache.borrow_mut();
         if cache.len() < MAX_CALLSITES {
@@ -358,6 +338,17 @@ fn callsite_names(meta: &'static Metadata<'static>) -> Rc<CallsiteNames> {
         }
         names
     })
+}
+
+/// Appends `location`'s value: `"file:line"`, or `"file"` without a line.
+fn location(out: &mut Vec<u8>, file: &str, line: Option<u32>) {
+    json::string(out, file);
+    if let Some(line) = line {
+        out.pop();
+        out.push(b':');
+        json::integer(out, line);
+        out.push(b'"');
+    }
 }
 
 /// Hashes an address: already unique, it needs only mixing.
