@@ -84,6 +84,19 @@ impl<'a> Object<'a> {
         Object { out, empty: true }
     }
 
+    /// Goes on with an object already opened at the end of `out`, with
+    /// members in it: what is written next starts with a comma.
+    pub(crate) fn continuing(out: &'a mut Vec<u8>) -> Self {
+        Object { out, empty: false }
+    }
+
+    /// Appends members written before, such as a callsite's, each with
+    /// its leading comma. The object must already hold a member.
+    pub(crate) fn members(&mut self, json: &[u8]) {
+        debug_assert!(!self.empty && json.first() == Some(&b','));
+        self.out.extend_from_slice(json);
+    }
+
     /// Writes `"key":` (with the comma before it when needed) and returns
     /// the buffer for the value. Keys are [`key`] constants: no escaping.
     pub(crate) fn key(&mut self, key: Key) -> &mut Vec<u8> {

@@ -76,11 +76,15 @@ impl Serialize for PropertyRef<'_> {
 }
 
 impl PropertyRef<'_> {
-    /// Appends the property's JSON, as its `Serialize` writes it.
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+    /// Appends the property's JSON, as its `Serialize` writes it. `head`
+    /// is its start, `{"name":…`, when [`property_head`] wrote it before.
+    pub(crate) fn write(&self, out: &mut Vec<u8>, head: Option<&[u8]>) {
+        match head {
+            Some(head) => out.extend_from_slice(head),
+            None => property_head(out, self.name),
+        }
         let typed = Typed::of(self.value);
-        let mut property = Object::new(out);
-        property.str(key::NAME, self.name);
+        let mut property = Object::continuing(out);
         property.plain(key::TYPE, typed.data_type());
         let value = property.key(key::VALUE);
         match &typed {
@@ -97,20 +101,30 @@ impl PropertyRef<'_> {
     }
 }
 
-/// Appends a snapshot's JSON, as [`SnapshotRef`]'s `Serialize` writes it.
-pub(crate) fn write_snapshot<'a>(
-    out: &mut Vec<u8>,
-    name: &str,
-    category: &str,
-    time_usec: i64,
-    parent_id: Option<&str>,
-    parent_is_uuid: bool,
-    properties: impl Iterator<Item = PropertyRef<'a>>,
-) {
+/// Appends how a property named `name` starts: `{"name":"…"`.
+pub(crate) fn property_head(out: &mut Vec<u8>, name: &str) {
+    Object::new(out).str(key::NAME, name);
+}
+
+/// Appends how a snapshot starts: `{"type":"SNAPSHOT","name":…,"category":…`.
+pub(crate) fn snapshot_head(out: &mut Vec<u8>, name: &str, category: &str) {
     let mut snapshot = Object::new(out);
     snapshot.plain(key::TYPE, "SNAPSHOT");
     snapshot.str(key::NAME, name);
     snapshot.str(key::CATEGORY, category);
+}
+
+/// Appends the rest of a snapshot begun by [`snapshot_head`], as
+/// [`SnapshotRef`]'s `Serialize` writes it: each property comes with its
+/// head when written before.
+pub(crate) fn finish_snapshot<'a>(
+    out: &mut Vec<u8>,
+    time_usec: i64,
+    parent_id: Option<&str>,
+    parent_is_uuid: bool,
+    properties: impl Iterator<Item = (PropertyRef<'a>, Option<&'a [u8]>)>,
+) {
+    let mut snapshot = Object::continuing(out);
     snapshot.i64(key::TIME_USEC, time_usec);
     match parent_id {
         Some(parent) if parent_is_uuid => snapshot.plain(key::PARENT_ID, parent),
@@ -119,11 +133,11 @@ pub(crate) fn write_snapshot<'a>(
     }
     let list = snapshot.key(key::PROPERTIES);
     list.push(b'[');
-    for (i, property) in properties.enumerate() {
+    for (i, (property, head)) in properties.enumerate() {
         if i > 0 {
             list.push(b',');
         }
-        property.write(list);
+        property.write(list, head);
     }
     list.push(b']');
     snapshot.end();

@@ -1,0 +1,92 @@
+//! What every item from one callsite writes alike, as JSON made once: its
+//! operation, codes, location and resource, its default snapshot's start
+//! and its properties' starts. A thread-local cache on the delivery thread,
+//! by the address of the callsite's `'static` metadata.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
+
+use tracing::Metadata;
+
+/// JSON text made once.
+pub(super) type Json = Box<[u8]>;
+
+/// A callsite's JSON. Members start with their comma; each is what the
+/// item writer would write for an item that overrides nothing.
+#[derive(Debug)]
+pub(super) struct Callsite {
+    /// `,"operation":"…"`
+    pub(super) operation: Json,
+    /// For events, `,"severity":"…","comp-code":"…"`; empty for spans.
+    pub(super) codes: Json,
+    /// `,"location":"file:line","resource":"…"`
+    pub(super) place: Json,
+    /// `{"type":"SNAPSHOT","name":…,"category":…`: how the default
+    /// snapshot starts.
+    pub(super) snapshot: Json,
+    /// `{"name":"…"` for each of the callsite's fields, by field name.
+    pub(super) properties: Box<[(&'static str, Json)]>,
+}
+
+impl Callsite {
+    /// How the property of the field named `field` starts, when `field`
+    /// is one of this callsite's own.
+    pub(super) fn property(&self, field: &'static str) -> Option<&[u8]> {
+        // tracing's field names are the callsite's own `'static` strings:
+        // comparing addresses is enough.
+        self.properties
+            .iter()
+            .find(|(name, _)| std::ptr::eq(*name, field))
+            .map(|(_, head)| &head[..])
+    }
+}
+
+/// Callsites kept at most: past this many, new ones are described every
+/// time.
+const MAX_CALLSITES: usize = 4096;
+
+type Cache = HashMap<usize, Rc<Callsite>, BuildHasherDefault<AddressHasher>>;
+
+thread_local! {
+    /// Only the delivery thread writes items, so this is its own.
+    static CALLSITES: RefCell<Cache> = RefCell::default();
+}
+
+/// The callsite's JSON, from the cache or made now by `describe`.
+pub(super) fn cached(
+    meta: &'static Metadata<'static>,
+    describe: fn(&'static Metadata<'static>) -> Callsite,
+) -> Rc<Callsite> {
+    let address = std::ptr::from_ref(meta) as usize;
+    CALLSITES.with(|cache| {
+        if let Some(site) = cache.borrow().get(&address) {
+            return Rc::clone(site);
+        }
+        let site = Rc::new(describe(meta));
+        let mut cache = cache.borrow_mut();
+        if cache.len() < MAX_CALLSITES {
+            cache.insert(address, Rc::clone(&site));
+        }
+        site
+    })
+}
+
+/// Hashes an address: already unique, it needs only mixing.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8 | u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, address: usize) {
+        self.0 = (address as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}

@@ -1,0 +1,299 @@
+//! How the layer's items are written as jKool JSON: the mapping from a
+//! span or event to jKool's keys, snapshots and properties, written
+//! straight into the request's buffer by `json.rs`'s writer.
+
+mod callsite;
+mod snapshots;
+
+use tracing::{Level, Metadata};
+use uuid::Uuid;
+
+use crate::codes::{CompCode, Severity};
+use crate::fields::JKoolFields;
+use crate::json::{self, key, Object};
+use crate::model::{ActivityRecord, Common, Context, Item, TrackingId};
+use crate::snapshot::{property_head, snapshot_head};
+use crate::value::{Typed, Value};
+use callsite::Callsite;
+use snapshots::Snapshots;
+
+/// Appends an item's JSON object to `out`.
+pub(crate) fn item_json(item: &Item, ctx: &Context, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    match item {
+        Item::JKoolEvent(event) => serde_json::to_writer(out, event),
+        Item::Raw { json, .. } => {
+            out.extend_from_slice(json.as_bytes());
+            Ok(())
+        }
+        Item::Event(event) => {
+            write(&event.common, None, ctx, out);
+            Ok(())
+        }
+        Item::Activity(activity) => {
+            write(&activity.common, Some(activity), ctx, out);
+            Ok(())
+        }
+    }
+}
+
+/// Appends the JSON of a span's activity (`activity`) or an event to `out`.
+fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out: &mut Vec<u8>) {
+    let meta = common.meta;
+    let (target, file, line) = match &common.log {
+        Some(log) => (log.target.as_str(), log.file.as_deref(), log.line),
+        None => (meta.target(), meta.file(), meta.line()),
+    };
+    // What the callsite's items write alike, made once (not for `log`
+    // records, whose origin is not their callsite's).
+    let site = match (&common.log, activity.is_none() == meta.is_event()) {
+        (None, true) => Some(callsite::cached(meta, describe)),
+        _ => None,
+    };
+    let jkool = common.fields.jkool();
+    let pick = |get: fn(&JKoolFields) -> &Option<String>| jkool.and_then(|j| get(j).as_deref());
+    let tracking_id = match (pick(|j| &j.tracking_id), &common.tracking_id) {
+        (Some(custom), _) => TrackingId::Custom(custom.into()),
+        (None, Some(id)) => id.clone(),
+        (None, None) => TrackingId::new(),
+    };
+    let mut id_buf = Uuid::encode_buffer();
+    let tracking_id = tracking_id.as_str(&mut id_buf);
+    // `jkool.exception` wins over an `error` field.
+    let exception = pick(|j| &j.exception).or(common.fields.error.as_deref());
+
+    let mut item = Object::new(out);
+    let kind = if activity.is_some() {
+        "ACTIVITY"
+    } else {
+        "EVENT"
+    };
+    item.plain(key::TYPE, kind);
+    let id_is_uuid = matches!(
+        (&common.tracking_id, pick(|j| &j.tracking_id)),
+        (Some(TrackingId::Uuid(_)) | None, None)
+    );
+    match id_is_uuid {
+        true => item.plain(key::TRACKING_ID, tracking_id),
+        false => item.str(key::TRACKING_ID, tracking_id),
+    }
+    match &common.parent_id {
+        Some(parent @ TrackingId::Uuid(_)) => {
+            item.plain(key::PARENT_ID, parent.as_str(&mut Uuid::encode_buffer()));
+        }
+        Some(custom) => item.str(key::PARENT_ID, custom.as_str(&mut Uuid::encode_buffer())),
+        None => {}
+    }
+    let own_corr = pick(|j| &j.corr_id);
+    let inherited = common.corrids.as_deref().unwrap_or_default();
+    if own_corr.is_some() || !inherited.is_empty() || common.trace_id.is_some() {
+        let list = item.key(key::CORRID);
+        list.push(b'[');
+        if let Some(trace_id) = common.trace_id {
+            // Hex digits need no escaping.
+            list.push(b'"');
+            list.extend_from_slice(&trace_id.to_hex());
+            list.push(b'"');
+        }
+        let all = inherited.iter().map(String::as_str).chain(own_corr);
+        for corrid in all {
+            if list.last() != Some(&b'[') {
+                list.push(b',');
+            }
+            json::string(list, corrid);
+        }
+        list.push(b']');
+    }
+    match pick(|j| &j.source_fqn) {
+        Some(fqn) => item.str(key::SOURCE_FQN, fqn),
+        // Escaped once, at start.
+        None => item
+            .key(key::SOURCE_FQN)
+            .extend_from_slice(&ctx.source_fqn_json),
+    }
+    item.i64(key::TIME_USEC, common.time_usec);
+    item.u64(key::PID, ctx.pid.into());
+    item.u64(key::TID, common.tid);
+
+    let by_target = common.log.is_some() || (activity.is_none() && is_generated_event_name(meta));
+    let operation = pick(|j| &j.operation);
+    let item_name = operation.unwrap_or(if by_target { target } else { meta.name() });
+    match (&site, operation) {
+        (Some(site), None) => item.members(&site.operation),
+        _ => item.str(key::OPERATION, item_name),
+    }
+    let comp_code = pick(|j| &j.comp_code);
+    match activity {
+        None => {
+            let level = *meta.level();
+            match (&site, comp_code, exception) {
+                (Some(site), None, None) => item.members(&site.codes),
+                _ => {
+                    let code = match exception {
+                        Some(_) if common.fields.error.is_some() => CompCode::Error,
+                        _ => CompCode::for_level(level),
+                    };
+                    codes(&mut item, level, comp_code.unwrap_or(code.as_str()));
+                }
+            }
+            // `#[instrument(err)]` records only the error: it is the message.
+            let text = common.fields.message.as_deref().or(exception);
+            item.str(key::MSG_TEXT, text.unwrap_or_default());
+        }
+        Some(a) => {
+            let failed = a.error_seen || exception.is_some();
+            item.plain(key::STATUS, if failed { "EXCEPTION" } else { "END" });
+            let code = if failed {
+                CompCode::Error
+            } else {
+                CompCode::Success
+            };
+            item.str(key::COMP_CODE, comp_code.unwrap_or(code.as_str()));
+            item.i64(key::START_TIME_USEC, a.start_usec);
+            item.i64(key::END_TIME_USEC, common.time_usec);
+            let elapsed = common.time_usec.saturating_sub(a.start_usec).max(0);
+            item.i64(key::ELAPSED_TIME_USEC, elapsed);
+            item.u64(key::WAIT_TIME_USEC, a.idle_usec);
+        }
+    }
+    match (&site, pick(|j| &j.location), pick(|j| &j.resource)) {
+        (Some(site), None, None) => item.members(&site.place),
+        (_, location, resource) => {
+            let location = match location {
+                Some(text) => Location::Text(text),
+                None => file.map_or(Location::None, |file| Location::File(file, line)),
+            };
+            place(&mut item, location, resource.unwrap_or(target));
+        }
+    }
+    for (name, value) in [
+        (key::USER, pick(|j| &j.user)),
+        (key::EXCEPTION, exception),
+        (key::MSG_TAG, pick(|j| &j.msg_tag)),
+    ] {
+        if let Some(value) = value {
+            item.str(name, value);
+        }
+    }
+    if let Some(code) = jkool.and_then(|j| j.reason_code.as_ref()) {
+        // jKool's reason code is an integer; anything else goes as text.
+        match Typed::of(code) {
+            Typed::Long(v) => item.i64(key::REASON_CODE, v),
+            Typed::ULong(v) => item.u64(key::REASON_CODE, v),
+            _ => item.str(key::REASON_CODE, &code.to_string()),
+        }
+    }
+    let timing = activity.map(|a| {
+        [
+            ("busy", Value::U64(a.busy_usec)),
+            ("idle", Value::U64(a.idle_usec)),
+        ]
+    });
+    let snapshots = Snapshots {
+        id_is_uuid,
+        item_name,
+        category: target,
+        time_usec: common.time_usec,
+        parent_id: tracking_id,
+        fields: &common.fields.properties,
+        timing: timing.as_ref().map_or(&[], |t| &t[..]),
+        ctx,
+        // The callsite's default snapshot is named after its operation.
+        site: site.as_deref().filter(|_| operation.is_none()),
+    };
+    if !snapshots.is_empty() {
+        snapshots.write(item.key(key::SNAPSHOTS));
+    }
+    item.end();
+}
+
+/// Writes an event's `severity` and `comp-code`.
+fn codes(item: &mut Object<'_>, level: Level, comp_code: &str) {
+    item.plain(key::SEVERITY, Severity::from(level).as_str());
+    item.str(key::COMP_CODE, comp_code);
+}
+
+/// What goes in `location`.
+enum Location<'a> {
+    Text(&'a str),
+    File(&'a str, Option<u32>),
+    None,
+}
+
+/// Writes `location` (`"file:line"`, or `"file"` without a line) and
+/// `resource`.
+fn place(item: &mut Object<'_>, location: Location<'_>, resource: &str) {
+    match location {
+        Location::Text(text) => item.str(key::LOCATION, text),
+        Location::File(file, line) => {
+            let out = item.key(key::LOCATION);
+            json::string(out, file);
+            if let Some(line) = line {
+                out.pop();
+                out.push(b':');
+                json::integer(out, line);
+                out.push(b'"');
+            }
+        }
+        Location::None => {}
+    }
+    item.str(key::RESOURCE, resource);
+}
+
+/// What every item of `meta`'s callsite writes alike, when it overrides
+/// nothing: made with the same functions as any item's JSON.
+fn describe(meta: &'static Metadata<'static>) -> Callsite {
+    let members = |write: &dyn Fn(&mut Object<'_>)| {
+        let mut out = Vec::new();
+        write(&mut Object::continuing(&mut out));
+        out.into_boxed_slice()
+    };
+    let by_target = meta.is_event() && is_generated_event_name(meta);
+    let name = if by_target {
+        meta.target()
+    } else {
+        meta.name()
+    };
+    let start = |write: &dyn Fn(&mut Vec<u8>)| {
+        let mut out = Vec::new();
+        write(&mut out);
+        out.into_boxed_slice()
+    };
+    Callsite {
+        operation: members(&|item| item.str(key::OPERATION, name)),
+        codes: match meta.is_event() {
+            true => members(&|item| {
+                codes(
+                    item,
+                    *meta.level(),
+                    CompCode::for_level(*meta.level()).as_str(),
+                );
+            }),
+            false => Box::default(),
+        },
+        place: members(&|item| {
+            let location = meta
+                .file()
+                .map_or(Location::None, |file| Location::File(file, meta.line()));
+            place(item, location, meta.target());
+        }),
+        snapshot: start(&|out| snapshot_head(out, name, meta.target())),
+        properties: meta
+            .fields()
+            .iter()
+            .map(|field| {
+                let name = field.name();
+                let short = name.split_once('.').map_or(name, |(_, short)| short);
+                (name, start(&|out| property_head(out, short)))
+            })
+            .collect(),
+    }
+}
+
+/// tracing names an event without `name:` "event file:line"; that says
+/// nothing jKool does not already get from `location`.
+fn is_generated_event_name(meta: &Metadata<'_>) -> bool {
+    meta.name().starts_with("event ")
+}
+
+#[cfg(test)]
+mod tests;

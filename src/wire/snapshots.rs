@@ -1,0 +1,101 @@
+//! An item's fields as jKool snapshots: undotted fields in the default
+//! snapshot, named after the item; `payment.amount` in the snapshot
+//! `payment`.
+
+use smallvec::SmallVec;
+
+use super::callsite::Callsite;
+use crate::model::Context;
+use crate::snapshot::{finish_snapshot, snapshot_head, PropertyRef};
+use crate::value::{Value, ValueType};
+
+/// An item's snapshots, as they are about to be written.
+pub(super) struct Snapshots<'a> {
+    /// The item's tracking id, the snapshots' `parent-id`, needs no escaping.
+    pub(super) id_is_uuid: bool,
+    pub(super) item_name: &'a str,
+    /// The default category: where the item came from.
+    pub(super) category: &'a str,
+    pub(super) time_usec: i64,
+    pub(super) parent_id: &'a str,
+    pub(super) fields: &'a [(&'static str, Value)],
+    /// A span's busy and idle time, in the default snapshot.
+    pub(super) timing: &'a [(&'static str, Value)],
+    pub(super) ctx: &'a Context,
+    /// The callsite's JSON, when the item is named and categorized as its
+    /// callsite's items are by default.
+    pub(super) site: Option<&'a Callsite>,
+}
+
+impl<'a> Snapshots<'a> {
+    pub(super) fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.timing.is_empty()
+    }
+
+    /// Every property with the snapshot it belongs to (`None` for the
+    /// default one, `Some("payment")` for `payment.amount`) and its head
+    /// when the callsite has it written.
+    fn properties(
+        &self,
+    ) -> impl Iterator<Item = (Option<&'a str>, PropertyRef<'a>, Option<&'a [u8]>)> + '_ {
+        let units = &self.ctx.units;
+        let site = self.site;
+        let fields = self.fields.iter().map(move |(field, value)| {
+            // No map lookup at all when no units are configured.
+            let unit = if units.is_empty() {
+                None
+            } else {
+                units.get(*field).copied()
+            };
+            let (snapshot, name) = match field.split_once('.') {
+                Some((snapshot, name)) => (Some(snapshot), name),
+                None => (None, *field),
+            };
+            let head = site.and_then(|site| site.property(field));
+            (snapshot, PropertyRef { name, value, unit }, head)
+        });
+        let timing = self.timing.iter().map(|(name, value)| {
+            let unit = Some(ValueType::AgeUsec);
+            (None, PropertyRef { name, value, unit }, None)
+        });
+        fields.chain(timing)
+    }
+
+    /// The list of snapshots, in order of their first property.
+    pub(super) fn write(&self, out: &mut Vec<u8>) {
+        // Snapshot names in order of first appearance; `None` is the default.
+        let mut names: SmallVec<[Option<&str>; 4]> = SmallVec::new();
+        for (snapshot, _, _) in self.properties() {
+            if !names.contains(&snapshot) {
+                names.push(snapshot);
+            }
+        }
+        out.push(b'[');
+        for (i, snapshot) in names.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let name = snapshot.unwrap_or(self.item_name);
+            let configured = match self.ctx.categories.is_empty() {
+                true => None,
+                false => self.ctx.categories.get(name),
+            };
+            match (self.site, snapshot, configured) {
+                (Some(site), None, None) => out.extend_from_slice(&site.snapshot),
+                _ => snapshot_head(out, name, configured.map_or(self.category, String::as_str)),
+            }
+            let properties = self
+                .properties()
+                .filter(|(of, _, _)| *of == snapshot)
+                .map(|(_, property, head)| (property, head));
+            finish_snapshot(
+                out,
+                self.time_usec,
+                Some(self.parent_id),
+                self.id_is_uuid,
+                properties,
+            );
+        }
+        out.push(b']');
+    }
+}

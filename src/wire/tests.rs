@@ -1,0 +1,125 @@
+use std::collections::HashMap;
+
+use tracing::callsite::{DefaultCallsite, Identifier};
+use tracing::field::FieldSet;
+use tracing::metadata::Kind;
+use tracing::{Level, Metadata};
+
+use super::*;
+use crate::fields::Fields;
+use crate::model::{EventRecord, LogOrigin};
+use crate::value::ValueType;
+
+#[test]
+fn levels_map_to_jkool_severity_and_completion_code() {
+    let expected = [
+        (Level::ERROR, "ERROR", "ERROR"),
+        (Level::WARN, "WARNING", "WARNING"),
+        (Level::INFO, "INFO", "SUCCESS"),
+        (Level::DEBUG, "DEBUG", "SUCCESS"),
+        (Level::TRACE, "TRACE", "SUCCESS"),
+    ];
+    for (level, sev, code) in expected {
+        let severity = serde_json::to_value(Severity::from(level)).unwrap();
+        let comp_code = serde_json::to_value(CompCode::for_level(level)).unwrap();
+        assert_eq!(
+            (severity.as_str(), comp_code.as_str()),
+            (Some(sev), Some(code))
+        );
+    }
+}
+
+static EVENT_SITE: DefaultCallsite = DefaultCallsite::new(&EVENT);
+/// An event without a name of its own: named after its target, as a `log`
+/// record is.
+static EVENT: Metadata<'static> = Metadata::new(
+    "event src/wire/tests.rs:9",
+    "shop::orders",
+    Level::WARN,
+    Some("src/wire/\"tests\".rs"),
+    Some(9),
+    None,
+    FieldSet::new(
+        &["order_no", "note", "payment.amount"],
+        Identifier(&EVENT_SITE),
+    ),
+    Kind::EVENT,
+);
+
+static SPAN_SITE: DefaultCallsite = DefaultCallsite::new(&SPAN);
+/// A span named as its target, as an activity from a `log` record would be.
+static SPAN: Metadata<'static> = Metadata::new(
+    "shop",
+    "shop",
+    Level::INFO,
+    Some("src/wire/tests.rs"),
+    None,
+    None,
+    FieldSet::new(&["cart", "payment.card"], Identifier(&SPAN_SITE)),
+    Kind::SPAN,
+);
+
+/// An item of `meta` with a value for each of its fields, as its own
+/// callsite's or, with `log`, as a `log` record of the same origin.
+fn item(meta: &'static Metadata<'static>, log: bool) -> Item {
+    let mut fields = Fields::default();
+    let values = [
+        Value::I64(5),
+        Value::from("a \"quoted\" note"),
+        Value::F64(12.5),
+    ];
+    for (field, value) in meta.fields().iter().zip(values) {
+        fields.put(field.name(), value);
+    }
+    let common = Common {
+        meta,
+        log: log.then(|| {
+            Box::new(LogOrigin {
+                target: meta.target().to_owned(),
+                file: meta.file().map(str::to_owned),
+                line: meta.line(),
+            })
+        }),
+        tracking_id: Some(TrackingId::Custom("id-1".into())),
+        parent_id: None,
+        trace_id: None,
+        corrids: None,
+        time_usec: 1_700_000_000_000_000,
+        tid: 7,
+        fields,
+    };
+    match meta.is_event() {
+        true => Item::Event(EventRecord { common }),
+        false => Item::Activity(ActivityRecord {
+            common,
+            start_usec: 1_699_999_999_000_000,
+            error_seen: false,
+            busy_usec: 10,
+            idle_usec: 20,
+        }),
+    }
+}
+
+#[test]
+fn a_callsites_json_made_once_is_what_every_item_would_write() {
+    let mut units = HashMap::new();
+    units.insert("order_no".to_owned(), ValueType::None);
+    for ctx in [
+        Context::new("APPL=Shop".into(), HashMap::new(), HashMap::new()),
+        Context::new("APPL=Shop".into(), units, HashMap::new()),
+    ] {
+        for meta in [&EVENT, &SPAN] {
+            let write = |log| {
+                let mut out = Vec::new();
+                item_json(&item(meta, log), &ctx, &mut out).unwrap();
+                String::from_utf8(out).unwrap()
+            };
+            // Twice from the callsite: made, then from the cache.
+            let (first, cached) = (write(false), write(false));
+            let uncached = write(true);
+            assert_eq!(first, uncached);
+            assert_eq!(cached, uncached);
+            assert!(uncached.contains(r#""properties":[{"name":"#), "{uncached}");
+        }
+    }
+}
