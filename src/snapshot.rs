@@ -84,9 +84,8 @@ impl PropertyRef<'_> {
             None => property_head(out, self.name),
         }
         let typed = Typed::of(self.value);
-        let mut property = Object::continuing(out);
-        property.plain(key::TYPE, typed.data_type());
-        let value = property.key(key::VALUE);
+        out.extend_from_slice(type_and_value(&typed).as_bytes());
+        let value = &mut *out;
         match &typed {
             Typed::Long(v) => json::integer(value, *v),
             Typed::ULong(v) => json::integer(value, *v),
@@ -94,10 +93,23 @@ impl PropertyRef<'_> {
             Typed::Bool(v) => value.extend_from_slice(if *v { b"true" } else { b"false" }),
             Typed::Text(v) => json::string(value, v),
         }
+        let mut property = Object::continuing(out);
         if let Some(unit) = self.unit {
             property.str(key::VALUE_TYPE, unit.as_str());
         }
         property.end();
+    }
+}
+
+/// `,"type":"…","value":`, a property's data type and the key of its value
+/// in one piece: what `plain(key::TYPE, data_type)` and `key(key::VALUE)`
+/// write (a test checks that they agree).
+fn type_and_value(typed: &Typed<'_>) -> &'static str {
+    match typed {
+        Typed::Long(_) | Typed::ULong(_) => r#","type":"long","value":"#,
+        Typed::Double(_) => r#","type":"double","value":"#,
+        Typed::Bool(_) => r#","type":"bool","value":"#,
+        Typed::Text(_) => r#","type":"string","value":"#,
     }
 }
 
@@ -257,5 +269,29 @@ impl<P: Serialize> Serialize for SnapshotRef<'_, P> {
         }
         map.serialize_entry(key::PROPERTIES.name, &self.properties)?;
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_type_and_value_key_in_one_piece_is_what_the_object_writer_writes() {
+        let text = Value::from("x");
+        for value in [
+            Value::I64(-1),
+            Value::U64(1),
+            Value::F64(0.5),
+            Value::Bool(true),
+            text,
+        ] {
+            let typed = Typed::of(&value);
+            let mut out = Vec::new();
+            let mut object = Object::continuing(&mut out);
+            object.plain(key::TYPE, typed.data_type());
+            object.key(key::VALUE);
+            assert_eq!(type_and_value(&typed).as_bytes(), &out[..]);
+        }
     }
 }
