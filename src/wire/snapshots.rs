@@ -33,10 +33,11 @@ impl<'a> Snapshots<'a> {
     }
 
     /// Every property with the snapshot it belongs to (`None` for the
-    /// default one, `Some("payment")` for `payment.amount`) and its head
-    /// when the callsite has it written.
+    /// default one, `Some("payment")` for `payment.amount`, when `dotted`
+    /// names are split) and its head when the callsite has it written.
     fn properties(
         &self,
+        dotted: bool,
     ) -> impl Iterator<Item = (Option<&'a str>, PropertyRef<'a>, Option<&'a [u8]>)> + '_ {
         let units = &self.ctx.units;
         let site = self.site;
@@ -47,7 +48,7 @@ impl<'a> Snapshots<'a> {
             } else {
                 units.get(*field).copied()
             };
-            let (snapshot, name) = match field.split_once('.') {
+            let (snapshot, name) = match field.split_once('.').filter(|_| dotted) {
                 Some((snapshot, name)) => (Some(snapshot), name),
                 None => (None, *field),
             };
@@ -63,39 +64,56 @@ impl<'a> Snapshots<'a> {
 
     /// The list of snapshots, in order of their first property.
     pub(super) fn write(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        let dotted = self.fields.iter().any(|(field, _)| field.contains('.'));
+        if !dotted {
+            let properties = self.properties(false).map(|(_, p, head)| (p, head));
+            self.snapshot(out, None, properties);
+            out.push(b']');
+            return;
+        }
         // Snapshot names in order of first appearance; `None` is the default.
         let mut names: SmallVec<[Option<&str>; 4]> = SmallVec::new();
-        for (snapshot, _, _) in self.properties() {
+        for (snapshot, _, _) in self.properties(true) {
             if !names.contains(&snapshot) {
                 names.push(snapshot);
             }
         }
-        out.push(b'[');
         for (i, snapshot) in names.into_iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            let name = snapshot.unwrap_or(self.item_name);
-            let configured = match self.ctx.categories.is_empty() {
-                true => None,
-                false => self.ctx.categories.get(name),
-            };
-            match (self.site, snapshot, configured) {
-                (Some(site), None, None) => out.extend_from_slice(&site.snapshot),
-                _ => snapshot_head(out, name, configured.map_or(self.category, String::as_str)),
-            }
             let properties = self
-                .properties()
+                .properties(true)
                 .filter(|(of, _, _)| *of == snapshot)
                 .map(|(_, property, head)| (property, head));
-            finish_snapshot(
-                out,
-                self.time_usec,
-                Some(self.parent_id),
-                self.id_is_uuid,
-                properties,
-            );
+            self.snapshot(out, snapshot, properties);
         }
         out.push(b']');
+    }
+
+    /// One snapshot: the default one (`None`) or a named one.
+    fn snapshot(
+        &self,
+        out: &mut Vec<u8>,
+        snapshot: Option<&str>,
+        properties: impl Iterator<Item = (PropertyRef<'a>, Option<&'a [u8]>)>,
+    ) {
+        let name = snapshot.unwrap_or(self.item_name);
+        let configured = match self.ctx.categories.is_empty() {
+            true => None,
+            false => self.ctx.categories.get(name),
+        };
+        match (self.site, snapshot, configured) {
+            (Some(site), None, None) => out.extend_from_slice(&site.snapshot),
+            _ => snapshot_head(out, name, configured.map_or(self.category, String::as_str)),
+        }
+        finish_snapshot(
+            out,
+            self.time_usec,
+            Some(self.parent_id),
+            self.id_is_uuid,
+            properties,
+        );
     }
 }
