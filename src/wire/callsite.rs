@@ -17,6 +17,8 @@ pub(super) type Json = Box<[u8]>;
 /// item writer would write for an item that overrides nothing.
 #[derive(Debug)]
 pub(super) struct Callsite {
+    /// `{"type":"…","tracking-id":`
+    pub(super) start: Json,
     /// `,"operation":"…"`
     pub(super) operation: Json,
     /// For events, `,"severity":"…","comp-code":"…"`; empty for spans.

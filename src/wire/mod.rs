@@ -61,21 +61,28 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     // `jkool.exception` wins over an `error` field.
     let exception = pick(|j| &j.exception).or(common.fields.error.as_deref());
 
-    let mut item = Object::new(out);
-    let kind = if activity.is_some() {
-        "ACTIVITY"
-    } else {
-        "EVENT"
-    };
-    item.plain(key::TYPE, kind);
     let id_is_uuid = matches!(
         (&common.tracking_id, pick(|j| &j.tracking_id)),
         (Some(TrackingId::Uuid(_)) | None, None)
     );
-    match id_is_uuid {
-        true => item.plain(key::TRACKING_ID, tracking_id),
-        false => item.str(key::TRACKING_ID, tracking_id),
-    }
+    let mut item = match (&site, id_is_uuid) {
+        (Some(site), true) => {
+            out.extend_from_slice(&site.start);
+            out.push(b'"');
+            out.extend_from_slice(tracking_id.as_bytes());
+            out.push(b'"');
+            Object::continuing(out)
+        }
+        _ => {
+            let mut item = Object::new(out);
+            start(&mut item, activity.is_some());
+            match id_is_uuid {
+                true => item.plain(key::TRACKING_ID, tracking_id),
+                false => item.str(key::TRACKING_ID, tracking_id),
+            }
+            item
+        }
+    };
     match &common.parent_id {
         Some(parent @ TrackingId::Uuid(_)) => {
             item.plain(key::PARENT_ID, parent.as_str(&mut Uuid::encode_buffer()));
@@ -206,6 +213,11 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     item.end();
 }
 
+/// Writes an item's `type`.
+fn start(item: &mut Object<'_>, activity: bool) {
+    item.plain(key::TYPE, if activity { "ACTIVITY" } else { "EVENT" });
+}
+
 /// Writes an event's `severity` and `comp-code`.
 fn codes(item: &mut Object<'_>, level: Level, comp_code: &str) {
     item.plain(key::SEVERITY, Severity::from(level).as_str());
@@ -253,12 +265,17 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
     } else {
         meta.name()
     };
-    let start = |write: &dyn Fn(&mut Vec<u8>)| {
+    let json_of = |write: &dyn Fn(&mut Vec<u8>)| {
         let mut out = Vec::new();
         write(&mut out);
         out.into_boxed_slice()
     };
     Callsite {
+        start: json_of(&|out| {
+            let mut item = Object::new(out);
+            start(&mut item, !meta.is_event());
+            item.key(key::TRACKING_ID);
+        }),
         operation: members(&|item| item.str(key::OPERATION, name)),
         codes: match meta.is_event() {
             true => members(&|item| {
@@ -276,14 +293,14 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
                 .map_or(Location::None, |file| Location::File(file, meta.line()));
             place(item, location, meta.target());
         }),
-        snapshot: start(&|out| snapshot_head(out, name, meta.target())),
+        snapshot: json_of(&|out| snapshot_head(out, name, meta.target())),
         properties: meta
             .fields()
             .iter()
             .map(|field| {
                 let name = field.name();
                 let short = name.split_once('.').map_or(name, |(_, short)| short);
-                (name, start(&|out| property_head(out, short)))
+                (name, json_of(&|out| property_head(out, short)))
             })
             .collect(),
     }

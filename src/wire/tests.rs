@@ -80,7 +80,7 @@ fn item(meta: &'static Metadata<'static>, log: bool) -> Item {
                 line: meta.line(),
             })
         }),
-        tracking_id: Some(TrackingId::Custom("id-1".into())),
+        tracking_id: Some(TrackingId::Uuid(Uuid::from_u128(1))),
         parent_id: None,
         trace_id: None,
         corrids: None,
