@@ -131,13 +131,14 @@ pub(crate) fn snapshot_head(out: &mut Vec<u8>, name: &str, category: &str) {
 /// head when written before.
 pub(crate) fn finish_snapshot<'a>(
     out: &mut Vec<u8>,
-    time_usec: i64,
+    time_usec: &[u8],
     parent_id: Option<&str>,
     parent_is_uuid: bool,
     properties: impl Iterator<Item = (PropertyRef<'a>, Option<&'a [u8]>)>,
 ) {
     let mut snapshot = Object::continuing(out);
-    snapshot.i64(key::TIME_USEC, time_usec);
+    // Digits, written before.
+    snapshot.key(key::TIME_USEC).extend_from_slice(time_usec);
     match parent_id {
         Some(parent) if parent_is_uuid => snapshot.plain(key::PARENT_ID, parent),
         Some(parent) => snapshot.str(key::PARENT_ID, parent),

@@ -117,7 +117,10 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
             .key(key::SOURCE_FQN)
             .extend_from_slice(&ctx.source_fqn_json),
     }
-    item.i64(key::TIME_USEC, common.time_usec);
+    // Written twice: in the item and in its snapshots.
+    let mut time_usec = itoa::Buffer::new();
+    let time_usec = time_usec.format(common.time_usec).as_bytes();
+    item.key(key::TIME_USEC).extend_from_slice(time_usec);
     item.u64(key::PID, ctx.pid.into());
     item.u64(key::TID, common.tid);
 
@@ -199,7 +202,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         id_is_uuid,
         item_name,
         category: target,
-        time_usec: common.time_usec,
+        time_usec,
         parent_id: tracking_id,
         fields: &common.fields.properties,
         timing: timing.as_ref().map_or(&[], |t| &t[..]),

@@ -16,7 +16,8 @@ pub(super) struct Snapshots<'a> {
     pub(super) item_name: &'a str,
     /// The default category: where the item came from.
     pub(super) category: &'a str,
-    pub(super) time_usec: i64,
+    /// The item's time, as JSON.
+    pub(super) time_usec: &'a [u8],
     pub(super) parent_id: &'a str,
     pub(super) fields: &'a [(&'static str, Value)],
     /// A span's busy and idle time, in the default snapshot.
