@@ -25,7 +25,7 @@ struct Waiting {
     /// Arrival order across both kinds, to find the oldest.
     seq: u64,
     arrived: Instant,
-    json: Vec<u8>,
+    json: Bytes,
 }
 
 /// The items of both kinds that wait for a request.
@@ -100,7 +100,7 @@ impl Backlog {
 
     /// Adds an item; past `limit` items, drops the oldest of either kind
     /// and returns true.
-    pub(crate) fn push(&mut self, kind: Kind, json: Vec<u8>, now: Instant, limit: usize) -> bool {
+    pub(crate) fn push(&mut self, kind: Kind, json: Bytes, now: Instant, limit: usize) -> bool {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.queue(kind).push_back(Waiting {
@@ -127,7 +127,7 @@ impl Backlog {
 
     /// The oldest items of `kind`, FIFO: at most `max_items`, and no more
     /// than `max_bytes` of body (but always at least one item).
-    pub(crate) fn take(&mut self, kind: Kind, max_items: usize, max_bytes: usize) -> Vec<Vec<u8>> {
+    pub(crate) fn take(&mut self, kind: Kind, max_items: usize, max_bytes: usize) -> Vec<Bytes> {
         let queue = self.queue(kind);
         let mut batch = Vec::new();
         let mut bytes = 2; // an array's brackets
@@ -152,7 +152,7 @@ impl Backlog {
 }
 
 /// The request body for `items` in `format`, gzipped when asked.
-pub(crate) fn body(items: &[Vec<u8>], format: BodyFormat, gzip: bool) -> Bytes {
+pub(crate) fn body(items: &[Bytes], format: BodyFormat, gzip: bool) -> Bytes {
     let mut body = Vec::with_capacity(items.iter().map(|j| j.len() + 1).sum::<usize>() + 2);
     match format {
         BodyFormat::Array => {
@@ -201,14 +201,15 @@ mod tests {
     fn takes_fifo_by_count_and_bytes_and_evicts_the_oldest_of_either_kind() {
         let now = Instant::now();
         let mut backlog = Backlog::new(10, Duration::from_secs(1));
-        assert!(!backlog.push(Kind::Event, b"{\"e\":1}".to_vec(), now, 3));
-        assert!(!backlog.push(Kind::Activity, b"{\"a\":1}".to_vec(), now, 3));
-        assert!(!backlog.push(Kind::Event, b"{\"e\":2}".to_vec(), now, 3));
+        let json = |s: &'static [u8]| Bytes::from_static(s);
+        assert!(!backlog.push(Kind::Event, json(b"{\"e\":1}"), now, 3));
+        assert!(!backlog.push(Kind::Activity, json(b"{\"a\":1}"), now, 3));
+        assert!(!backlog.push(Kind::Event, json(b"{\"e\":2}"), now, 3));
         // The fourth item evicts the oldest: event 1.
-        assert!(backlog.push(Kind::Event, b"{\"e\":3}".to_vec(), now, 3));
+        assert!(backlog.push(Kind::Event, json(b"{\"e\":3}"), now, 3));
         assert_eq!(backlog.front(Kind::Event).map(|f| f.0), Some(2));
         // 2 + 8 fits 10 bytes; a second item would not.
-        assert_eq!(backlog.take(Kind::Event, 10, 10), [b"{\"e\":2}".to_vec()]);
+        assert_eq!(backlog.take(Kind::Event, 10, 10), [json(b"{\"e\":2}")]);
         assert_eq!(backlog.take(Kind::Event, 10, 1).len(), 1, "at least one");
         assert_eq!(backlog.len(), 1);
         let batch = backlog.take(Kind::Activity, 10, 1 << 20);
@@ -217,7 +218,7 @@ mod tests {
 
     #[test]
     fn bodies_are_arrays_or_newline_terminated_objects() {
-        let items = [b"{}".to_vec(), b"{}".to_vec()];
+        let items = [Bytes::from_static(b"{}"), Bytes::from_static(b"{}")];
         assert_eq!(&body(&items, BodyFormat::Array, false)[..], b"[{},{}]");
         assert_eq!(&body(&items, BodyFormat::Lines, false)[..], b"{}\n{}\n");
     }

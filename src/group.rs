@@ -1,6 +1,7 @@
 //! A group: items sent in one body, and retried together until an answer
 //! says to split them.
 
+use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::model::Kind;
@@ -11,7 +12,8 @@ use crate::spool::ChunkRef;
 #[derive(Debug)]
 pub(crate) struct Group {
     pub(crate) kind: Kind,
-    pub(crate) items: Vec<Vec<u8>>,
+    /// Each item's JSON.
+    pub(crate) items: Vec<Bytes>,
     /// When its first try started.
     pub(crate) first_try: Instant,
     /// When its latest try started.

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use reqwest::StatusCode;
 use tokio::task::JoinSet;
 use tokio::time::{Duration, Instant};
@@ -200,7 +201,7 @@ impl Delivery {
     /// The oldest items of `kind` for one body: a batch, or, with a
     /// backlog larger than every slot's batch together, as many as a body
     /// may hold.
-    fn take_batch(&self, backlog: &mut Backlog, kind: Kind, now: Instant) -> Vec<Vec<u8>> {
+    fn take_batch(&self, backlog: &mut Backlog, kind: Kind, now: Instant) -> Vec<Bytes> {
         let max_bytes = self.settings.max_body_bytes;
         let batch = self.settings.batch_size;
         let many = batch.saturating_mul(self.settings.max_concurrent_requests);

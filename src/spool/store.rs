@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use tokio::time::{Duration, Instant};
 
 use super::log::Log;
@@ -132,7 +133,7 @@ impl Spool {
     /// [`SpoolFull`] says (an item dropped is counted). `Err` holds what
     /// goes back to memory after a disk error: this item and those not yet
     /// written.
-    pub(crate) fn append(&mut self, kind: Kind, json: &[u8]) -> Result<(), Vec<(Kind, Vec<u8>)>> {
+    pub(crate) fn append(&mut self, kind: Kind, json: &[u8]) -> Result<(), Vec<(Kind, Bytes)>> {
         let size = (json.len() + 9) as u64;
         // Each round deletes a segment, or stops.
         for _ in 0..64 {
@@ -179,7 +180,7 @@ impl Spool {
 
     /// Writes what waits, each log in one call, and syncs as the policy
     /// says. `Err` holds what goes back to memory after a disk error.
-    pub(crate) fn flush(&mut self, now: Instant) -> Result<(), Vec<(Kind, Vec<u8>)>> {
+    pub(crate) fn flush(&mut self, now: Instant) -> Result<(), Vec<(Kind, Bytes)>> {
         let mut next_id = self.next_id;
         let before = self.events.bytes + self.activities.bytes;
         let mut written = 0;
@@ -235,7 +236,7 @@ impl Spool {
 
     /// A disk error: says so (rate-limited), pauses the spool, and hands
     /// back the items not yet written.
-    fn failed(&mut self, err: &std::io::Error) -> Vec<(Kind, Vec<u8>)> {
+    fn failed(&mut self, err: &std::io::Error) -> Vec<(Kind, Bytes)> {
         self.tell(err);
         self.paused_until = Some(Instant::now() + PAUSE_AFTER_ERROR);
         let events = self.events.take_pending().into_iter();
@@ -266,7 +267,7 @@ impl Spool {
         kind: Kind,
         max_items: usize,
         max_bytes: usize,
-    ) -> Option<(Vec<Vec<u8>>, ChunkRef)> {
+    ) -> Option<(Vec<Bytes>, ChunkRef)> {
         let window = self.window;
         let taken = self.log(kind).take(max_items, max_bytes, window);
         let c = &self.shared.counters;

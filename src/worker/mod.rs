@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -25,6 +26,10 @@ mod spooling;
 /// How long the delivery thread keeps delivering once the layer and every
 /// handle are gone without a `shutdown`.
 pub(crate) const DROP_GRACE: Duration = Duration::from_secs(5);
+
+/// The size of the chunks that items held in memory are split from: about
+/// a hundred events of a few fields each.
+const CHUNK: usize = 64 << 10;
 
 /// Where the worker is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +55,17 @@ pub(crate) struct Worker {
     delivery: Delivery,
     /// Where items that cannot be delivered now wait, with a spool dir.
     spool: Option<Spool>,
-    /// The buffer items are serialized into on their way to the spool.
+    /// The buffer each item is serialized into, cleared for the next:
+    /// appended from here to the spool, or copied into `chunk`.
     scratch: Vec<u8>,
+    /// Where the JSON of items held in memory is copied and split off as
+    /// [`Bytes`], [`CHUNK`] bytes at a time, so that an item costs a copy
+    /// and a reference count rather than an allocation. An item held keeps
+    /// its whole chunk alive: items are mostly let go of in the order they
+    /// came, so what is held is about their JSON plus a chunk, but at worst
+    /// (an item retried long after the rest of its chunk was delivered) a
+    /// chunk per item held.
+    chunk: BytesMut,
     /// Losses already told on stderr, to say the first one.
     losses_told: u64,
 }
@@ -80,7 +94,9 @@ impl Worker {
                 .map(|window| Dedupe::new(window, settings.dedupe_capacity)),
             settings,
             spool,
-            scratch: Vec::new(),
+            // An event with a few fields is about 700 bytes of JSON.
+            scratch: Vec::with_capacity(1024),
+            chunk: BytesMut::new(),
             losses_told: 0,
         }
     }
@@ -227,12 +243,12 @@ impl Worker {
     /// retry buffer is full.
     fn hold(&mut self, mut item: Item) {
         item.fill_defaults(&self.context);
-        // An event with a few fields is about 700 bytes of JSON; what goes
-        // to the spool is copied from here, and the buffer kept.
-        let mut json = std::mem::take(&mut self.scratch);
-        json.clear();
-        json.reserve(1024);
-        if crate::wire::item_json(&item, &self.context, &mut json).is_err() {
+        if self.scratch.capacity() > CHUNK {
+            // Let go of what an unusually large item grew it to.
+            self.scratch = Vec::with_capacity(1024);
+        }
+        self.scratch.clear();
+        if crate::wire::item_json(&item, &self.context, &mut self.scratch).is_err() {
             self.shared.failed(1);
             return;
         }
@@ -242,13 +258,14 @@ impl Worker {
             || self.backlog.len() >= self.settings.retry_buffer;
         match self.spool.as_mut() {
             Some(spool) if spools && spool.usable(Instant::now()) => {
-                let appended = spool.append(kind, &json);
-                self.scratch = json;
-                if let Err(back) = appended {
+                if let Err(back) = spool.append(kind, &self.scratch) {
                     self.keep(back);
                 }
             }
-            _ => self.keep([(kind, json)]),
+            _ => {
+                let json = split_off(&mut self.chunk, &self.scratch);
+                self.keep([(kind, json)]);
+            }
         }
     }
 
@@ -344,6 +361,42 @@ impl Worker {
     }
 }
 
+/// `json` copied into `chunk` and split off it; a new chunk is started
+/// (or the old one's space reclaimed, once no item holds it) when `json`
+/// does not fit in what is left. An item larger than a chunk gets a buffer
+/// of its own.
+fn split_off(chunk: &mut BytesMut, json: &[u8]) -> Bytes {
+    if json.len() > CHUNK {
+        return Bytes::copy_from_slice(json);
+    }
+    if chunk.capacity() < json.len() {
+        chunk.reserve(CHUNK);
+    }
+    chunk.extend_from_slice(json);
+    chunk.split().freeze()
+}
+
 async fn sleep_until(at: Instant) {
     tokio::time::sleep_until(at).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_are_split_off_one_chunk_until_it_is_full() {
+        let mut chunk = BytesMut::new();
+        let first = split_off(&mut chunk, br#"{"a":1}"#);
+        let second = split_off(&mut chunk, br#"{"b":2}"#);
+        assert_eq!(&second[..], br#"{"b":2}"#);
+        assert_eq!(first.as_ptr().wrapping_add(first.len()), second.as_ptr());
+        // A full chunk's worth does not fit behind them: a new chunk.
+        let full = split_off(&mut chunk, &[b'x'; CHUNK]);
+        assert_eq!(full.len(), CHUNK);
+        assert_ne!(second.as_ptr().wrapping_add(second.len()), full.as_ptr());
+        assert_eq!(&first[..], br#"{"a":1}"#, "left as it was");
+        let larger = vec![b'y'; CHUNK + 1];
+        assert_eq!(split_off(&mut chunk, &larger), larger);
+    }
 }

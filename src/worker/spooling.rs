@@ -1,6 +1,7 @@
 //! The worker and the spool: what goes to disk and back, and what stays in
 //! memory when the disk fails.
 
+use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::{Phase, Worker};
@@ -9,13 +10,14 @@ use crate::model::Kind;
 
 impl Worker {
     /// Holds serialized items in memory, within the retry buffer.
-    pub(super) fn keep(&mut self, items: impl IntoIterator<Item = (Kind, Vec<u8>)>) {
+    pub(super) fn keep(&mut self, items: impl IntoIterator<Item = (Kind, Bytes)>) {
         let limit = match self.phase {
             Phase::Running => self.settings.retry_buffer,
             Phase::Stopping { .. } => usize::MAX,
         };
+        let now = Instant::now();
         for (kind, json) in items {
-            if self.backlog.push(kind, json, Instant::now(), limit) {
+            if self.backlog.push(kind, json, now, limit) {
                 self.shared.evicted(1);
             }
         }

@@ -8,6 +8,8 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
+use bytes::Bytes;
+
 use super::segment::{self, Decoded};
 
 mod read;
@@ -39,7 +41,8 @@ struct Chunk {
 /// What [`Log::take`] read.
 #[derive(Debug, Default)]
 pub(super) struct Taken {
-    pub(super) items: Vec<Vec<u8>>,
+    /// Each record's JSON.
+    pub(super) items: Vec<Bytes>,
     pub(super) chunk: u64,
     /// Left by an earlier process.
     pub(super) recovered: bool,
@@ -237,13 +240,13 @@ impl Log {
     }
 
     /// The records still waiting in memory, taken back after an error.
-    pub(super) fn take_pending(&mut self) -> Vec<Vec<u8>> {
+    pub(super) fn take_pending(&mut self) -> Vec<Bytes> {
         let pending = std::mem::take(&mut self.pending);
         self.pending_records = 0;
         let mut items = Vec::new();
         let mut at = 0;
         while let Decoded::Record(json, size) = segment::decode(&pending[at..], self.kind) {
-            items.push(json.to_vec());
+            items.push(Bytes::copy_from_slice(json));
             at += size;
         }
         items

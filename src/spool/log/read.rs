@@ -3,6 +3,8 @@
 
 use std::fs::File;
 
+use bytes::Bytes;
+
 use super::{Chunk, Log, Pos, Result, Taken};
 use crate::spool::segment::{self, Decoded};
 
@@ -77,7 +79,7 @@ impl Log {
         end: u64,
         max_items: usize,
         max_bytes: usize,
-        items: &mut Vec<Vec<u8>>,
+        items: &mut Vec<Bytes>,
     ) -> Result<bool> {
         let ahead = |log: &Log| match (
             log.buf_at.seg == log.read.seg,
@@ -112,7 +114,7 @@ impl Log {
                 break;
             }
             bytes += json.len() + 1;
-            items.push(json.to_vec());
+            items.push(Bytes::copy_from_slice(json));
             at += size;
             self.read.off += size as u64;
             self.read_records += 1;
