@@ -21,14 +21,16 @@ pub(super) struct Callsite {
     pub(super) start: Json,
     /// `,"operation":"…"`
     pub(super) operation: Json,
-    /// For events, `,"severity":"…","comp-code":"…"`; empty for spans.
+    /// For events, `,"severity":"…","comp-code":"…"`; for spans,
+    /// `,"status":"END","comp-code":"SUCCESS"`.
     pub(super) codes: Json,
     /// `,"location":"file:line","resource":"…"`
     pub(super) place: Json,
     /// `{"type":"SNAPSHOT","name":…,"category":…`: how the default
     /// snapshot starts.
     pub(super) snapshot: Json,
-    /// `{"name":"…"` for each of the callsite's fields, by field name.
+    /// `{"name":"…"` for each of the callsite's fields, and a span's
+    /// timing properties, by name.
     pub(super) properties: Box<[(&'static str, Json)]>,
 }
 

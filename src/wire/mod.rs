@@ -142,7 +142,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
                         Some(_) if common.fields.error.is_some() => CompCode::Error,
                         _ => CompCode::for_level(level),
                     };
-                    codes(&mut item, level, comp_code.unwrap_or(code.as_str()));
+                    event_codes(&mut item, level, comp_code.unwrap_or(code.as_str()));
                 }
             }
             // `#[instrument(err)]` records only the error: it is the message.
@@ -151,13 +151,10 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         }
         Some(a) => {
             let failed = a.error_seen || exception.is_some();
-            item.plain(key::STATUS, if failed { "EXCEPTION" } else { "END" });
-            let code = if failed {
-                CompCode::Error
-            } else {
-                CompCode::Success
-            };
-            item.str(key::COMP_CODE, comp_code.unwrap_or(code.as_str()));
+            match (&site, comp_code, failed) {
+                (Some(site), None, false) => item.members(&site.codes),
+                _ => activity_codes(&mut item, failed, comp_code),
+            }
             item.i64(key::START_TIME_USEC, a.start_usec);
             item.i64(key::END_TIME_USEC, common.time_usec);
             let elapsed = common.time_usec.saturating_sub(a.start_usec).max(0);
@@ -194,8 +191,8 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     }
     let timing = activity.map(|a| {
         [
-            ("busy", Value::U64(a.busy_usec)),
-            ("idle", Value::U64(a.idle_usec)),
+            (BUSY, Value::U64(a.busy_usec)),
+            (IDLE, Value::U64(a.idle_usec)),
         ]
     });
     let snapshots = Snapshots {
@@ -216,13 +213,30 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     item.end();
 }
 
+/// The names of a span's timing properties: statics, so that a callsite's
+/// property heads are found by their address.
+static BUSY: &str = "busy";
+static IDLE: &str = "idle";
+static TIMING: [&str; 2] = [BUSY, IDLE];
+
 /// Writes an item's `type`.
 fn start(item: &mut Object<'_>, activity: bool) {
     item.plain(key::TYPE, if activity { "ACTIVITY" } else { "EVENT" });
 }
 
+/// Writes an activity's `status` and `comp-code`.
+fn activity_codes(item: &mut Object<'_>, failed: bool, comp_code: Option<&str>) {
+    item.plain(key::STATUS, if failed { "EXCEPTION" } else { "END" });
+    let code = if failed {
+        CompCode::Error
+    } else {
+        CompCode::Success
+    };
+    item.str(key::COMP_CODE, comp_code.unwrap_or(code.as_str()));
+}
+
 /// Writes an event's `severity` and `comp-code`.
-fn codes(item: &mut Object<'_>, level: Level, comp_code: &str) {
+fn event_codes(item: &mut Object<'_>, level: Level, comp_code: &str) {
     item.plain(key::SEVERITY, Severity::from(level).as_str());
     item.str(key::COMP_CODE, comp_code);
 }
@@ -282,13 +296,10 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
         operation: members(&|item| item.str(key::OPERATION, name)),
         codes: match meta.is_event() {
             true => members(&|item| {
-                codes(
-                    item,
-                    *meta.level(),
-                    CompCode::for_level(*meta.level()).as_str(),
-                );
+                let code = CompCode::for_level(*meta.level());
+                event_codes(item, *meta.level(), code.as_str());
             }),
-            false => Box::default(),
+            false => members(&|item| activity_codes(item, false, None)),
         },
         place: members(&|item| {
             let location = meta
@@ -300,8 +311,16 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
         properties: meta
             .fields()
             .iter()
-            .map(|field| {
-                let name = field.name();
+            .map(|field| field.name())
+            .chain(
+                match meta.is_span() {
+                    true => TIMING.as_slice(),
+                    false => &[],
+                }
+                .iter()
+                .copied(),
+            )
+            .map(|name| {
                 let short = name.split_once('.').map_or(name, |(_, short)| short);
                 (name, json_of(&|out| property_head(out, short)))
             })

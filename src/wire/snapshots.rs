@@ -56,9 +56,10 @@ impl<'a> Snapshots<'a> {
             let head = site.and_then(|site| site.property(field));
             (snapshot, PropertyRef { name, value, unit }, head)
         });
-        let timing = self.timing.iter().map(|(name, value)| {
+        let timing = self.timing.iter().map(move |(name, value)| {
             let unit = Some(ValueType::AgeUsec);
-            (None, PropertyRef { name, value, unit }, None)
+            let head = site.and_then(|site| site.property(name));
+            (None, PropertyRef { name, value, unit }, head)
         });
         fields.chain(timing)
     }
