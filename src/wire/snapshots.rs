@@ -49,7 +49,7 @@ impl<'a> Snapshots<'a> {
             } else {
                 units.get(*field).copied()
             };
-            let (snapshot, name) = match field.split_once('.').filter(|_| dotted) {
+            let (snapshot, name) = match dotted.then(|| field.split_once('.')).flatten() {
                 Some((snapshot, name)) => (Some(snapshot), name),
                 None => (None, *field),
             };
