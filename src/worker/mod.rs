@@ -4,6 +4,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -30,6 +31,9 @@ pub(crate) const DROP_GRACE: Duration = Duration::from_secs(5);
 /// The size of the chunks that items held in memory are split from: about
 /// a hundred events of a few fields each.
 const CHUNK: usize = 64 << 10;
+
+/// How many items the worker takes from the queue at once.
+const INBOX: usize = 64;
 
 /// Where the worker is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +62,9 @@ pub(crate) struct Worker {
     /// The buffer each item is serialized into, cleared for the next:
     /// appended from here to the spool, or copied into `chunk`.
     scratch: Vec<u8>,
+    /// Items taken from the queue together, at most [`INBOX`]; kept empty
+    /// between turns.
+    inbox: Vec<Item>,
     /// Where the JSON of items held in memory is copied and split off as
     /// [`Bytes`], [`CHUNK`] bytes at a time, so that an item costs a copy
     /// and a reference count rather than an allocation. An item held keeps
@@ -96,6 +103,7 @@ impl Worker {
             spool,
             // An event with a few fields is about 700 bytes of JSON.
             scratch: Vec::with_capacity(1024),
+            inbox: Vec::with_capacity(INBOX),
             chunk: BytesMut::new(),
             losses_told: 0,
         }
@@ -203,12 +211,24 @@ impl Worker {
                 .retry_buffer
                 .saturating_sub(self.backlog.len()),
         };
-        for _ in 0..self.items.len().min(room) {
-            match self.items.try_recv() {
-                Ok(item) => self.accept(item),
-                Err(_) => break,
+        let mut left = self.items.len().min(room);
+        let mut inbox = std::mem::take(&mut self.inbox);
+        // A few at a time: one release of the queue's permits for them all,
+        // rather than one per item as `try_recv` does. The queue holds
+        // items, so this does not wait; should it find none ready, the
+        // no-op waker it leaves is replaced by the loop's next `recv`.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        while left > 0 {
+            let limit = left.min(INBOX);
+            match self.items.poll_recv_many(&mut cx, &mut inbox, limit) {
+                Poll::Ready(taken) if taken > 0 => left -= taken.min(left),
+                _ => break,
+            }
+            for item in inbox.drain(..) {
+                self.accept(item);
             }
         }
+        self.inbox = inbox;
     }
 
     /// Moves the events whose repeat window ended by `now` (or all) on
