@@ -99,6 +99,7 @@ impl<'a> Object<'a> {
 
     /// Writes `"key":` (with the comma before it when needed) and returns
     /// the buffer for the value. Keys are [`key`] constants: no escaping.
+    #[inline(always)]
     pub(crate) fn key(&mut self, key: Key) -> &mut Vec<u8> {
         if !self.empty {
             self.out.push(b',');
@@ -108,11 +109,13 @@ impl<'a> Object<'a> {
         self.out
     }
 
+    #[inline(always)]
     pub(crate) fn str(&mut self, key: Key, value: &str) {
         string(self.key(key), value);
     }
 
     /// A string known to need no escaping: one of jKool's words, or a UUID.
+    #[inline(always)]
     pub(crate) fn plain(&mut self, key: Key, value: &str) {
         debug_assert!(!value.bytes().any(needs_escape), "{value}");
         let out = self.key(key);
@@ -121,10 +124,12 @@ impl<'a> Object<'a> {
         out.push(b'"');
     }
 
+    #[inline(always)]
     pub(crate) fn i64(&mut self, key: Key, value: i64) {
         integer(self.key(key), value);
     }
 
+    #[inline(always)]
     pub(crate) fn u64(&mut self, key: Key, value: u64) {
         integer(self.key(key), value);
     }
