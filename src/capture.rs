@@ -140,7 +140,9 @@ where
                 .insert(0, ("message", Value::Str(message.into_string())));
         }
         let mut parent = None;
-        self.nearest_tracked(span.scope().skip(1), |p| {
+        // Up from the parent: a root span looks nothing up.
+        let ancestors = std::iter::successors(span.parent(), SpanRef::parent);
+        self.nearest_tracked(ancestors, |p| {
             parent = Some((
                 p.tracking_id.clone(),
                 p.corrids.clone(),
