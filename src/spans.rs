@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use tracing::span::Id;
 use tracing::Metadata;
 
-use crate::clock::now_usec;
 use crate::fields::{Fields, Value};
 use crate::model::{ActivityRecord, Common, Item, TrackingId};
 use crate::thread::thread_number;
@@ -129,7 +128,7 @@ impl SpanData {
         }
     }
 
-    /// The activity for this span, ending now.
+    /// The activity for this span, ending now: its timing marked last.
     pub(crate) fn into_activity(mut self, tid: u64) -> Item {
         if let Some(remote) = self.remote.as_ref().filter(|_| self.continued) {
             let text = Value::Str(hex_u64(remote.parent_span_id));
@@ -143,7 +142,10 @@ impl SpanData {
                 parent_id: self.parent_id,
                 trace_id: Some(self.trace_id),
                 corrids: self.inherited,
-                time_usec: now_usec(),
+                // Ends now: every moment since it began is counted as
+                // busy or idle, the last one as its close was marked.
+                time_usec: self.start_usec
+                    + (self.timing.busy + self.timing.idle).as_micros() as i64,
                 tid,
                 fields: self.fields,
             },
