@@ -247,7 +247,11 @@ where
         let mut fields = Fields::new(self.options.max_value_bytes, expected);
         event.record(&mut fields);
         self.map_keys(&mut fields);
-        let log = event.normalized_metadata().map(|normalized| {
+        // tracing-log names every record's metadata so: a cheap test that
+        // spares every other event tracing-log's own.
+        let from_log = meta.name() == "log event" && meta.target() == "log";
+        let log = from_log.then(|| event.normalized_metadata());
+        let log = log.flatten().map(|normalized| {
             // tracing-log's own `log.*` fields are the origin, not properties.
             fields
                 .properties
