@@ -60,12 +60,12 @@ pub fn item_json(
     } else {
         Item::Event(EventRecord { common })
     };
-    let mut context = Context::new(
+    let context = Context::new(
         "APPL=Fuzz".into(),
         units.into_iter().map(|(n, u)| (n.to_owned(), u)).collect(),
         Default::default(),
-    );
-    context.pid = 1;
+    )
+    .with_pid(1);
     let mut out = Vec::new();
     // Writing to a Vec cannot fail, and the serializer has no other error.
     let _ = crate::wire::item_json(&item, &context, &mut out);

@@ -97,6 +97,11 @@ impl<'a> Object<'a> {
         self.out.extend_from_slice(json);
     }
 
+    /// Appends a value whose key was written last: JSON text made before.
+    pub(crate) fn raw(&mut self, json: &[u8]) {
+        self.out.extend_from_slice(json);
+    }
+
     /// Writes `"key":` (with the comma before it when needed) and returns
     /// the buffer for the value. Keys are [`key`] constants: no escaping.
     #[inline(always)]

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::event::JKoolEvent;
 use crate::fields::Fields;
+use crate::json::{key, Object};
 use crate::trace_id::TraceId;
 use crate::value::ValueType;
 
@@ -133,12 +134,13 @@ impl Item {
 }
 
 /// What the background task adds to every item.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Context {
     pub(crate) source_fqn: String,
-    /// `source_fqn` as a JSON string, escaped once.
-    pub(crate) source_fqn_json: Vec<u8>,
     pub(crate) pid: u32,
+    /// `,"source-fqn":"…","pid":…,"time-usec":`, written once by
+    /// [`Context::write_origin`].
+    pub(crate) origin: Vec<u8>,
     /// Units by field name, such as `payment.amount`.
     pub(crate) units: HashMap<String, ValueType>,
     /// Categories by snapshot name.
@@ -151,15 +153,34 @@ impl Context {
         units: HashMap<String, ValueType>,
         categories: HashMap<String, String>,
     ) -> Self {
-        let mut source_fqn_json = Vec::new();
-        crate::json::string(&mut source_fqn_json, &source_fqn);
         Context {
             source_fqn,
-            source_fqn_json,
-            pid: std::process::id(),
+            pid: 0,
+            origin: Vec::new(),
             units,
             categories,
         }
+        .with_pid(std::process::id())
+    }
+
+    /// The same, for the process `pid`.
+    pub(crate) fn with_pid(mut self, pid: u32) -> Self {
+        self.pid = pid;
+        self.origin.clear();
+        Context::write_origin(
+            &mut Object::continuing(&mut self.origin),
+            &self.source_fqn,
+            pid,
+        );
+        self
+    }
+
+    /// Writes an item's `source-fqn` and `pid`, and the key of its
+    /// `time-usec`.
+    pub(crate) fn write_origin(item: &mut Object<'_>, source_fqn: &str, pid: u32) {
+        item.str(key::SOURCE_FQN, source_fqn);
+        item.u64(key::PID, pid.into());
+        item.key(key::TIME_USEC);
     }
 }
 

@@ -111,17 +111,13 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         list.push(b']');
     }
     match pick(|j| &j.source_fqn) {
-        Some(fqn) => item.str(key::SOURCE_FQN, fqn),
-        // Escaped once, at start.
-        None => item
-            .key(key::SOURCE_FQN)
-            .extend_from_slice(&ctx.source_fqn_json),
+        Some(fqn) => Context::write_origin(&mut item, fqn, ctx.pid),
+        None => item.members(&ctx.origin),
     }
     // Written twice: in the item and in its snapshots.
     let mut time_usec = itoa::Buffer::new();
     let time_usec = time_usec.format(common.time_usec).as_bytes();
-    item.key(key::TIME_USEC).extend_from_slice(time_usec);
-    item.u64(key::PID, ctx.pid.into());
+    item.raw(time_usec);
     item.u64(key::TID, common.tid);
 
     let by_target = common.log.is_some() || (activity.is_none() && is_generated_event_name(meta));
