@@ -17,15 +17,8 @@ pub(super) type Json = Box<[u8]>;
 /// item writer would write for an item that overrides nothing.
 #[derive(Debug)]
 pub(super) struct Callsite {
-    /// `{"type":"…","tracking-id":`
-    pub(super) start: Json,
-    /// `,"operation":"…"`
-    pub(super) operation: Json,
-    /// For events, `,"severity":"…","comp-code":"…"`; for spans,
-    /// `,"status":"END","comp-code":"SUCCESS"`.
-    pub(super) codes: Json,
-    /// `,"location":"file:line","resource":"…"`
-    pub(super) place: Json,
+    /// `{"type":…,"operation":…,` its codes, `"location":…,"resource":…`
+    pub(super) head: Json,
     /// `{"type":"SNAPSHOT","name":…,"category":…`: how the default
     /// snapshot starts.
     pub(super) snapshot: Json,

@@ -65,24 +65,50 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         (&common.tracking_id, pick(|j| &j.tracking_id)),
         (Some(TrackingId::Uuid(_)) | None, None)
     );
-    let mut item = match (&site, id_is_uuid) {
-        (Some(site), true) => {
-            out.extend_from_slice(&site.start);
-            out.push(b'"');
-            out.extend_from_slice(tracking_id.as_bytes());
-            out.push(b'"');
+    let by_target = common.log.is_some() || (activity.is_none() && is_generated_event_name(meta));
+    let operation = pick(|j| &j.operation);
+    let item_name = operation.unwrap_or(if by_target { target } else { meta.name() });
+    let comp_code = pick(|j| &j.comp_code);
+    let (location, resource) = (pick(|j| &j.location), pick(|j| &j.resource));
+    let failed = activity.is_some_and(|a| a.error_seen) || exception.is_some();
+    let overridden = operation.or(comp_code).or(location).or(resource).is_some();
+    let mut item = match site.as_deref().filter(|_| !overridden && !failed) {
+        Some(site) => {
+            out.extend_from_slice(&site.head);
             Object::continuing(out)
         }
-        _ => {
+        None => {
+            let codes = match activity {
+                None => {
+                    let level = *meta.level();
+                    let code = match exception {
+                        Some(_) if common.fields.error.is_some() => CompCode::Error,
+                        _ => CompCode::for_level(level),
+                    };
+                    let comp_code = comp_code.unwrap_or(code.as_str());
+                    Codes::Event { level, comp_code }
+                }
+                Some(_) => Codes::Activity { failed, comp_code },
+            };
+            let location = match location {
+                Some(text) => Location::Text(text),
+                None => file.map_or(Location::None, |file| Location::File(file, line)),
+            };
             let mut item = Object::new(out);
-            start(&mut item, activity.is_some());
-            match id_is_uuid {
-                true => item.plain(key::TRACKING_ID, tracking_id),
-                false => item.str(key::TRACKING_ID, tracking_id),
-            }
+            head(
+                &mut item,
+                item_name,
+                codes,
+                location,
+                resource.unwrap_or(target),
+            );
             item
         }
     };
+    match id_is_uuid {
+        true => item.plain(key::TRACKING_ID, tracking_id),
+        false => item.str(key::TRACKING_ID, tracking_id),
+    }
     match &common.parent_id {
         Some(parent @ TrackingId::Uuid(_)) => {
             item.plain(key::PARENT_ID, parent.as_str(&mut Uuid::encode_buffer()));
@@ -120,52 +146,18 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     item.raw(time_usec);
     item.u64(key::TID, common.tid);
 
-    let by_target = common.log.is_some() || (activity.is_none() && is_generated_event_name(meta));
-    let operation = pick(|j| &j.operation);
-    let item_name = operation.unwrap_or(if by_target { target } else { meta.name() });
-    match (&site, operation) {
-        (Some(site), None) => item.members(&site.operation),
-        _ => item.str(key::OPERATION, item_name),
-    }
-    let comp_code = pick(|j| &j.comp_code);
     match activity {
         None => {
-            let level = *meta.level();
-            match (&site, comp_code, exception) {
-                (Some(site), None, None) => item.members(&site.codes),
-                _ => {
-                    let code = match exception {
-                        Some(_) if common.fields.error.is_some() => CompCode::Error,
-                        _ => CompCode::for_level(level),
-                    };
-                    event_codes(&mut item, level, comp_code.unwrap_or(code.as_str()));
-                }
-            }
             // `#[instrument(err)]` records only the error: it is the message.
             let text = common.fields.message.as_deref().or(exception);
             item.str(key::MSG_TEXT, text.unwrap_or_default());
         }
         Some(a) => {
-            let failed = a.error_seen || exception.is_some();
-            match (&site, comp_code, failed) {
-                (Some(site), None, false) => item.members(&site.codes),
-                _ => activity_codes(&mut item, failed, comp_code),
-            }
             item.i64(key::START_TIME_USEC, a.start_usec);
             item.i64(key::END_TIME_USEC, common.time_usec);
             let elapsed = common.time_usec.saturating_sub(a.start_usec).max(0);
             item.i64(key::ELAPSED_TIME_USEC, elapsed);
             item.u64(key::WAIT_TIME_USEC, a.idle_usec);
-        }
-    }
-    match (&site, pick(|j| &j.location), pick(|j| &j.resource)) {
-        (Some(site), None, None) => item.members(&site.place),
-        (_, location, resource) => {
-            let location = match location {
-                Some(text) => Location::Text(text),
-                None => file.map_or(Location::None, |file| Location::File(file, line)),
-            };
-            place(&mut item, location, resource.unwrap_or(target));
         }
     }
     for (name, value) in [
@@ -215,29 +207,54 @@ static BUSY: &str = "busy";
 static IDLE: &str = "idle";
 static TIMING: [&str; 2] = [BUSY, IDLE];
 
-/// Writes an item's `type`.
-fn start(item: &mut Object<'_>, activity: bool) {
-    item.plain(key::TYPE, if activity { "ACTIVITY" } else { "EVENT" });
+/// An item's codes: `severity` and `comp-code` for an event, `status`
+/// and `comp-code` for an activity.
+#[derive(Clone, Copy)]
+enum Codes<'a> {
+    Event {
+        level: Level,
+        comp_code: &'a str,
+    },
+    Activity {
+        failed: bool,
+        comp_code: Option<&'a str>,
+    },
 }
 
-/// Writes an activity's `status` and `comp-code`.
-fn activity_codes(item: &mut Object<'_>, failed: bool, comp_code: Option<&str>) {
-    item.plain(key::STATUS, if failed { "EXCEPTION" } else { "END" });
-    let code = if failed {
-        CompCode::Error
-    } else {
-        CompCode::Success
-    };
-    item.str(key::COMP_CODE, comp_code.unwrap_or(code.as_str()));
-}
-
-/// Writes an event's `severity` and `comp-code`.
-fn event_codes(item: &mut Object<'_>, level: Level, comp_code: &str) {
-    item.plain(key::SEVERITY, Severity::from(level).as_str());
-    item.str(key::COMP_CODE, comp_code);
+/// Writes what opens an item: `type`, `operation`, its codes, `location`
+/// and `resource`. The items of a callsite that override none of them
+/// write the same, made once.
+fn head(
+    item: &mut Object<'_>,
+    operation: &str,
+    codes: Codes<'_>,
+    location: Location<'_>,
+    resource: &str,
+) {
+    match codes {
+        Codes::Event { level, comp_code } => {
+            item.plain(key::TYPE, "EVENT");
+            item.str(key::OPERATION, operation);
+            item.plain(key::SEVERITY, Severity::from(level).as_str());
+            item.str(key::COMP_CODE, comp_code);
+        }
+        Codes::Activity { failed, comp_code } => {
+            item.plain(key::TYPE, "ACTIVITY");
+            item.str(key::OPERATION, operation);
+            item.plain(key::STATUS, if failed { "EXCEPTION" } else { "END" });
+            let code = if failed {
+                CompCode::Error
+            } else {
+                CompCode::Success
+            };
+            item.str(key::COMP_CODE, comp_code.unwrap_or(code.as_str()));
+        }
+    }
+    place(item, location, resource);
 }
 
 /// What goes in `location`.
+#[derive(Clone, Copy)]
 enum Location<'a> {
     Text(&'a str),
     File(&'a str, Option<u32>),
@@ -267,11 +284,6 @@ fn place(item: &mut Object<'_>, location: Location<'_>, resource: &str) {
 /// What every item of `meta`'s callsite writes alike, when it overrides
 /// nothing: made with the same functions as any item's JSON.
 fn describe(meta: &'static Metadata<'static>) -> Callsite {
-    let members = |write: &dyn Fn(&mut Object<'_>)| {
-        let mut out = Vec::new();
-        write(&mut Object::continuing(&mut out));
-        out.into_boxed_slice()
-    };
     let by_target = meta.is_event() && is_generated_event_name(meta);
     let name = if by_target {
         meta.target()
@@ -283,25 +295,22 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
         write(&mut out);
         out.into_boxed_slice()
     };
-    Callsite {
-        start: json_of(&|out| {
-            let mut item = Object::new(out);
-            start(&mut item, !meta.is_event());
-            item.key(key::TRACKING_ID);
-        }),
-        operation: members(&|item| item.str(key::OPERATION, name)),
-        codes: match meta.is_event() {
-            true => members(&|item| {
-                let code = CompCode::for_level(*meta.level());
-                event_codes(item, *meta.level(), code.as_str());
-            }),
-            false => members(&|item| activity_codes(item, false, None)),
+    let codes = match meta.is_event() {
+        true => Codes::Event {
+            level: *meta.level(),
+            comp_code: CompCode::for_level(*meta.level()).as_str(),
         },
-        place: members(&|item| {
-            let location = meta
-                .file()
-                .map_or(Location::None, |file| Location::File(file, meta.line()));
-            place(item, location, meta.target());
+        false => Codes::Activity {
+            failed: false,
+            comp_code: None,
+        },
+    };
+    let location = meta
+        .file()
+        .map_or(Location::None, |file| Location::File(file, meta.line()));
+    Callsite {
+        head: json_of(&|out| {
+            head(&mut Object::new(out), name, codes, location, meta.target());
         }),
         snapshot: json_of(&|out| snapshot_head(out, name, meta.target())),
         properties: meta
