@@ -92,9 +92,11 @@ impl<'a> Object<'a> {
 
     /// Appends members written before, such as a callsite's, each with
     /// its leading comma. The object must already hold a member.
-    pub(crate) fn members(&mut self, json: &[u8]) {
+    /// Returns the buffer, to go on with the last member's value.
+    pub(crate) fn members(&mut self, json: &[u8]) -> &mut Vec<u8> {
         debug_assert!(!self.empty && json.first() == Some(&b','));
         self.out.extend_from_slice(json);
+        self.out
     }
 
     /// Appends a value whose key was written last: JSON text made before.

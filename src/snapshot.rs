@@ -118,12 +118,14 @@ pub(crate) fn property_head(out: &mut Vec<u8>, name: &str) {
     Object::new(out).str(key::NAME, name);
 }
 
-/// Appends how a snapshot starts: `{"type":"SNAPSHOT","name":…,"category":…`.
+/// Appends how a snapshot starts:
+/// `{"type":"SNAPSHOT","name":…,"category":…,"time-usec":`.
 pub(crate) fn snapshot_head(out: &mut Vec<u8>, name: &str, category: &str) {
     let mut snapshot = Object::new(out);
     snapshot.plain(key::TYPE, "SNAPSHOT");
     snapshot.str(key::NAME, name);
     snapshot.str(key::CATEGORY, category);
+    snapshot.key(key::TIME_USEC);
 }
 
 /// Appends the rest of a snapshot begun by [`snapshot_head`], as
@@ -138,7 +140,7 @@ pub(crate) fn finish_snapshot<'a>(
 ) {
     let mut snapshot = Object::continuing(out);
     // Digits, written before.
-    snapshot.key(key::TIME_USEC).extend_from_slice(time_usec);
+    snapshot.raw(time_usec);
     match parent_id {
         Some(parent) if parent_is_uuid => snapshot.plain(key::PARENT_ID, parent),
         Some(parent) => snapshot.str(key::PARENT_ID, parent),

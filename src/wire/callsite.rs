@@ -1,6 +1,6 @@
 //! What every item from one callsite writes alike, as JSON made once: its
-//! operation, codes, location and resource, its default snapshot's start
-//! and its properties' starts. A thread-local cache on the delivery thread,
+//! type, operation, codes, location and resource, the start of its
+//! snapshots and its properties' starts. A thread-local cache on the delivery thread,
 //! by the address of the callsite's `'static` metadata.
 
 use std::cell::RefCell;
@@ -19,9 +19,9 @@ pub(super) type Json = Box<[u8]>;
 pub(super) struct Callsite {
     /// `{"type":…,"operation":…,` its codes, `"location":…,"resource":…`
     pub(super) head: Json,
-    /// `{"type":"SNAPSHOT","name":…,"category":…`: how the default
-    /// snapshot starts.
-    pub(super) snapshot: Json,
+    /// `,"snapshots":[{"type":"SNAPSHOT","name":…,"category":…,"time-usec":`:
+    /// how the list of an item's snapshots starts with the default one.
+    pub(super) snapshots: Json,
     /// `{"name":"…"` for each of the callsite's fields, and a span's
     /// timing properties, by name.
     pub(super) properties: Box<[(&'static str, Json)]>,

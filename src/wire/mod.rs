@@ -138,7 +138,9 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     }
     match pick(|j| &j.source_fqn) {
         Some(fqn) => Context::write_origin(&mut item, fqn, ctx.pid),
-        None => item.members(&ctx.origin),
+        None => {
+            item.members(&ctx.origin);
+        }
     }
     // Written twice: in the item and in its snapshots.
     let mut time_usec = itoa::Buffer::new();
@@ -196,7 +198,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         site: site.as_deref().filter(|_| operation.is_none()),
     };
     if !snapshots.is_empty() {
-        snapshots.write(item.key(key::SNAPSHOTS));
+        snapshots.write(&mut item);
     }
     item.end();
 }
@@ -284,6 +286,11 @@ fn place(item: &mut Object<'_>, location: Location<'_>, resource: &str) {
 /// What every item of `meta`'s callsite writes alike, when it overrides
 /// nothing: made with the same functions as any item's JSON.
 fn describe(meta: &'static Metadata<'static>) -> Callsite {
+    let members = |write: &dyn Fn(&mut Object<'_>)| {
+        let mut out = Vec::new();
+        write(&mut Object::continuing(&mut out));
+        out.into_boxed_slice()
+    };
     let by_target = meta.is_event() && is_generated_event_name(meta);
     let name = if by_target {
         meta.target()
@@ -312,7 +319,11 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
         head: json_of(&|out| {
             head(&mut Object::new(out), name, codes, location, meta.target());
         }),
-        snapshot: json_of(&|out| snapshot_head(out, name, meta.target())),
+        snapshots: members(&|item| {
+            let out = item.key(key::SNAPSHOTS);
+            out.push(b'[');
+            snapshot_head(out, name, meta.target());
+        }),
         properties: meta
             .fields()
             .iter()

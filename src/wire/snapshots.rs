@@ -5,6 +5,7 @@
 use smallvec::SmallVec;
 
 use super::callsite::Callsite;
+use crate::json::{key, Object};
 use crate::model::Context;
 use crate::snapshot::{finish_snapshot, snapshot_head, PropertyRef};
 use crate::value::{Value, ValueType};
@@ -64,16 +65,29 @@ impl<'a> Snapshots<'a> {
         fields.chain(timing)
     }
 
-    /// The list of snapshots, in order of their first property.
-    pub(super) fn write(&self, out: &mut Vec<u8>) {
-        out.push(b'[');
+    /// The item's `snapshots`: a list in order of their first property.
+    pub(super) fn write(&self, item: &mut Object<'_>) {
         let dotted = self.fields.iter().any(|(field, _)| field.contains('.'));
         if !dotted {
+            // The default snapshot alone: for a callsite's items, the list
+            // and its start are made once.
+            let out = match (self.site, self.category_of(self.item_name)) {
+                (Some(site), None) => item.members(&site.snapshots),
+                (_, configured) => {
+                    let out = item.key(key::SNAPSHOTS);
+                    out.push(b'[');
+                    let category = configured.unwrap_or(self.category);
+                    snapshot_head(out, self.item_name, category);
+                    out
+                }
+            };
             let properties = self.properties(false).map(|(_, p, head)| (p, head));
-            self.snapshot(out, None, properties);
+            self.finish(out, properties);
             out.push(b']');
             return;
         }
+        let out = item.key(key::SNAPSHOTS);
+        out.push(b'[');
         // Snapshot names in order of first appearance; `None` is the default.
         let mut names: SmallVec<[Option<&str>; 4]> = SmallVec::new();
         for (snapshot, _, _) in self.properties(true) {
@@ -85,31 +99,32 @@ impl<'a> Snapshots<'a> {
             if i > 0 {
                 out.push(b',');
             }
+            let name = snapshot.unwrap_or(self.item_name);
+            let category = self.category_of(name).unwrap_or(self.category);
+            snapshot_head(out, name, category);
             let properties = self
                 .properties(true)
                 .filter(|(of, _, _)| *of == snapshot)
                 .map(|(_, property, head)| (property, head));
-            self.snapshot(out, snapshot, properties);
+            self.finish(out, properties);
         }
         out.push(b']');
     }
 
-    /// One snapshot: the default one (`None`) or a named one.
-    fn snapshot(
+    /// The category configured for the snapshot `name`, if any.
+    fn category_of(&self, name: &str) -> Option<&'a str> {
+        match self.ctx.categories.is_empty() {
+            true => None,
+            false => self.ctx.categories.get(name).map(String::as_str),
+        }
+    }
+
+    /// The rest of a snapshot whose head is written.
+    fn finish(
         &self,
         out: &mut Vec<u8>,
-        snapshot: Option<&str>,
         properties: impl Iterator<Item = (PropertyRef<'a>, Option<&'a [u8]>)>,
     ) {
-        let name = snapshot.unwrap_or(self.item_name);
-        let configured = match self.ctx.categories.is_empty() {
-            true => None,
-            false => self.ctx.categories.get(name),
-        };
-        match (self.site, snapshot, configured) {
-            (Some(site), None, None) => out.extend_from_slice(&site.snapshot),
-            _ => snapshot_head(out, name, configured.map_or(self.category, String::as_str)),
-        }
         finish_snapshot(
             out,
             self.time_usec,
