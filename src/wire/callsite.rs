@@ -3,7 +3,7 @@
 //! snapshots and its properties' starts. A thread-local cache on the delivery thread,
 //! by the address of the callsite's `'static` metadata.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
@@ -25,9 +25,19 @@ pub(super) struct Callsite {
     /// `{"name":"…"` for each of the callsite's fields, and a span's
     /// timing properties, by name.
     pub(super) properties: Box<[(&'static str, Json)]>,
+    /// The first message one of its events had, and `,"msg-text":` with it
+    /// escaped: most callsites' messages are literals.
+    pub(super) message: OnceCell<(Box<str>, Json)>,
 }
 
 impl Callsite {
+    /// `,"msg-text":` with `text` escaped, when `text` is the first
+    /// message of this callsite's events (kept as `write` made it).
+    pub(super) fn message(&self, text: &str, write: fn(&str) -> Json) -> Option<&[u8]> {
+        let (first, json) = self.message.get_or_init(|| (text.into(), write(text)));
+        (**first == *text).then_some(&json[..])
+    }
+
     /// How the property of the field named `field` starts, when `field`
     /// is one of this callsite's own.
     pub(super) fn property(&self, field: &'static str) -> Option<&[u8]> {

@@ -5,6 +5,8 @@
 mod callsite;
 mod snapshots;
 
+use std::cell::OnceCell;
+
 use tracing::{Level, Metadata};
 use uuid::Uuid;
 
@@ -152,7 +154,13 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         None => {
             // `#[instrument(err)]` records only the error: it is the message.
             let text = common.fields.message.as_deref().or(exception);
-            item.str(key::MSG_TEXT, text.unwrap_or_default());
+            let text = text.unwrap_or_default();
+            match site.as_deref().and_then(|site| site.message(text, message)) {
+                Some(json) => {
+                    item.members(json);
+                }
+                None => message_in(&mut item, text),
+            }
         }
         Some(a) => {
             item.i64(key::START_TIME_USEC, a.start_usec);
@@ -255,6 +263,18 @@ fn head(
     place(item, location, resource);
 }
 
+/// Writes an event's `msg-text`.
+fn message_in(item: &mut Object<'_>, text: &str) {
+    item.str(key::MSG_TEXT, text);
+}
+
+/// `,"msg-text":` with `text`, made to be kept.
+fn message(text: &str) -> callsite::Json {
+    let mut out = Vec::new();
+    message_in(&mut Object::continuing(&mut out), text);
+    out.into_boxed_slice()
+}
+
 /// What goes in `location`.
 #[derive(Clone, Copy)]
 enum Location<'a> {
@@ -324,6 +344,7 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
             out.push(b'[');
             snapshot_head(out, name, meta.target());
         }),
+        message: OnceCell::new(),
         properties: meta
             .fields()
             .iter()

@@ -59,10 +59,11 @@ static SPAN: Metadata<'static> = Metadata::new(
     Kind::SPAN,
 );
 
-/// An item of `meta` with a value for each of its fields, as its own
-/// callsite's or, with `log`, as a `log` record of the same origin.
-fn item(meta: &'static Metadata<'static>, log: bool) -> Item {
+/// An item of `meta` with a value for each of its fields and `message`, as
+/// its own callsite's or, with `log`, as a `log` record of the same origin.
+fn item(meta: &'static Metadata<'static>, log: bool, message: &str) -> Item {
     let mut fields = Fields::default();
+    fields.message = Some(message.into());
     let values = [
         Value::I64(5),
         Value::from("a \"quoted\" note"),
@@ -109,17 +110,18 @@ fn a_callsites_json_made_once_is_what_every_item_would_write() {
         Context::new("APPL=Shop".into(), units, HashMap::new()),
     ] {
         for meta in [&EVENT, &SPAN] {
-            let write = |log| {
+            let write = |log, message| {
                 let mut out = Vec::new();
-                item_json(&item(meta, log), &ctx, &mut out).unwrap();
+                item_json(&item(meta, log, message), &ctx, &mut out).unwrap();
                 String::from_utf8(out).unwrap()
             };
-            // Twice from the callsite: made, then from the cache.
-            let (first, cached) = (write(false), write(false));
-            let uncached = write(true);
-            assert_eq!(first, uncached);
-            assert_eq!(cached, uncached);
-            assert!(uncached.contains(r#""properties":[{"name":"#), "{uncached}");
+            // Twice from the callsite: made, then from the cache; then
+            // another message than the one kept.
+            for message in ["a \"quoted\" message", "a \"quoted\" message", "other"] {
+                let (cached, uncached) = (write(false, message), write(true, message));
+                assert_eq!(cached, uncached);
+                assert!(uncached.contains(r#""properties":[{"name":"#), "{uncached}");
+            }
         }
     }
 }
