@@ -123,11 +123,12 @@ impl<'a> Object<'a> {
 
     /// A string known to need no escaping: one of jKool's words, or a UUID.
     #[inline(always)]
-    pub(crate) fn plain(&mut self, key: Key, value: &str) {
-        debug_assert!(!value.bytes().any(needs_escape), "{value}");
+    pub(crate) fn plain(&mut self, key: Key, value: impl AsRef<[u8]>) {
+        let value = value.as_ref();
+        debug_assert!(!value.iter().any(|b| needs_escape(*b)), "{value:?}");
         let out = self.key(key);
         out.push(b'"');
-        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(value);
         out.push(b'"');
     }
 
@@ -158,9 +159,10 @@ pub(crate) fn float(out: &mut Vec<u8>, value: f64) {
     out.extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
 }
 
-/// Appends `text` as a JSON string, quotes included.
-pub(crate) fn string(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
+/// Appends `text` (UTF-8: a `str`'s bytes) as a JSON string, quotes
+/// included.
+pub(crate) fn string(out: &mut Vec<u8>, text: impl AsRef<[u8]>) {
+    let bytes = text.as_ref();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;

@@ -91,7 +91,7 @@ impl PropertyRef<'_> {
             Typed::ULong(v) => json::integer(value, *v),
             Typed::Double(v) => json::float(value, *v),
             Typed::Bool(v) => value.extend_from_slice(if *v { b"true" } else { b"false" }),
-            Typed::Text(v) => json::string(value, v),
+            Typed::Text(v) => json::string(value, v.as_bytes()),
         }
         let mut property = Object::continuing(out);
         if let Some(unit) = self.unit {
@@ -134,7 +134,7 @@ pub(crate) fn snapshot_head(out: &mut Vec<u8>, name: &str, category: &str) {
 pub(crate) fn finish_snapshot<'a>(
     out: &mut Vec<u8>,
     time_usec: &[u8],
-    parent_id: Option<&str>,
+    parent_id: Option<&[u8]>,
     parent_is_uuid: bool,
     properties: impl Iterator<Item = (PropertyRef<'a>, Option<&'a [u8]>)>,
 ) {
@@ -143,7 +143,7 @@ pub(crate) fn finish_snapshot<'a>(
     snapshot.raw(time_usec);
     match parent_id {
         Some(parent) if parent_is_uuid => snapshot.plain(key::PARENT_ID, parent),
-        Some(parent) => snapshot.str(key::PARENT_ID, parent),
+        Some(parent) => json::string(snapshot.key(key::PARENT_ID), parent),
         None => {}
     }
     let list = snapshot.key(key::PROPERTIES);

@@ -3,6 +3,7 @@
 //! straight into the request's buffer by `json.rs`'s writer.
 
 mod callsite;
+mod ids;
 mod snapshots;
 
 use std::cell::OnceCell;
@@ -53,20 +54,18 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     };
     let jkool = common.fields.jkool();
     let pick = |get: fn(&JKoolFields) -> &Option<String>| jkool.and_then(|j| get(j).as_deref());
-    let tracking_id = match (pick(|j| &j.tracking_id), &common.tracking_id) {
-        (Some(custom), _) => TrackingId::Custom(custom.into()),
-        (None, Some(id)) => id.clone(),
-        (None, None) => TrackingId::new(),
-    };
+    // As text, and whether it needs no escaping: a UUID, or an event's id,
+    // made now.
     let mut id_buf = Uuid::encode_buffer();
-    let tracking_id = tracking_id.as_str(&mut id_buf);
+    let (tracking_id, id_is_uuid) = match (pick(|j| &j.tracking_id), &common.tracking_id) {
+        (Some(custom), _) => (custom.as_bytes(), false),
+        (None, Some(TrackingId::Custom(custom))) => (custom.as_bytes(), false),
+        (None, Some(id @ TrackingId::Uuid(_))) => (id.as_str(&mut id_buf).as_bytes(), true),
+        (None, None) => (ids::next(&mut id_buf), true),
+    };
     // `jkool.exception` wins over an `error` field.
     let exception = pick(|j| &j.exception).or(common.fields.error.as_deref());
 
-    let id_is_uuid = matches!(
-        (&common.tracking_id, pick(|j| &j.tracking_id)),
-        (Some(TrackingId::Uuid(_)) | None, None)
-    );
     let by_target = common.log.is_some() || (activity.is_none() && is_generated_event_name(meta));
     let operation = pick(|j| &j.operation);
     let item_name = operation.unwrap_or(if by_target { target } else { meta.name() });
@@ -109,7 +108,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     };
     match id_is_uuid {
         true => item.plain(key::TRACKING_ID, tracking_id),
-        false => item.str(key::TRACKING_ID, tracking_id),
+        false => json::string(item.key(key::TRACKING_ID), tracking_id),
     }
     match &common.parent_id {
         Some(parent @ TrackingId::Uuid(_)) => {

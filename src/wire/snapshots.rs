@@ -19,7 +19,7 @@ pub(super) struct Snapshots<'a> {
     pub(super) category: &'a str,
     /// The item's time, as JSON.
     pub(super) time_usec: &'a [u8],
-    pub(super) parent_id: &'a str,
+    pub(super) parent_id: &'a [u8],
     pub(super) fields: &'a [(&'static str, Value)],
     /// A span's busy and idle time, in the default snapshot.
     pub(super) timing: &'a [(&'static str, Value)],
