@@ -66,10 +66,10 @@ pub fn item_json(
         Default::default(),
     )
     .with_pid(1);
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail, and the serializer has no other error.
+    let mut out = crate::json::Buf::new();
+    // Writing to memory cannot fail, and the serializer has no other error.
     let _ = crate::wire::item_json(&item, &context, &mut out);
-    out
+    out.to_vec()
 }
 
 #[cfg(test)]

@@ -4,6 +4,11 @@
 //! constants written as they are (they need no escaping), and strings are
 //! scanned eight bytes at a time for the few bytes JSON must escape.
 
+use bytes::BufMut;
+
+/// The buffer items are written into: split off as `Bytes` once written.
+pub(crate) type Buf = bytes::BytesMut;
+
 /// jKool's JSON keys. Both writers of items (this module's, for tracing's
 /// spans and events, and `JKoolEvent`'s `Serialize`) use these.
 pub(crate) mod key {
@@ -73,27 +78,27 @@ impl serde::Serialize for Key {
 
 /// Writes one JSON object's members into a buffer.
 pub(crate) struct Object<'a> {
-    out: &'a mut Vec<u8>,
+    out: &'a mut Buf,
     empty: bool,
 }
 
 impl<'a> Object<'a> {
     /// Opens an object at the end of `out`.
-    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
-        out.push(b'{');
+    pub(crate) fn new(out: &'a mut Buf) -> Self {
+        out.put_u8(b'{');
         Object { out, empty: true }
     }
 
     /// Goes on with an object already opened at the end of `out`, with
     /// members in it: what is written next starts with a comma.
-    pub(crate) fn continuing(out: &'a mut Vec<u8>) -> Self {
+    pub(crate) fn continuing(out: &'a mut Buf) -> Self {
         Object { out, empty: false }
     }
 
     /// Appends members written before, such as a callsite's, each with
     /// its leading comma. The object must already hold a member.
     /// Returns the buffer, to go on with the last member's value.
-    pub(crate) fn members(&mut self, json: &[u8]) -> &mut Vec<u8> {
+    pub(crate) fn members(&mut self, json: &[u8]) -> &mut Buf {
         debug_assert!(!self.empty && json.first() == Some(&b','));
         self.out.extend_from_slice(json);
         self.out
@@ -107,9 +112,9 @@ impl<'a> Object<'a> {
     /// Writes `"key":` (with the comma before it when needed) and returns
     /// the buffer for the value. Keys are [`key`] constants: no escaping.
     #[inline(always)]
-    pub(crate) fn key(&mut self, key: Key) -> &mut Vec<u8> {
+    pub(crate) fn key(&mut self, key: Key) -> &mut Buf {
         if !self.empty {
-            self.out.push(b',');
+            self.out.put_u8(b',');
         }
         self.empty = false;
         self.out.extend_from_slice(key.json.as_bytes());
@@ -127,9 +132,9 @@ impl<'a> Object<'a> {
         let value = value.as_ref();
         debug_assert!(!value.iter().any(|b| needs_escape(*b)), "{value:?}");
         let out = self.key(key);
-        out.push(b'"');
+        out.put_u8(b'"');
         out.extend_from_slice(value);
-        out.push(b'"');
+        out.put_u8(b'"');
     }
 
     #[inline(always)]
@@ -144,27 +149,40 @@ impl<'a> Object<'a> {
 
     /// Closes the object.
     pub(crate) fn end(self) {
-        self.out.push(b'}');
+        self.out.put_u8(b'}');
     }
 }
 
+/// JSON text made once, to be copied into items: what `write` writes.
+pub(crate) fn made(write: impl FnOnce(&mut Buf)) -> Box<[u8]> {
+    let mut out = Buf::new();
+    write(&mut out);
+    Box::from(&out[..])
+}
+
+/// Members made once, each with its leading comma: what `write` writes
+/// into an object that already holds a member.
+pub(crate) fn members(write: impl FnOnce(&mut Object<'_>)) -> Box<[u8]> {
+    made(|out| write(&mut Object::continuing(out)))
+}
+
 /// Appends an integer.
-pub(crate) fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
+pub(crate) fn integer(out: &mut Buf, value: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
 /// Appends a finite float, shortest form that reads back the same (as
 /// serde_json writes it).
-pub(crate) fn float(out: &mut Vec<u8>, value: f64) {
+pub(crate) fn float(out: &mut Buf, value: f64) {
     out.extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
 }
 
 /// Appends `text` (UTF-8: a `str`'s bytes) as a JSON string, quotes
 /// included.
-pub(crate) fn string(out: &mut Vec<u8>, text: impl AsRef<[u8]>) {
+pub(crate) fn string(out: &mut Buf, text: impl AsRef<[u8]>) {
     let bytes = text.as_ref();
     out.reserve(bytes.len() + 2);
-    out.push(b'"');
+    out.put_u8(b'"');
     let mut start = 0;
     let mut at = 0;
     // Eight bytes at a time while none needs escaping.
@@ -193,7 +211,7 @@ pub(crate) fn string(out: &mut Vec<u8>, text: impl AsRef<[u8]>) {
         at += 1;
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+    out.put_u8(b'"');
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -213,7 +231,7 @@ fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
-fn escape(out: &mut Vec<u8>, byte: u8) {
+fn escape(out: &mut Buf, byte: u8) {
     let short = match byte {
         b'"' => b'"',
         b'\\' => b'\\',
@@ -225,13 +243,13 @@ fn escape(out: &mut Vec<u8>, byte: u8) {
         _ => {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(byte >> 4)]);
-            out.push(HEX[usize::from(byte & 0xf)]);
+            out.put_u8(HEX[usize::from(byte >> 4)]);
+            out.put_u8(HEX[usize::from(byte & 0xf)]);
             return;
         }
     };
-    out.push(b'\\');
-    out.push(short);
+    out.put_u8(b'\\');
+    out.put_u8(short);
 }
 
 #[cfg(test)]
@@ -239,9 +257,9 @@ mod tests {
     use super::*;
 
     fn json(text: &str) -> String {
-        let mut out = Vec::new();
+        let mut out = Buf::new();
         string(&mut out, text);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(out.to_vec()).unwrap()
     }
 
     #[test]
@@ -274,7 +292,7 @@ mod tests {
 
     #[test]
     fn objects_write_keys_commas_and_numbers() {
-        let mut out = Vec::new();
+        let mut out = Buf::new();
         let mut object = Object::new(&mut out);
         object.str(key::TYPE, "EVENT");
         object.i64(key::TIME_USEC, -5);
@@ -282,7 +300,7 @@ mod tests {
         float(object.key(key::VALUE), 12.5);
         object.end();
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out.to_vec()).unwrap(),
             r#"{"type":"EVENT","time-usec":-5,"pid":18446744073709551615,"value":12.5}"#
         );
     }

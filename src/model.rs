@@ -140,7 +140,7 @@ pub(crate) struct Context {
     pub(crate) pid: u32,
     /// `,"source-fqn":"…","pid":…,"time-usec":`, written once by
     /// [`Context::write_origin`].
-    pub(crate) origin: Vec<u8>,
+    pub(crate) origin: Box<[u8]>,
     /// Units by field name, such as `payment.amount`.
     pub(crate) units: HashMap<String, ValueType>,
     /// Categories by snapshot name.
@@ -156,7 +156,7 @@ impl Context {
         Context {
             source_fqn,
             pid: 0,
-            origin: Vec::new(),
+            origin: Box::default(),
             units,
             categories,
         }
@@ -166,12 +166,8 @@ impl Context {
     /// The same, for the process `pid`.
     pub(crate) fn with_pid(mut self, pid: u32) -> Self {
         self.pid = pid;
-        self.origin.clear();
-        Context::write_origin(
-            &mut Object::continuing(&mut self.origin),
-            &self.source_fqn,
-            pid,
-        );
+        self.origin =
+            crate::json::members(|item| Context::write_origin(item, &self.source_fqn, pid));
         self
     }
 

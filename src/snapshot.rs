@@ -4,7 +4,9 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::clock::now_usec;
-use crate::json::{self, key, Object};
+use bytes::BufMut;
+
+use crate::json::{self, key, Buf, Object};
 use crate::value::{Typed, Value, ValueType};
 
 /// A named property with a typed value and an optional unit.
@@ -78,7 +80,7 @@ impl Serialize for PropertyRef<'_> {
 impl PropertyRef<'_> {
     /// Appends the property's JSON, as its `Serialize` writes it. `head`
     /// is its start, `{"name":…`, when [`property_head`] wrote it before.
-    pub(crate) fn write(&self, out: &mut Vec<u8>, head: Option<&[u8]>) {
+    pub(crate) fn write(&self, out: &mut Buf, head: Option<&[u8]>) {
         match head {
             Some(head) => out.extend_from_slice(head),
             None => property_head(out, self.name),
@@ -114,13 +116,13 @@ fn type_and_value(typed: &Typed<'_>) -> &'static str {
 }
 
 /// Appends how a property named `name` starts: `{"name":"…"`.
-pub(crate) fn property_head(out: &mut Vec<u8>, name: &str) {
+pub(crate) fn property_head(out: &mut Buf, name: &str) {
     Object::new(out).str(key::NAME, name);
 }
 
 /// Appends how a snapshot starts:
 /// `{"type":"SNAPSHOT","name":…,"category":…,"time-usec":`.
-pub(crate) fn snapshot_head(out: &mut Vec<u8>, name: &str, category: &str) {
+pub(crate) fn snapshot_head(out: &mut Buf, name: &str, category: &str) {
     let mut snapshot = Object::new(out);
     snapshot.plain(key::TYPE, "SNAPSHOT");
     snapshot.str(key::NAME, name);
@@ -132,7 +134,7 @@ pub(crate) fn snapshot_head(out: &mut Vec<u8>, name: &str, category: &str) {
 /// [`SnapshotRef`]'s `Serialize` writes it: each property comes with its
 /// head when written before.
 pub(crate) fn finish_snapshot<'a>(
-    out: &mut Vec<u8>,
+    out: &mut Buf,
     time_usec: &[u8],
     parent_id: Option<&[u8]>,
     parent_is_uuid: bool,
@@ -147,14 +149,14 @@ pub(crate) fn finish_snapshot<'a>(
         None => {}
     }
     let list = snapshot.key(key::PROPERTIES);
-    list.push(b'[');
+    list.put_u8(b'[');
     for (i, (property, head)) in properties.enumerate() {
         if i > 0 {
-            list.push(b',');
+            list.put_u8(b',');
         }
         property.write(list, head);
     }
-    list.push(b']');
+    list.put_u8(b']');
     snapshot.end();
 }
 
@@ -290,7 +292,7 @@ mod tests {
             text,
         ] {
             let typed = Typed::of(&value);
-            let mut out = Vec::new();
+            let mut out = Buf::new();
             let mut object = Object::continuing(&mut out);
             object.plain(key::TYPE, typed.data_type());
             object.key(key::VALUE);

@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::codes::{CompCode, Severity};
 use crate::fields::JKoolFields;
-use crate::json::{self, key, Object};
+use bytes::BufMut;
+
+use crate::json::{self, key, Buf, Object};
 use crate::model::{ActivityRecord, Common, Context, Item, TrackingId};
 use crate::snapshot::{property_head, snapshot_head};
 use crate::value::{Typed, Value};
@@ -21,9 +23,9 @@ use callsite::Callsite;
 use snapshots::Snapshots;
 
 /// Appends an item's JSON object to `out`.
-pub(crate) fn item_json(item: &Item, ctx: &Context, out: &mut Vec<u8>) -> serde_json::Result<()> {
+pub(crate) fn item_json(item: &Item, ctx: &Context, out: &mut Buf) -> serde_json::Result<()> {
     match item {
-        Item::JKoolEvent(event) => serde_json::to_writer(out, event),
+        Item::JKoolEvent(event) => serde_json::to_writer(out.writer(), event),
         Item::Raw { json, .. } => {
             out.extend_from_slice(json.as_bytes());
             Ok(())
@@ -40,7 +42,7 @@ pub(crate) fn item_json(item: &Item, ctx: &Context, out: &mut Vec<u8>) -> serde_
 }
 
 /// Appends the JSON of a span's activity (`activity`) or an event to `out`.
-fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out: &mut Vec<u8>) {
+fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out: &mut Buf) {
     let meta = common.meta;
     let (target, file, line) = match &common.log {
         Some(log) => (log.target.as_str(), log.file.as_deref(), log.line),
@@ -121,21 +123,21 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     let inherited = common.corrids.as_deref().unwrap_or_default();
     if own_corr.is_some() || !inherited.is_empty() || common.trace_id.is_some() {
         let list = item.key(key::CORRID);
-        list.push(b'[');
+        list.put_u8(b'[');
         if let Some(trace_id) = common.trace_id {
             // Hex digits need no escaping.
-            list.push(b'"');
+            list.put_u8(b'"');
             list.extend_from_slice(&trace_id.to_hex());
-            list.push(b'"');
+            list.put_u8(b'"');
         }
         let all = inherited.iter().map(String::as_str).chain(own_corr);
         for corrid in all {
             if list.last() != Some(&b'[') {
-                list.push(b',');
+                list.put_u8(b',');
             }
             json::string(list, corrid);
         }
-        list.push(b']');
+        list.put_u8(b']');
     }
     match pick(|j| &j.source_fqn) {
         Some(fqn) => Context::write_origin(&mut item, fqn, ctx.pid),
@@ -269,9 +271,7 @@ fn message_in(item: &mut Object<'_>, text: &str) {
 
 /// `,"msg-text":` with `text`, made to be kept.
 fn message(text: &str) -> callsite::Json {
-    let mut out = Vec::new();
-    message_in(&mut Object::continuing(&mut out), text);
-    out.into_boxed_slice()
+    json::members(|item| message_in(item, text))
 }
 
 /// What goes in `location`.
@@ -291,10 +291,10 @@ fn place(item: &mut Object<'_>, location: Location<'_>, resource: &str) {
             let out = item.key(key::LOCATION);
             json::string(out, file);
             if let Some(line) = line {
-                out.pop();
-                out.push(b':');
+                out.truncate(out.len() - 1);
+                out.put_u8(b':');
                 json::integer(out, line);
-                out.push(b'"');
+                out.put_u8(b'"');
             }
         }
         Location::None => {}
@@ -305,21 +305,11 @@ fn place(item: &mut Object<'_>, location: Location<'_>, resource: &str) {
 /// What every item of `meta`'s callsite writes alike, when it overrides
 /// nothing: made with the same functions as any item's JSON.
 fn describe(meta: &'static Metadata<'static>) -> Callsite {
-    let members = |write: &dyn Fn(&mut Object<'_>)| {
-        let mut out = Vec::new();
-        write(&mut Object::continuing(&mut out));
-        out.into_boxed_slice()
-    };
     let by_target = meta.is_event() && is_generated_event_name(meta);
     let name = if by_target {
         meta.target()
     } else {
         meta.name()
-    };
-    let json_of = |write: &dyn Fn(&mut Vec<u8>)| {
-        let mut out = Vec::new();
-        write(&mut out);
-        out.into_boxed_slice()
     };
     let codes = match meta.is_event() {
         true => Codes::Event {
@@ -335,12 +325,12 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
         .file()
         .map_or(Location::None, |file| Location::File(file, meta.line()));
     Callsite {
-        head: json_of(&|out| {
+        head: json::made(|out| {
             head(&mut Object::new(out), name, codes, location, meta.target());
         }),
-        snapshots: members(&|item| {
+        snapshots: json::members(|item| {
             let out = item.key(key::SNAPSHOTS);
-            out.push(b'[');
+            out.put_u8(b'[');
             snapshot_head(out, name, meta.target());
         }),
         message: OnceCell::new(),
@@ -358,7 +348,7 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
             )
             .map(|name| {
                 let short = name.split_once('.').map_or(name, |(_, short)| short);
-                (name, json_of(&|out| property_head(out, short)))
+                (name, json::made(|out| property_head(out, short)))
             })
             .collect(),
     }

@@ -5,7 +5,9 @@
 use smallvec::SmallVec;
 
 use super::callsite::Callsite;
-use crate::json::{key, Object};
+use bytes::BufMut;
+
+use crate::json::{key, Buf, Object};
 use crate::model::Context;
 use crate::snapshot::{finish_snapshot, snapshot_head, PropertyRef};
 use crate::value::{Value, ValueType};
@@ -75,7 +77,7 @@ impl<'a> Snapshots<'a> {
                 (Some(site), None) => item.members(&site.snapshots),
                 (_, configured) => {
                     let out = item.key(key::SNAPSHOTS);
-                    out.push(b'[');
+                    out.put_u8(b'[');
                     let category = configured.unwrap_or(self.category);
                     snapshot_head(out, self.item_name, category);
                     out
@@ -83,11 +85,11 @@ impl<'a> Snapshots<'a> {
             };
             let properties = self.properties(false).map(|(_, p, head)| (p, head));
             self.finish(out, properties);
-            out.push(b']');
+            out.put_u8(b']');
             return;
         }
         let out = item.key(key::SNAPSHOTS);
-        out.push(b'[');
+        out.put_u8(b'[');
         // Snapshot names in order of first appearance; `None` is the default.
         let mut names: SmallVec<[Option<&str>; 4]> = SmallVec::new();
         for (snapshot, _, _) in self.properties(true) {
@@ -97,7 +99,7 @@ impl<'a> Snapshots<'a> {
         }
         for (i, snapshot) in names.into_iter().enumerate() {
             if i > 0 {
-                out.push(b',');
+                out.put_u8(b',');
             }
             let name = snapshot.unwrap_or(self.item_name);
             let category = self.category_of(name).unwrap_or(self.category);
@@ -108,7 +110,7 @@ impl<'a> Snapshots<'a> {
                 .map(|(_, property, head)| (property, head));
             self.finish(out, properties);
         }
-        out.push(b']');
+        out.put_u8(b']');
     }
 
     /// The category configured for the snapshot `name`, if any.
@@ -122,7 +124,7 @@ impl<'a> Snapshots<'a> {
     /// The rest of a snapshot whose head is written.
     fn finish(
         &self,
-        out: &mut Vec<u8>,
+        out: &mut Buf,
         properties: impl Iterator<Item = (PropertyRef<'a>, Option<&'a [u8]>)>,
     ) {
         finish_snapshot(

@@ -111,9 +111,9 @@ fn a_callsites_json_made_once_is_what_every_item_would_write() {
     ] {
         for meta in [&EVENT, &SPAN] {
             let write = |log, message| {
-                let mut out = Vec::new();
+                let mut out = Buf::new();
                 item_json(&item(meta, log, message), &ctx, &mut out).unwrap();
-                String::from_utf8(out).unwrap()
+                String::from_utf8(out.to_vec()).unwrap()
             };
             // Twice from the callsite: made, then from the cache; then
             // another message than the one kept.

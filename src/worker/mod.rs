@@ -28,9 +28,12 @@ mod spooling;
 /// handle are gone without a `shutdown`.
 pub(crate) const DROP_GRACE: Duration = Duration::from_secs(5);
 
-/// The size of the chunks that items held in memory are split from: about
-/// a hundred events of a few fields each.
+/// The size of the chunks that items are written into and split from:
+/// about a hundred events of a few fields each.
 const CHUNK: usize = 64 << 10;
+
+/// Below this much room left in a chunk, the next item starts a new one.
+const ROOM: usize = 4 << 10;
 
 /// How many items the worker takes from the queue at once.
 const INBOX: usize = 64;
@@ -59,15 +62,12 @@ pub(crate) struct Worker {
     delivery: Delivery,
     /// Where items that cannot be delivered now wait, with a spool dir.
     spool: Option<Spool>,
-    /// The buffer each item is serialized into, cleared for the next:
-    /// appended from here to the spool, or copied into `chunk`.
-    scratch: Vec<u8>,
     /// Items taken from the queue together, at most [`INBOX`]; kept empty
     /// between turns.
     inbox: Vec<Item>,
-    /// Where the JSON of items held in memory is copied and split off as
-    /// [`Bytes`], [`CHUNK`] bytes at a time, so that an item costs a copy
-    /// and a reference count rather than an allocation. An item held keeps
+    /// Where items' JSON is written and split off as [`Bytes`], [`CHUNK`]
+    /// bytes at a time, so that an item costs a reference count rather
+    /// than an allocation and a copy. An item held keeps
     /// its whole chunk alive: items are mostly let go of in the order they
     /// came, so what is held is about their JSON plus a chunk, but at worst
     /// (an item retried long after the rest of its chunk was delivered) a
@@ -102,7 +102,6 @@ impl Worker {
             settings,
             spool,
             // An event with a few fields is about 700 bytes of JSON.
-            scratch: Vec::with_capacity(1024),
             inbox: Vec::with_capacity(INBOX),
             chunk: BytesMut::new(),
             losses_told: 0,
@@ -263,29 +262,25 @@ impl Worker {
     /// retry buffer is full.
     fn hold(&mut self, mut item: Item) {
         item.fill_defaults(&self.context);
-        if self.scratch.capacity() > CHUNK {
-            // Let go of what an unusually large item grew it to.
-            self.scratch = Vec::with_capacity(1024);
-        }
-        self.scratch.clear();
-        if crate::wire::item_json(&item, &self.context, &mut self.scratch).is_err() {
+        let context = &self.context;
+        let written = split_written(&mut self.chunk, |out| {
+            crate::wire::item_json(&item, context, out)
+        });
+        let Ok(json) = written else {
             self.shared.failed(1);
             return;
-        }
+        };
         let kind = item.kind();
         let spools = self.spool.as_ref().is_some_and(|s| s.has(kind))
             || self.delivery.is_down()
             || self.backlog.len() >= self.settings.retry_buffer;
         match self.spool.as_mut() {
             Some(spool) if spools && spool.usable(Instant::now()) => {
-                if let Err(back) = spool.append(kind, &self.scratch) {
+                if let Err(back) = spool.append(kind, &json) {
                     self.keep(back);
                 }
             }
-            _ => {
-                let json = split_off(&mut self.chunk, &self.scratch);
-                self.keep([(kind, json)]);
-            }
+            _ => self.keep([(kind, json)]),
         }
     }
 
@@ -381,19 +376,20 @@ impl Worker {
     }
 }
 
-/// `json` copied into `chunk` and split off it; a new chunk is started
-/// (or the old one's space reclaimed, once no item holds it) when `json`
-/// does not fit in what is left. An item larger than a chunk gets a buffer
-/// of its own.
-fn split_off(chunk: &mut BytesMut, json: &[u8]) -> Bytes {
-    if json.len() > CHUNK {
-        return Bytes::copy_from_slice(json);
-    }
-    if chunk.capacity() < json.len() {
+/// What `write` writes at the end of `chunk`, split off it. A new chunk is
+/// started (or the old one's space reclaimed, once no item holds it) when
+/// less than [`ROOM`] is left; an item that outgrows what is left moves to
+/// a buffer of its own as it grows.
+fn split_written<E>(
+    chunk: &mut BytesMut,
+    write: impl FnOnce(&mut BytesMut) -> Result<(), E>,
+) -> Result<Bytes, E> {
+    if chunk.capacity() < ROOM {
         chunk.reserve(CHUNK);
     }
-    chunk.extend_from_slice(json);
-    chunk.split().freeze()
+    let written = write(chunk);
+    let json = chunk.split().freeze();
+    written.map(|()| json)
 }
 
 async fn sleep_until(at: Instant) {
@@ -405,18 +401,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn items_are_split_off_one_chunk_until_it_is_full() {
+    fn items_are_written_into_one_chunk_until_it_is_nearly_full() {
         let mut chunk = BytesMut::new();
-        let first = split_off(&mut chunk, br#"{"a":1}"#);
-        let second = split_off(&mut chunk, br#"{"b":2}"#);
+        fn write(chunk: &mut BytesMut, json: &[u8]) -> Bytes {
+            let put = |out: &mut BytesMut| {
+                out.extend_from_slice(json);
+                Ok::<_, ()>(())
+            };
+            split_written(chunk, put).unwrap()
+        }
+        let first = write(&mut chunk, br#"{"a":1}"#);
+        let second = write(&mut chunk, br#"{"b":2}"#);
         assert_eq!(&second[..], br#"{"b":2}"#);
         assert_eq!(first.as_ptr().wrapping_add(first.len()), second.as_ptr());
-        // A full chunk's worth does not fit behind them: a new chunk.
-        let full = split_off(&mut chunk, &[b'x'; CHUNK]);
+        // Larger than what is left: it moves out as it grows.
+        let full = write(&mut chunk, &[b'x'; CHUNK]);
         assert_eq!(full.len(), CHUNK);
         assert_ne!(second.as_ptr().wrapping_add(second.len()), full.as_ptr());
         assert_eq!(&first[..], br#"{"a":1}"#, "left as it was");
         let larger = vec![b'y'; CHUNK + 1];
-        assert_eq!(split_off(&mut chunk, &larger), larger);
+        assert_eq!(write(&mut chunk, &larger), larger);
+        // A failed write leaves nothing behind for the next item.
+        let failed = split_written(&mut chunk, |out| {
+            out.extend_from_slice(b"{\"half");
+            Err(())
+        });
+        assert!(failed.is_err());
+        assert_eq!(&write(&mut chunk, b"{}")[..], b"{}");
     }
 }
