@@ -123,6 +123,14 @@ impl Item {
         }
     }
 
+    /// What is left where an item was taken from: nothing to send.
+    pub(crate) fn taken() -> Item {
+        Item::Raw {
+            kind: Kind::Event,
+            json: Box::default(),
+        }
+    }
+
     /// Fills in what a fully specified event left to the layer.
     pub(crate) fn fill_defaults(&mut self, ctx: &Context) {
         if let Item::JKoolEvent(event) = self {

@@ -170,8 +170,8 @@ impl Worker {
 
     fn received(&mut self, item: Option<Item>) {
         match item {
-            Some(item) => {
-                self.accept(item);
+            Some(mut item) => {
+                self.accept(&mut item);
                 self.drain();
             }
             // The layer and every handle are gone: deliver for a while.
@@ -192,8 +192,8 @@ impl Worker {
         // The queue is closed: taking all it holds keeps memory as bounded
         // as it was, and evicts nothing that was accepted.
         self.phase = Phase::Stopping { give_up_at };
-        while let Ok(item) = self.items.try_recv() {
-            self.accept(item);
+        while let Ok(mut item) = self.items.try_recv() {
+            self.accept(&mut item);
         }
         self.release_repeats(None);
         self.backlog.flush_everything();
@@ -223,9 +223,11 @@ impl Worker {
                 Poll::Ready(taken) if taken > 0 => left -= taken.min(left),
                 _ => break,
             }
-            for item in inbox.drain(..) {
+            // Written where they lie, not moved out first.
+            for item in &mut inbox {
                 self.accept(item);
             }
+            inbox.clear();
         }
         self.inbox = inbox;
     }
@@ -238,33 +240,33 @@ impl Worker {
             .as_mut()
             .map(|d| d.release(now))
             .unwrap_or_default();
-        for item in released {
-            self.hold(item);
+        for mut item in released {
+            self.hold(&mut item);
         }
     }
 
     /// Takes an item from the queue: repeats of a held event are counted,
     /// everything else goes towards its batch.
-    fn accept(&mut self, item: Item) {
-        let item = match &mut self.dedupe {
-            None => item,
-            Some(dedupe) => match dedupe.admit(item, Instant::now()) {
-                Ok(item) => item,
+    fn accept(&mut self, item: &mut Item) {
+        if let Some(dedupe) = &mut self.dedupe {
+            let taken = std::mem::replace(item, Item::taken());
+            match dedupe.admit(taken, Instant::now()) {
+                Ok(back) => *item = back,
                 Err(Absorbed::Held) => return,
                 Err(Absorbed::Repeat) => return self.shared.suppressed(1),
-            },
-        };
+            }
+        }
         self.hold(item);
     }
 
     /// Serializes an item into the backlog, or into the spool while items
     /// cannot be delivered now; evicts the oldest waiting item when the
     /// retry buffer is full.
-    fn hold(&mut self, mut item: Item) {
+    fn hold(&mut self, item: &mut Item) {
         item.fill_defaults(&self.context);
         let context = &self.context;
         let written = split_written(&mut self.chunk, |out| {
-            crate::wire::item_json(&item, context, out)
+            crate::wire::item_json(item, context, out)
         });
         let Ok(json) = written else {
             self.shared.failed(1);
