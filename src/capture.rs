@@ -17,7 +17,7 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
 use crate::clock::now_usec;
-use crate::fields::{Fields, Value};
+use crate::fields::{Fields, Text, Value};
 use crate::handle::JKoolHandle;
 use crate::keys::{self, FieldKeys, InheritFields};
 use crate::model::{Common, EventRecord, Item, LogOrigin, TrackingId};
@@ -137,7 +137,7 @@ where
         if let Some(message) = fields.message.take() {
             fields
                 .properties
-                .insert(0, ("message", Value::Str(message.into_string())));
+                .insert(0, ("message", Value::Str(Text(message))));
         }
         let mut parent = None;
         // Up from the parent: a root span looks nothing up.

@@ -7,7 +7,7 @@ use compact_str::CompactString;
 use smallvec::SmallVec;
 use tracing::field::{Field, Visit};
 
-pub(crate) use crate::value::Value;
+pub(crate) use crate::value::{Text, Value};
 
 /// jKool's own fields, set from `jkool.*` tracing fields.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -196,7 +196,7 @@ impl Visit for Fields {
             return self.message = Some(bounded(self.limit, |w| w.write_str(value)));
         }
         let text = bounded(self.limit, |w| w.write_str(value));
-        self.put(field.name(), Value::Str(text));
+        self.put(field.name(), Value::Str(Text(text)));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         // The whole source chain, so "card declined" keeps its cause.
@@ -209,7 +209,7 @@ impl Visit for Fields {
             }
             Ok(())
         });
-        self.put(field.name(), Value::Str(text));
+        self.put(field.name(), Value::Str(Text(text)));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         // The message, `format_args!` as tracing gives it, is most often
@@ -218,7 +218,7 @@ impl Visit for Fields {
             return self.message = Some(bounded(self.limit, |w| write!(w, "{value:?}")));
         }
         let text = bounded(self.limit, |w| write!(w, "{value:?}"));
-        self.put(field.name(), Value::Str(text));
+        self.put(field.name(), Value::Str(Text(text)));
     }
 }
 
@@ -226,17 +226,18 @@ impl Visit for Fields {
 /// boundary) with [`TRUNCATED`] after it. Formatting stops at the limit, so
 /// a huge value costs no more than the limit; a panicking `Debug` or
 /// `Display` gives [`PANICKED`] instead of unwinding into the application.
-fn bounded<T: Text>(limit: usize, write: impl FnOnce(&mut Bounded<T>) -> fmt::Result) -> T {
+///
+/// The text is kept inline up to 24 bytes: most values and messages are
+/// short, and cost no allocation.
+fn bounded(limit: usize, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> CompactString {
     let mut out = Bounded {
-        text: T::for_limit(limit),
+        text: CompactString::default(),
         limit,
         cut: false,
     };
     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut out)));
     if written.is_err() {
-        let mut text = T::for_limit(PANICKED.len());
-        text.push_str(PANICKED);
-        return text;
+        return PANICKED.into();
     }
     if out.cut {
         out.text.push_str(TRUNCATED);
@@ -244,46 +245,13 @@ fn bounded<T: Text>(limit: usize, write: impl FnOnce(&mut Bounded<T>) -> fmt::Re
     out.text
 }
 
-/// Where bounded text is written: a `String` for field values, a
-/// `CompactString` (inline up to 24 bytes) for the message.
-trait Text {
-    fn for_limit(limit: usize) -> Self;
-    fn len(&self) -> usize;
-    fn push_str(&mut self, s: &str);
-}
-
-impl Text for String {
-    fn for_limit(limit: usize) -> Self {
-        // Most values are short: one allocation, no regrowth.
-        String::with_capacity(limit.min(64))
-    }
-    fn len(&self) -> usize {
-        self.len()
-    }
-    fn push_str(&mut self, s: &str) {
-        self.push_str(s);
-    }
-}
-
-impl Text for CompactString {
-    fn for_limit(_: usize) -> Self {
-        CompactString::default()
-    }
-    fn len(&self) -> usize {
-        self.len()
-    }
-    fn push_str(&mut self, s: &str) {
-        self.push_str(s);
-    }
-}
-
-struct Bounded<T> {
-    text: T,
+struct Bounded {
+    text: CompactString,
     limit: usize,
     cut: bool,
 }
 
-impl<T: Text> fmt::Write for Bounded<T> {
+impl fmt::Write for Bounded {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let room = self.limit - self.text.len();
         if s.len() <= room {

@@ -161,7 +161,7 @@ pub use metrics::JKoolRecorder;
 pub use shared::Stats;
 pub use snapshot::{Property, Snapshot};
 pub use spool::{FsyncPolicy, SpoolFull};
-pub use value::{UnknownValueType, Value, ValueType};
+pub use value::{Text, UnknownValueType, Value, ValueType};
 
 /// The README's examples, compiled as doc tests so that they stay true.
 #[cfg(doctest)]

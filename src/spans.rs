@@ -131,7 +131,7 @@ impl SpanData {
     /// The activity for this span, ending now: its timing marked last.
     pub(crate) fn into_activity(mut self, tid: u64) -> Item {
         if let Some(remote) = self.remote.as_ref().filter(|_| self.continued) {
-            let text = Value::Str(hex_u64(remote.parent_span_id));
+            let text = Value::from(hex_u64(remote.parent_span_id));
             self.fields.properties.push((PARENT_SPAN_ID, text));
         }
         Item::Activity(ActivityRecord {

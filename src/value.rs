@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use compact_str::CompactString;
+
 use serde::ser::{Serialize, Serializer};
 
 /// A property value, kept in the type it was recorded with.
@@ -24,7 +26,7 @@ use serde::ser::{Serialize, Serializer};
 #[non_exhaustive]
 pub enum Value {
     /// Text.
-    Str(String),
+    Str(Text),
     /// A signed integer.
     I64(i64),
     /// An unsigned integer.
@@ -40,12 +42,71 @@ pub enum Value {
 }
 
 impl Value {
-    /// The value as text, reusing the string it already holds.
+    /// The value as text.
     pub(crate) fn into_text(self) -> String {
         match self {
-            Value::Str(text) => text,
+            Value::Str(text) => text.into(),
             other => other.to_string(),
         }
+    }
+}
+
+/// The text a [`Value`] holds: up to 24 bytes kept inline, so that most
+/// text fields cost the application's thread no allocation.
+///
+/// ```
+/// use tracing_jkool::{Text, Value};
+///
+/// let value = Value::from("card");
+/// assert_eq!(value, Value::Str(Text::from("card")));
+/// if let Value::Str(text) = &value {
+///     assert_eq!(text.as_str(), "card");
+/// }
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Text(pub(crate) CompactString);
+
+impl Text {
+    /// The text as a `&str`.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Self {
+        Text(text.into())
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        Text(text.into())
+    }
+}
+
+impl From<Text> for String {
+    fn from(text: Text) -> Self {
+        text.0.into_string()
     }
 }
 
@@ -88,13 +149,13 @@ impl From<bool> for Value {
 
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
-        Value::Str(v.to_owned())
+        Value::Str(v.into())
     }
 }
 
 impl From<String> for Value {
     fn from(v: String) -> Self {
-        Value::Str(v)
+        Value::Str(v.into())
     }
 }
 
@@ -110,7 +171,7 @@ pub(crate) enum Typed<'a> {
 impl<'a> Typed<'a> {
     pub(crate) fn of(value: &'a Value) -> Typed<'a> {
         match *value {
-            Value::Str(ref v) => Typed::Text(Cow::Borrowed(v)),
+            Value::Str(ref v) => Typed::Text(Cow::Borrowed(v.as_str())),
             Value::I64(v) => Typed::Long(v),
             Value::U64(v) if v <= i64::MAX as u64 => Typed::ULong(v),
             Value::F64(v) if v.is_finite() => Typed::Double(v),

@@ -107,16 +107,16 @@ fn error_fields_carry_the_source_chain() {
 #[test]
 fn long_values_are_cut_on_a_character_boundary_with_a_marker() {
     assert_eq!(
-        bounded::<String>(4, |w| w.write_str("abcdef")),
+        bounded(4, |w| w.write_str("abcdef")),
         format!("abcd{TRUNCATED}")
     );
     // "é" is two bytes: the cut falls before it, not inside it.
     assert_eq!(
-        bounded::<String>(4, |w| w.write_str("abcé")),
+        bounded(4, |w| w.write_str("abcé")),
         format!("abc{TRUNCATED}")
     );
-    assert_eq!(bounded::<String>(6, |w| write!(w, "{:?}", "ab")), "\"ab\"");
-    let huge: String = bounded(10, |w| write!(w, "{:?}", vec![0u8; 1_000_000]));
+    assert_eq!(bounded(6, |w| write!(w, "{:?}", "ab")), "\"ab\"");
+    let huge = bounded(10, |w| write!(w, "{:?}", vec![0u8; 1_000_000]));
     assert_eq!(huge.len(), 10 + TRUNCATED.len());
 }
 

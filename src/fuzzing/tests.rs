@@ -65,7 +65,7 @@ fn activity_without_fields_has_only_its_timings() {
 
 fn value() -> impl Strategy<Value = Value> {
     prop_oneof![
-        any::<String>().prop_map(Value::Str),
+        any::<String>().prop_map(Value::from),
         any::<i64>().prop_map(Value::I64),
         any::<u64>().prop_map(Value::U64),
         any::<i128>().prop_map(Value::I128),
