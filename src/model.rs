@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::event::JKoolEvent;
 use crate::fields::Fields;
 use crate::json::{key, Object};
-use crate::trace_id::TraceId;
+use crate::trace_id::{hex32, TraceId};
 use crate::value::ValueType;
 
 /// A jKool tracking id: a fresh UUID, or one the application set with
@@ -38,6 +38,18 @@ impl TrackingId {
             TrackingId::Custom(id) => id,
         }
     }
+}
+
+/// A UUID as hyphenated lowercase text, as the uuid crate writes it.
+pub(crate) fn uuid_text(id: &Uuid) -> [u8; 36] {
+    let hex = hex32(*id.as_bytes());
+    let mut text = [b'-'; 36];
+    text[..8].copy_from_slice(&hex[..8]);
+    text[9..13].copy_from_slice(&hex[8..12]);
+    text[14..18].copy_from_slice(&hex[12..16]);
+    text[19..23].copy_from_slice(&hex[16..20]);
+    text[24..].copy_from_slice(&hex[20..]);
+    text
 }
 
 impl Serialize for TrackingId {
@@ -191,6 +203,18 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuid_text_is_what_the_uuid_crate_writes() {
+        let ids = [
+            Uuid::nil(),
+            Uuid::max(),
+            Uuid::from_u128(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210),
+        ];
+        for id in ids.into_iter().chain((0..1000).map(|_| Uuid::new_v4())) {
+            assert_eq!(uuid_text(&id), id.to_string().as_bytes());
+        }
+    }
 
     #[test]
     fn tracking_ids_are_fresh_uuids_or_the_custom_text() {

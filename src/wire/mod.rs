@@ -16,7 +16,7 @@ use crate::fields::JKoolFields;
 use bytes::BufMut;
 
 use crate::json::{self, key, Buf, Object};
-use crate::model::{ActivityRecord, Common, Context, Item, TrackingId};
+use crate::model::{uuid_text, ActivityRecord, Common, Context, Item, TrackingId};
 use crate::snapshot::{property_head, snapshot_head};
 use crate::value::{Typed, Value};
 use callsite::Callsite;
@@ -62,7 +62,10 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
     let (tracking_id, id_is_uuid) = match (pick(|j| &j.tracking_id), &common.tracking_id) {
         (Some(custom), _) => (custom.as_bytes(), false),
         (None, Some(TrackingId::Custom(custom))) => (custom.as_bytes(), false),
-        (None, Some(id @ TrackingId::Uuid(_))) => (id.as_str(&mut id_buf).as_bytes(), true),
+        (None, Some(TrackingId::Uuid(id))) => {
+            id_buf[..36].copy_from_slice(&uuid_text(id));
+            (&id_buf[..36], true)
+        }
         (None, None) => (ids::next(&mut id_buf), true),
     };
     // `jkool.exception` wins over an `error` field.
@@ -113,9 +116,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         false => json::string(item.key(key::TRACKING_ID), tracking_id),
     }
     match &common.parent_id {
-        Some(parent @ TrackingId::Uuid(_)) => {
-            item.plain(key::PARENT_ID, parent.as_str(&mut Uuid::encode_buffer()));
-        }
+        Some(TrackingId::Uuid(parent)) => item.plain(key::PARENT_ID, uuid_text(parent)),
         Some(custom) => item.str(key::PARENT_ID, custom.as_str(&mut Uuid::encode_buffer())),
         None => {}
     }
