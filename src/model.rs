@@ -3,7 +3,7 @@
 //!
 //! The layer fills these structs on the application's thread with owned,
 //! cheap-to-move data; everything that costs (UUID text, JSON) happens in
-//! [`Item::write_json`] on the background task.
+//! [`crate::wire::item_json`] on the background task.
 
 use std::collections::HashMap;
 use std::sync::Arc;

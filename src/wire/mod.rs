@@ -157,11 +157,14 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
             // `#[instrument(err)]` records only the error: it is the message.
             let text = common.fields.message.as_deref().or(exception);
             let text = text.unwrap_or_default();
-            match site.as_deref().and_then(|site| site.message(text, message)) {
+            match site
+                .as_deref()
+                .and_then(|site| site.message(text, message_json))
+            {
                 Some(json) => {
                     item.members(json);
                 }
-                None => message_in(&mut item, text),
+                None => write_message(&mut item, text),
             }
         }
         Some(a) => {
@@ -266,13 +269,13 @@ fn head(
 }
 
 /// Writes an event's `msg-text`.
-fn message_in(item: &mut Object<'_>, text: &str) {
+fn write_message(item: &mut Object<'_>, text: &str) {
     item.str(key::MSG_TEXT, text);
 }
 
 /// `,"msg-text":` with `text`, made to be kept.
-fn message(text: &str) -> callsite::Json {
-    json::members(|item| message_in(item, text))
+fn message_json(text: &str) -> callsite::Json {
+    json::members(|item| write_message(item, text))
 }
 
 /// What goes in `location`.

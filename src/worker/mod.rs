@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -22,18 +22,14 @@ use crate::shared::Shared;
 use crate::spool::Spool;
 use crate::transport::Transport;
 
+mod chunk;
 mod spooling;
+
+use chunk::split_written;
 
 /// How long the delivery thread keeps delivering once the layer and every
 /// handle are gone without a `shutdown`.
 pub(crate) const DROP_GRACE: Duration = Duration::from_secs(5);
-
-/// The size of the chunks that items are written into and split from:
-/// about a hundred events of a few fields each.
-const CHUNK: usize = 64 << 10;
-
-/// Below this much room left in a chunk, the next item starts a new one.
-const ROOM: usize = 4 << 10;
 
 /// How many items the worker takes from the queue at once.
 const INBOX: usize = 64;
@@ -65,7 +61,7 @@ pub(crate) struct Worker {
     /// Items taken from the queue together, at most [`INBOX`]; kept empty
     /// between turns.
     inbox: Vec<Item>,
-    /// Where items' JSON is written and split off as [`Bytes`], [`CHUNK`]
+    /// Where items' JSON is written and split off as `Bytes`, [`chunk::CHUNK`]
     /// bytes at a time, so that an item costs a reference count rather
     /// than an allocation and a copy. An item held keeps
     /// its whole chunk alive: items are mostly let go of in the order they
@@ -378,57 +374,6 @@ impl Worker {
     }
 }
 
-/// What `write` writes at the end of `chunk`, split off it. A new chunk is
-/// started (or the old one's space reclaimed, once no item holds it) when
-/// less than [`ROOM`] is left; an item that outgrows what is left moves to
-/// a buffer of its own as it grows.
-fn split_written<E>(
-    chunk: &mut BytesMut,
-    write: impl FnOnce(&mut BytesMut) -> Result<(), E>,
-) -> Result<Bytes, E> {
-    if chunk.capacity() < ROOM {
-        chunk.reserve(CHUNK);
-    }
-    let written = write(chunk);
-    let json = chunk.split().freeze();
-    written.map(|()| json)
-}
-
 async fn sleep_until(at: Instant) {
     tokio::time::sleep_until(at).await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn items_are_written_into_one_chunk_until_it_is_nearly_full() {
-        let mut chunk = BytesMut::new();
-        fn write(chunk: &mut BytesMut, json: &[u8]) -> Bytes {
-            let put = |out: &mut BytesMut| {
-                out.extend_from_slice(json);
-                Ok::<_, ()>(())
-            };
-            split_written(chunk, put).unwrap()
-        }
-        let first = write(&mut chunk, br#"{"a":1}"#);
-        let second = write(&mut chunk, br#"{"b":2}"#);
-        assert_eq!(&second[..], br#"{"b":2}"#);
-        assert_eq!(first.as_ptr().wrapping_add(first.len()), second.as_ptr());
-        // Larger than what is left: it moves out as it grows.
-        let full = write(&mut chunk, &[b'x'; CHUNK]);
-        assert_eq!(full.len(), CHUNK);
-        assert_ne!(second.as_ptr().wrapping_add(second.len()), full.as_ptr());
-        assert_eq!(&first[..], br#"{"a":1}"#, "left as it was");
-        let larger = vec![b'y'; CHUNK + 1];
-        assert_eq!(write(&mut chunk, &larger), larger);
-        // A failed write leaves nothing behind for the next item.
-        let failed = split_written(&mut chunk, |out| {
-            out.extend_from_slice(b"{\"half");
-            Err(())
-        });
-        assert!(failed.is_err());
-        assert_eq!(&write(&mut chunk, b"{}")[..], b"{}");
-    }
 }
