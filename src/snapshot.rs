@@ -1,11 +1,10 @@
 //! Snapshots and properties: named groups of typed values, as jKool's
 //! Python and Java clients build them.
 
+use bytes::BufMut;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::clock::now_usec;
-use bytes::BufMut;
-
 use crate::json::{self, key, Buf, Object};
 use crate::value::{Typed, Value, ValueType};
 
@@ -87,13 +86,12 @@ impl PropertyRef<'_> {
         }
         let typed = Typed::of(self.value);
         out.extend_from_slice(type_and_value(&typed).as_bytes());
-        let value = &mut *out;
         match &typed {
-            Typed::Long(v) => json::integer(value, *v),
-            Typed::ULong(v) => json::integer(value, *v),
-            Typed::Double(v) => json::float(value, *v),
-            Typed::Bool(v) => value.extend_from_slice(if *v { b"true" } else { b"false" }),
-            Typed::Text(v) => json::string(value, v.as_bytes()),
+            Typed::Long(v) => json::integer(out, *v),
+            Typed::ULong(v) => json::integer(out, *v),
+            Typed::Double(v) => json::float(out, *v),
+            Typed::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
+            Typed::Text(v) => json::string(out, v.as_bytes()),
         }
         let mut property = Object::continuing(out);
         if let Some(unit) = self.unit {

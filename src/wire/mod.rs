@@ -1,6 +1,9 @@
 //! How the layer's items are written as jKool JSON: the mapping from a
-//! span or event to jKool's keys, snapshots and properties, written
-//! straight into the request's buffer by `json.rs`'s writer.
+//! span or event to jKool's keys, snapshots and properties, written by
+//! `json.rs`'s writer into the worker's chunk, from which each item is split
+//! off. What a callsite's items write alike is made once (`callsite.rs`),
+//! by the same functions that write an item that overrides it; an event's
+//! tracking id is made here (`ids.rs`).
 
 mod callsite;
 mod ids;
@@ -8,13 +11,12 @@ mod snapshots;
 
 use std::cell::OnceCell;
 
+use bytes::BufMut;
 use tracing::{Level, Metadata};
 use uuid::Uuid;
 
 use crate::codes::{CompCode, Severity};
 use crate::fields::JKoolFields;
-use bytes::BufMut;
-
 use crate::json::{self, key, Buf, Object};
 use crate::model::{uuid_text, ActivityRecord, Common, Context, Item, TrackingId};
 use crate::snapshot::{property_head, snapshot_head};

@@ -2,11 +2,10 @@
 //! snapshot, named after the item; `payment.amount` in the snapshot
 //! `payment`.
 
+use bytes::BufMut;
 use smallvec::SmallVec;
 
 use super::callsite::Callsite;
-use bytes::BufMut;
-
 use crate::json::{key, Buf, Object};
 use crate::model::Context;
 use crate::snapshot::{finish_snapshot, snapshot_head, PropertyRef};
