@@ -32,10 +32,17 @@ pub(super) struct Callsite {
 
 impl Callsite {
     /// `,"msg-text":` with `text` escaped, when `text` is the first
-    /// message of this callsite's events (kept as `write` made it).
+    /// message of this callsite's events (kept as `write` made it). Only a
+    /// short first message is kept, so that what the cache holds stays
+    /// small; a callsite whose first message was long keeps none.
     pub(super) fn message(&self, text: &str, write: fn(&str) -> Json) -> Option<&[u8]> {
-        let (first, json) = self.message.get_or_init(|| (text.into(), write(text)));
-        (**first == *text).then_some(&json[..])
+        let (first, json) = self
+            .message
+            .get_or_init(|| match text.len() <= MAX_MESSAGE {
+                true => (text.into(), write(text)),
+                false => Default::default(),
+            });
+        (!first.is_empty() && **first == *text).then_some(&json[..])
     }
 
     /// How the property of the field named `field` starts, when `field`
@@ -49,6 +56,9 @@ impl Callsite {
             .map(|(_, head)| &head[..])
     }
 }
+
+/// The longest message a callsite keeps, in bytes.
+const MAX_MESSAGE: usize = 256;
 
 /// Callsites kept at most: past this many, new ones are described every
 /// time.

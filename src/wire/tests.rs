@@ -125,3 +125,23 @@ fn a_callsites_json_made_once_is_what_every_item_would_write() {
         }
     }
 }
+
+#[test]
+fn a_callsite_keeps_its_first_message_only_when_it_is_short() {
+    let site = describe(&EVENT);
+    let kept = site
+        .message("order processed", message_json)
+        .map(<[u8]>::to_vec);
+    assert_eq!(
+        kept.as_deref(),
+        Some(&br#","msg-text":"order processed""#[..])
+    );
+    assert!(site.message("order processed", message_json).is_some());
+    assert!(site.message("another message", message_json).is_none());
+    let site = describe(&EVENT);
+    assert!(site.message(&"x".repeat(1000), message_json).is_none());
+    assert!(
+        site.message("short", message_json).is_none(),
+        "its first message was long: it keeps none"
+    );
+}
