@@ -9,13 +9,17 @@
 //! `E2E_EVENTS` sets the events per throughput run (default 100,000; batch
 //! size 1 gets a fifth of it); `E2E_RATE` and `E2E_SECONDS` the steady run
 //! (default 50,000/s for 3 s); `E2E_REPEATS` how often each drain-then-flush
-//! run is repeated (default 3; the run with the median time is shown).
+//! run is repeated (default 3; the run with the median time is shown);
+//! `E2E_SINK=discard` makes the throughput runs post to a server that reads
+//! each request and throws it away, instead of the collector, which checks
+//! and keeps every item: the delivery thread's own rate.
 
 use std::time::{Duration, Instant};
 
 use tracing::{info, Dispatch};
 use tracing_jkool::JKoolLayer;
 use tracing_jkool_collector::Collector;
+use tracing_jkool_compare::DiscardSink;
 use tracing_subscriber::prelude::*;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -69,15 +73,48 @@ struct Throughput {
     bytes: u64,
 }
 
+/// Where the throughput runs post (`E2E_SINK`).
+enum Sink {
+    Collector(Collector),
+    Discard(DiscardSink),
+}
+
+impl Sink {
+    fn start() -> Result<Sink, BoxError> {
+        Ok(match std::env::var("E2E_SINK").as_deref() {
+            Ok("discard") => Sink::Discard(DiscardSink::start()?),
+            _ => Sink::Collector(Collector::start()?),
+        })
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Sink::Collector(collector) => collector.url(),
+            Sink::Discard(sink) => sink.url(),
+        }
+    }
+
+    /// The items received: the collector's count, or what the layer counts
+    /// as sent (answered 2xx) when the server keeps nothing to count.
+    fn received(&self, events: usize, sent: u64) -> usize {
+        match self {
+            Sink::Collector(collector) => collector
+                .wait_for_items(events, Duration::from_millis(500))
+                .len(),
+            Sink::Discard(_) => sent as usize,
+        }
+    }
+}
+
 fn throughput(
     threads: usize,
     batch: usize,
     events: u64,
     wait: Wait,
 ) -> Result<Throughput, BoxError> {
-    let collector = Collector::start()?;
+    let sink = Sink::start()?;
     let layer = JKoolLayer::builder("e2e-token")
-        .url(collector.url())
+        .url(sink.url())
         .batch_size(batch)
         .queue_capacity(events as usize + 1_000)
         .build()?;
@@ -100,13 +137,11 @@ fn throughput(
     if let Err(e) = flushed {
         eprintln!("flush: {e}");
     }
-    let received = collector
-        .wait_for_items(events as usize, Duration::from_millis(500))
-        .len();
+    let received = sink.received(events as usize, jkool.stats().sent);
     let stats = jkool.stats();
     let _ = jkool.shutdown(Duration::from_secs(10));
     drop(dispatch);
-    drop(collector);
+    drop(sink);
     Ok(Throughput {
         threads,
         batch,
@@ -237,7 +272,11 @@ fn main() -> Result<(), BoxError> {
     for wait in [Wait::FlushAtOnce, Wait::DrainThenFlush] {
         match wait {
             Wait::FlushAtOnce => println!(
-                "\n## End to end: tracing-jkool → the crate's Collector on 127.0.0.1 over HTTP; emit, then `flush` at once\n"
+                "\n## End to end: tracing-jkool → {} on 127.0.0.1 over HTTP; emit, then `flush` at once\n",
+                match std::env::var("E2E_SINK").as_deref() {
+                    Ok("discard") => "a discarding server (items received = sent)",
+                    _ => "the crate's Collector",
+                }
             ),
             Wait::DrainThenFlush => println!(
                 "\n## End to end, emit, wait until the backlog is under 1,000 items, then `flush`\n"

@@ -74,9 +74,9 @@ fn main() {
             best = Some((rate, sent, flush));
         }
         match best {
-            Some((rate, sent, flush)) => println!(
-                "| {rtt_ms} ms | {rate} events/s | {sent} of {sent} | {flush:.2} s |"
-            ),
+            Some((rate, sent, flush)) => {
+                println!("| {rtt_ms} ms | {rate} events/s | {sent} of {sent} | {flush:.2} s |")
+            }
             None => println!("| {rtt_ms} ms | below {} events/s | | |", RATES[0]),
         }
     }
