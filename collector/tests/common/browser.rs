@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 /// Chromium runs at most this long per page.
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// The Chromium binary (`$CHROMIUM`, else `chromium`), if it runs.
+/// The Chromium binary (`$CHROMIUM`, else `chromium`), if it runs. When it
+/// does not, the test is skipped (it says so), unless `REQUIRE_CHROMIUM` is
+/// set: then it fails.
 pub fn chromium() -> Option<String> {
     let name = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
     let found = Command::new(&name)
@@ -17,6 +19,14 @@ pub fn chromium() -> Option<String> {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
+    if !found {
+        let why = "`chromium` not found (apt-get install -y chromium, or set CHROMIUM)";
+        assert!(
+            std::env::var_os("REQUIRE_CHROMIUM").is_none(),
+            "REQUIRE_CHROMIUM is set but {why}"
+        );
+        eprintln!("SKIPPED: {why}");
+    }
     found.then_some(name)
 }
 
