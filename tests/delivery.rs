@@ -349,6 +349,22 @@ fn assert_accounted(stats: &Stats) {
     );
 }
 
+/// Runs `ask` 0.3 s into a flood from two threads, then stops the flood:
+/// what `ask` returned, how long it took, and how many events were emitted.
+fn while_flooding<R>(
+    dispatch: &tracing::Dispatch,
+    ask: impl FnOnce() -> R,
+) -> (R, Duration, usize) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let producers = flood(dispatch, 2, 1_000_000, &stop);
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    let result = ask();
+    let took = asked.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    (result, took, join(producers))
+}
+
 fn flood_builder(collector: &Collector) -> Builder {
     builder(collector)
         .event_path("/event")
@@ -402,14 +418,8 @@ fn a_span_closed_early_does_not_wait_for_the_flood_of_events() {
 fn shutdown_while_producers_keep_emitting_returns_in_time() {
     let collector = collector();
     let (dispatch, handle) = dispatch(flood_builder(&collector));
-    let stop = Arc::new(AtomicBool::new(false));
-    let producers = flood(&dispatch, 2, 1_000_000, &stop);
-    std::thread::sleep(Duration::from_millis(300));
-    let asked = Instant::now();
-    let result = handle.shutdown(Duration::from_millis(500));
-    let took = asked.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let emitted = join(producers);
+    let (result, took, emitted) =
+        while_flooding(&dispatch, || handle.shutdown(Duration::from_millis(500)));
     // The timeout, shutdown's 0.5 s grace, and a margin.
     assert!(took < Duration::from_millis(2_000), "{took:?} {result:?}");
     let stats = handle.stats();
@@ -424,14 +434,8 @@ fn shutdown_while_producers_keep_emitting_returns_in_time() {
 fn a_flush_while_producers_keep_emitting_returns() {
     let collector = collector();
     let (dispatch, handle) = dispatch(flood_builder(&collector));
-    let stop = Arc::new(AtomicBool::new(false));
-    let producers = flood(&dispatch, 2, 1_000_000, &stop);
-    std::thread::sleep(Duration::from_millis(300));
-    let asked = Instant::now();
-    let result = handle.flush(Duration::from_secs(4));
-    let took = asked.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let emitted = join(producers);
+    let (result, took, emitted) =
+        while_flooding(&dispatch, || handle.flush(Duration::from_secs(4)));
     assert!(result.is_ok(), "{result:?} after {took:?}");
     assert!(took < Duration::from_secs(4), "{took:?}");
     handle.shutdown(WAIT).expect("the rest delivered");
