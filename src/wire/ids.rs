@@ -11,6 +11,8 @@ use std::cell::RefCell;
 
 use uuid::Uuid;
 
+use crate::model::uuid_text;
+
 thread_local! {
     static NEXT: RefCell<Option<[u8; 36]>> = const { RefCell::new(None) };
 }
@@ -30,9 +32,7 @@ pub(super) fn next(buf: &mut [u8; 45]) -> &[u8] {
 
 /// A random version 4 UUID as text.
 fn random() -> [u8; 36] {
-    let mut text = [0; 36];
-    Uuid::new_v4().hyphenated().encode_lower(&mut text);
-    text
+    uuid_text(&Uuid::new_v4())
 }
 
 /// Adds one to lowercase hex digits; false when they wrap to all zeros.
