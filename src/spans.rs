@@ -9,11 +9,11 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
 
 use tracing::span::Id;
 use tracing::Metadata;
 
+use crate::clock::monotonic_nanos;
 use crate::fields::{Fields, Value};
 use crate::model::{ActivityRecord, Common, Item, TrackingId};
 use crate::thread::thread_number;
@@ -59,12 +59,13 @@ pub(crate) struct Remote {
     pub(crate) tracestate: Option<String>,
 }
 
-/// Busy and idle time, as tracing-subscriber's fmt layer measures them.
+/// Busy and idle time, as tracing-subscriber's fmt layer measures them, in
+/// nanoseconds.
 pub(crate) struct Timing {
-    pub(crate) busy: Duration,
-    pub(crate) idle: Duration,
-    /// The last enter, exit or creation.
-    pub(crate) last: Instant,
+    pub(crate) busy: u64,
+    pub(crate) idle: u64,
+    /// The last enter, exit or creation, on [`monotonic_nanos`]' clock.
+    pub(crate) last: u64,
     /// How many times the span is entered now (on any thread).
     pub(crate) entered: u32,
 }
@@ -72,9 +73,9 @@ pub(crate) struct Timing {
 impl Timing {
     pub(crate) fn new() -> Self {
         Timing {
-            busy: Duration::ZERO,
-            idle: Duration::ZERO,
-            last: Instant::now(),
+            busy: 0,
+            idle: 0,
+            last: monotonic_nanos(),
             entered: 0,
         }
     }
@@ -82,8 +83,8 @@ impl Timing {
     /// Adds the time since the last change to busy (leaving the span) or
     /// idle (entering it, or closing it).
     pub(crate) fn mark(&mut self, leaving: bool) {
-        let now = Instant::now();
-        let spent = now.saturating_duration_since(self.last);
+        let now = monotonic_nanos();
+        let spent = now.saturating_sub(self.last);
         if leaving {
             self.busy += spent;
         } else {
@@ -145,14 +146,14 @@ impl SpanData {
                 // Ends now: every moment since it began is counted as
                 // busy or idle, the last one as its close was marked.
                 time_usec: self.start_usec
-                    + (self.timing.busy + self.timing.idle).as_micros() as i64,
+                    + (self.timing.busy.saturating_add(self.timing.idle) / 1_000) as i64,
                 tid,
                 fields: self.fields,
             },
             start_usec: self.start_usec,
             error_seen: self.error_seen,
-            busy_usec: self.timing.busy.as_micros() as u64,
-            idle_usec: self.timing.idle.as_micros() as u64,
+            busy_usec: self.timing.busy / 1_000,
+            idle_usec: self.timing.idle / 1_000,
         })
     }
 }
