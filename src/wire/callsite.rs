@@ -28,6 +28,9 @@ pub(super) struct Callsite {
     /// The first message one of its events had, and `,"msg-text":` with it
     /// escaped: most callsites' messages are literals.
     pub(super) message: OnceCell<(Box<str>, Json)>,
+    /// None of the callsite's field names has a dot: its properties all
+    /// go in the default snapshot.
+    pub(super) undotted: bool,
 }
 
 impl Callsite {

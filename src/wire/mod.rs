@@ -7,6 +7,7 @@
 
 mod callsite;
 mod ids;
+mod plain;
 mod snapshots;
 
 use std::cell::OnceCell;
@@ -56,6 +57,11 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         (None, true) => Some(callsite::cached(meta, describe)),
         _ => None,
     };
+    if let (None, Some(site)) = (activity, &site) {
+        if plain::event(common, site, ctx, out) {
+            return;
+        }
+    }
     let jkool = common.fields.jkool();
     let pick = |get: fn(&JKoolFields) -> &Option<String>| jkool.and_then(|j| get(j).as_deref());
     // As text, and whether it needs no escaping: a UUID, or an event's id,
@@ -117,31 +123,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         true => item.plain(key::TRACKING_ID, tracking_id),
         false => json::string(item.key(key::TRACKING_ID), tracking_id),
     }
-    match &common.parent_id {
-        Some(TrackingId::Uuid(parent)) => item.plain(key::PARENT_ID, uuid_text(parent)),
-        Some(custom) => item.str(key::PARENT_ID, custom.as_str(&mut Uuid::encode_buffer())),
-        None => {}
-    }
-    let own_corr = pick(|j| &j.corr_id);
-    let inherited = common.corrids.as_deref().unwrap_or_default();
-    if own_corr.is_some() || !inherited.is_empty() || common.trace_id.is_some() {
-        let list = item.key(key::CORRID);
-        list.put_u8(b'[');
-        if let Some(trace_id) = common.trace_id {
-            // Hex digits need no escaping.
-            list.put_u8(b'"');
-            list.extend_from_slice(&trace_id.to_hex());
-            list.put_u8(b'"');
-        }
-        let all = inherited.iter().map(String::as_str).chain(own_corr);
-        for corrid in all {
-            if list.last() != Some(&b'[') {
-                list.put_u8(b',');
-            }
-            json::string(list, corrid);
-        }
-        list.put_u8(b']');
-    }
+    links(&mut item, common, pick(|j| &j.corr_id));
     match pick(|j| &j.source_fqn) {
         Some(fqn) => Context::write_origin(&mut item, fqn, ctx.pid),
         None => {
@@ -158,16 +140,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         None => {
             // `#[instrument(err)]` records only the error: it is the message.
             let text = common.fields.message.as_deref().or(exception);
-            let text = text.unwrap_or_default();
-            match site
-                .as_deref()
-                .and_then(|site| site.message(text, message_json))
-            {
-                Some(json) => {
-                    item.members(json);
-                }
-                None => write_message(&mut item, text),
-            }
+            message(&mut item, text.unwrap_or_default(), site.as_deref());
         }
         Some(a) => {
             item.i64(key::START_TIME_USEC, a.start_usec);
@@ -270,6 +243,46 @@ fn head(
     place(item, location, resource);
 }
 
+/// Writes an item's `parent-id` and `corrid`: its trace id, the
+/// correlators it inherited and its own.
+fn links(item: &mut Object<'_>, common: &Common, own_corr: Option<&str>) {
+    match &common.parent_id {
+        Some(TrackingId::Uuid(parent)) => item.plain(key::PARENT_ID, uuid_text(parent)),
+        Some(custom) => item.str(key::PARENT_ID, custom.as_str(&mut Uuid::encode_buffer())),
+        None => {}
+    }
+    let inherited = common.corrids.as_deref().unwrap_or_default();
+    if own_corr.is_some() || !inherited.is_empty() || common.trace_id.is_some() {
+        let list = item.key(key::CORRID);
+        list.put_u8(b'[');
+        if let Some(trace_id) = common.trace_id {
+            // Hex digits need no escaping.
+            list.put_u8(b'"');
+            list.extend_from_slice(&trace_id.to_hex());
+            list.put_u8(b'"');
+        }
+        let all = inherited.iter().map(String::as_str).chain(own_corr);
+        for corrid in all {
+            if list.last() != Some(&b'[') {
+                list.put_u8(b',');
+            }
+            json::string(list, corrid);
+        }
+        list.put_u8(b']');
+    }
+}
+
+/// Writes an event's `msg-text`: as its callsite keeps it, when it is
+/// the one kept.
+fn message(item: &mut Object<'_>, text: &str, site: Option<&Callsite>) {
+    match site.and_then(|site| site.message(text, message_json)) {
+        Some(json) => {
+            item.members(json);
+        }
+        None => write_message(item, text),
+    }
+}
+
 /// Writes an event's `msg-text`.
 fn write_message(item: &mut Object<'_>, text: &str) {
     item.str(key::MSG_TEXT, text);
@@ -340,6 +353,10 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
             snapshot_head(out, name, meta.target());
         }),
         message: OnceCell::new(),
+        undotted: meta
+            .fields()
+            .iter()
+            .all(|field| !field.name().contains('.')),
         properties: meta
             .fields()
             .iter()

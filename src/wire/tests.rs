@@ -8,6 +8,7 @@ use tracing::{Level, Metadata};
 use super::*;
 use crate::fields::Fields;
 use crate::model::{EventRecord, LogOrigin};
+use crate::trace_id::TraceId;
 use crate::value::ValueType;
 
 #[test]
@@ -144,4 +145,139 @@ fn a_callsite_keeps_its_first_message_only_when_it_is_short() {
         site.message("short", message_json).is_none(),
         "its first message was long: it keeps none"
     );
+}
+
+static PLAIN_SITE: DefaultCallsite = DefaultCallsite::new(&PLAIN);
+/// An event with undotted fields, named after its target as a `log` record
+/// is: written by `plain::event`.
+static PLAIN: Metadata<'static> = Metadata::new(
+    "event src/wire/tests.rs:200",
+    "shop::orders",
+    Level::INFO,
+    Some("src/wire/tests.rs"),
+    Some(200),
+    None,
+    FieldSet::new(&["order_no", "note", "amount"], Identifier(&PLAIN_SITE)),
+    Kind::EVENT,
+);
+
+/// The JSON with its tracking id, wherever it appears, as `ID`: each
+/// writing of an event draws a new one.
+fn without_id(json: &[u8]) -> String {
+    let json = String::from_utf8(json.to_vec()).unwrap();
+    let at = json.find(r#""tracking-id":""#).unwrap() + r#""tracking-id":""#.len();
+    let id = json[at..at + 36].to_owned();
+    json.replace(&id, "ID")
+}
+
+#[test]
+fn a_plain_event_is_written_as_the_general_writer_writes_it() {
+    let ctx = Context::new("APPL=Shop".into(), HashMap::new(), HashMap::new());
+    let site = describe(&PLAIN);
+    let values = [
+        vec![
+            Value::I64(5),
+            Value::from("a \"quoted\"\nnote"),
+            Value::F64(12.5),
+        ],
+        vec![
+            Value::U64(u64::MAX),
+            Value::Bool(true),
+            Value::F64(f64::NAN),
+        ],
+        vec![Value::I128(-1 << 100), Value::U128(7), Value::F64(-0.0)],
+        vec![],
+    ];
+    let parents = [
+        None,
+        Some(TrackingId::Uuid(Uuid::from_u128(9))),
+        Some(TrackingId::Custom("order \"5\"".into())),
+    ];
+    let mut written = 0;
+    for (values, message) in values
+        .iter()
+        .zip([Some("placed"), None, Some("a\tb"), None])
+    {
+        // All fields, then only the last ones, as when a field is empty.
+        for skip in 0..values.len().max(1) {
+            for (parent, linked) in parents.iter().zip([false, true, true]) {
+                let mut fields = Fields::default();
+                fields.message = message.map(Into::into);
+                let names = PLAIN.fields().iter().map(|f| f.name());
+                for (name, value) in names.zip(values).skip(skip) {
+                    fields.put(name, value.clone());
+                }
+                let common = |log: Option<Box<LogOrigin>>| Common {
+                    meta: &PLAIN,
+                    log,
+                    tracking_id: None,
+                    parent_id: parent.clone(),
+                    trace_id: linked.then(|| TraceId::from_bytes([3; 16]).unwrap()),
+                    corrids: linked.then(|| ["c-1".to_owned(), "c\"2".to_owned()].into()),
+                    time_usec: 1_700_000_000_000_000,
+                    tid: 7,
+                    fields: fields.clone(),
+                };
+                let mut plain = Buf::new();
+                assert!(plain::event(&common(None), &site, &ctx, &mut plain));
+                // As a `log` record of the same origin: no callsite's JSON.
+                let mut general = Buf::new();
+                let origin = LogOrigin {
+                    target: PLAIN.target().to_owned(),
+                    file: PLAIN.file().map(str::to_owned),
+                    line: PLAIN.line(),
+                };
+                write(&common(Some(Box::new(origin))), None, &ctx, &mut general);
+                assert_eq!(without_id(&plain), without_id(&general));
+                written += 1;
+            }
+        }
+    }
+    assert_eq!(written, 3 * (3 + 3 + 3 + 1));
+}
+
+#[test]
+fn an_event_that_overrides_or_splits_is_left_to_the_general_writer() {
+    let plain_ctx = Context::new("APPL=Shop".into(), HashMap::new(), HashMap::new());
+    let mut units = HashMap::new();
+    units.insert("amount".to_owned(), ValueType::CurrencyUsd);
+    let with_units = Context::new("APPL=Shop".into(), units, HashMap::new());
+    let event = |fields: Fields| Common {
+        meta: &PLAIN,
+        log: None,
+        tracking_id: None,
+        parent_id: None,
+        trace_id: None,
+        corrids: None,
+        time_usec: 1,
+        tid: 1,
+        fields,
+    };
+    let with = |name: &'static str, value: Value| {
+        let mut fields = Fields::default();
+        fields.put(name, value);
+        fields
+    };
+    let cases = [
+        (event(with("jkool.user", "ann".into())), &plain_ctx),
+        (event(with("error", "refused".into())), &plain_ctx),
+        (event(with("inherited", Value::I64(1))), &plain_ctx),
+        (event(with("amount", Value::F64(1.5))), &with_units),
+    ];
+    for (common, ctx) in &cases {
+        let mut out = Buf::new();
+        assert!(!plain::event(common, &describe(&PLAIN), ctx, &mut out));
+        assert!(out.is_empty());
+    }
+    let mut out = Buf::new();
+    let dotted = Common {
+        meta: &EVENT,
+        ..event(Fields::default())
+    };
+    assert!(!plain::event(
+        &dotted,
+        &describe(&EVENT),
+        &plain_ctx,
+        &mut out
+    ));
 }
