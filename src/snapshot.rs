@@ -85,13 +85,30 @@ impl PropertyRef<'_> {
             None => property_head(out, self.name),
         }
         let typed = Typed::of(self.value);
-        out.extend_from_slice(type_and_value(&typed).as_bytes());
+        // Each arm writes its own constant: its length known, it is copied
+        // in place rather than by a call.
+        let head = |out: &mut Buf| out.extend_from_slice(type_and_value(&typed).as_bytes());
         match &typed {
-            Typed::Long(v) => json::integer(out, *v),
-            Typed::ULong(v) => json::integer(out, *v),
-            Typed::Double(v) => json::float(out, *v),
-            Typed::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),
-            Typed::Text(v) => json::string(out, v.as_bytes()),
+            Typed::Long(v) => {
+                head(out);
+                json::integer(out, *v);
+            }
+            Typed::ULong(v) => {
+                head(out);
+                json::integer(out, *v);
+            }
+            Typed::Double(v) => {
+                head(out);
+                json::float(out, *v);
+            }
+            Typed::Bool(v) => {
+                head(out);
+                out.extend_from_slice(if *v { b"true" } else { b"false" });
+            }
+            Typed::Text(v) => {
+                head(out);
+                json::string(out, v.as_bytes());
+            }
         }
         let mut property = Object::continuing(out);
         if let Some(unit) = self.unit {
@@ -104,6 +121,7 @@ impl PropertyRef<'_> {
 /// `,"type":"…","value":`, a property's data type and the key of its value
 /// in one piece: what `plain(key::TYPE, data_type)` and `key(key::VALUE)`
 /// write (a test checks that they agree).
+#[inline(always)]
 fn type_and_value(typed: &Typed<'_>) -> &'static str {
     match typed {
         Typed::Long(_) | Typed::ULong(_) => r#","type":"long","value":"#,

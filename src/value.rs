@@ -169,6 +169,7 @@ pub(crate) enum Typed<'a> {
 }
 
 impl<'a> Typed<'a> {
+    #[inline]
     pub(crate) fn of(value: &'a Value) -> Typed<'a> {
         match *value {
             Value::Str(ref v) => Typed::Text(Cow::Borrowed(v.as_str())),
