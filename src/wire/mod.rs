@@ -57,8 +57,12 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         (None, true) => Some(callsite::cached(meta, describe)),
         _ => None,
     };
-    if let (None, Some(site)) = (activity, &site) {
-        if plain::event(common, site, ctx, out) {
+    if let Some(site) = &site {
+        let written = match activity {
+            None => plain::event(common, site, ctx, out),
+            Some(activity) => plain::activity(activity, site, ctx, out),
+        };
+        if written {
             return;
         }
     }
@@ -142,13 +146,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
             let text = common.fields.message.as_deref().or(exception);
             message(&mut item, text.unwrap_or_default(), site.as_deref());
         }
-        Some(a) => {
-            item.i64(key::START_TIME_USEC, a.start_usec);
-            item.i64(key::END_TIME_USEC, common.time_usec);
-            let elapsed = common.time_usec.saturating_sub(a.start_usec).max(0);
-            item.i64(key::ELAPSED_TIME_USEC, elapsed);
-            item.u64(key::WAIT_TIME_USEC, a.idle_usec);
-        }
+        Some(a) => times(&mut item, common, a),
     }
     for (name, value) in [
         (key::USER, pick(|j| &j.user)),
@@ -167,12 +165,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
             _ => item.str(key::REASON_CODE, &code.to_string()),
         }
     }
-    let timing = activity.map(|a| {
-        [
-            (BUSY, Value::U64(a.busy_usec)),
-            (IDLE, Value::U64(a.idle_usec)),
-        ]
-    });
+    let timing = activity.map(timing);
     let snapshots = Snapshots {
         id_is_uuid,
         item_name,
@@ -189,6 +182,24 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         snapshots.write(&mut item);
     }
     item.end();
+}
+
+/// Writes an activity's start, end, elapsed and wait times.
+fn times(item: &mut Object<'_>, common: &Common, activity: &ActivityRecord) {
+    item.i64(key::START_TIME_USEC, activity.start_usec);
+    item.i64(key::END_TIME_USEC, common.time_usec);
+    let elapsed = common.time_usec.saturating_sub(activity.start_usec).max(0);
+    item.i64(key::ELAPSED_TIME_USEC, elapsed);
+    item.u64(key::WAIT_TIME_USEC, activity.idle_usec);
+}
+
+/// An activity's busy and idle time, as properties of its default
+/// snapshot.
+fn timing(activity: &ActivityRecord) -> [(&'static str, Value); 2] {
+    [
+        (BUSY, Value::U64(activity.busy_usec)),
+        (IDLE, Value::U64(activity.idle_usec)),
+    ]
 }
 
 /// The names of a span's timing properties: statics, so that a callsite's

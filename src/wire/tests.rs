@@ -170,10 +170,35 @@ fn without_id(json: &[u8]) -> String {
     json.replace(&id, "ID")
 }
 
+static PLAIN_SPAN_SITE: DefaultCallsite = DefaultCallsite::new(&PLAIN_SPAN);
+/// A span with undotted fields, named after its target as one from a `log`
+/// record would be: written by `plain::activity`.
+static PLAIN_SPAN: Metadata<'static> = Metadata::new(
+    "shop",
+    "shop",
+    Level::INFO,
+    Some("src/wire/tests.rs"),
+    Some(220),
+    None,
+    FieldSet::new(
+        &["order_no", "note", "amount"],
+        Identifier(&PLAIN_SPAN_SITE),
+    ),
+    Kind::SPAN,
+);
+
+/// An item's common part and, for a span, its activity.
+fn parts(item: &Item) -> (&Common, Option<&ActivityRecord>) {
+    match item {
+        Item::Event(event) => (&event.common, None),
+        Item::Activity(activity) => (&activity.common, Some(activity)),
+        _ => unreachable!("only tracing's items are written by `write`"),
+    }
+}
+
 #[test]
-fn a_plain_event_is_written_as_the_general_writer_writes_it() {
+fn a_plain_item_is_written_as_the_general_writer_writes_it() {
     let ctx = Context::new("APPL=Shop".into(), HashMap::new(), HashMap::new());
-    let site = describe(&PLAIN);
     let values = [
         vec![
             Value::I64(5),
@@ -194,90 +219,129 @@ fn a_plain_event_is_written_as_the_general_writer_writes_it() {
         Some(TrackingId::Custom("order \"5\"".into())),
     ];
     let mut written = 0;
-    for (values, message) in values
-        .iter()
-        .zip([Some("placed"), None, Some("a\tb"), None])
-    {
-        // All fields, then only the last ones, as when a field is empty.
-        for skip in 0..values.len().max(1) {
-            for (parent, linked) in parents.iter().zip([false, true, true]) {
-                let mut fields = Fields::default();
-                fields.message = message.map(Into::into);
-                let names = PLAIN.fields().iter().map(|f| f.name());
-                for (name, value) in names.zip(values).skip(skip) {
-                    fields.put(name, value.clone());
+    for meta in [&PLAIN, &PLAIN_SPAN] {
+        let site = describe(meta);
+        for (values, message) in values
+            .iter()
+            .zip([Some("placed"), None, Some("a\tb"), None])
+        {
+            // All fields, then only the last ones, as when a field is empty.
+            for skip in 0..values.len().max(1) {
+                for (parent, linked) in parents.iter().zip([false, true, true]) {
+                    let mut fields = Fields::default();
+                    fields.message = message.filter(|_| meta.is_event()).map(Into::into);
+                    let names = meta.fields().iter().map(|f| f.name());
+                    for (name, value) in names.zip(values).skip(skip) {
+                        fields.put(name, value.clone());
+                    }
+                    let item = |log: bool| {
+                        let common = Common {
+                            log: log.then(|| {
+                                Box::new(LogOrigin {
+                                    target: meta.target().to_owned(),
+                                    file: meta.file().map(str::to_owned),
+                                    line: meta.line(),
+                                })
+                            }),
+                            tracking_id: meta
+                                .is_span()
+                                .then(|| TrackingId::Uuid(Uuid::from_u128(1))),
+                            parent_id: parent.clone(),
+                            trace_id: linked.then(|| TraceId::from_bytes([3; 16]).unwrap()),
+                            corrids: linked.then(|| ["c-1".to_owned(), "c\"2".to_owned()].into()),
+                            fields: fields.clone(),
+                            ..common(meta)
+                        };
+                        match meta.is_event() {
+                            true => Item::Event(EventRecord { common }),
+                            false => Item::Activity(ActivityRecord {
+                                common,
+                                start_usec: 1_699_999_999_000_000,
+                                error_seen: false,
+                                busy_usec: 10,
+                                idle_usec: 20,
+                            }),
+                        }
+                    };
+                    let (plain_item, general_item) = (item(false), item(true));
+                    let mut plain = Buf::new();
+                    assert!(match &plain_item {
+                        Item::Event(event) => plain::event(&event.common, &site, &ctx, &mut plain),
+                        Item::Activity(a) => plain::activity(a, &site, &ctx, &mut plain),
+                        _ => unreachable!(),
+                    });
+                    // As a `log` record of the same origin: no callsite's JSON.
+                    let (common, activity) = parts(&general_item);
+                    let mut general = Buf::new();
+                    write(common, activity, &ctx, &mut general);
+                    assert_eq!(without_id(&plain), without_id(&general));
+                    written += 1;
                 }
-                let common = |log: Option<Box<LogOrigin>>| Common {
-                    meta: &PLAIN,
-                    log,
-                    tracking_id: None,
-                    parent_id: parent.clone(),
-                    trace_id: linked.then(|| TraceId::from_bytes([3; 16]).unwrap()),
-                    corrids: linked.then(|| ["c-1".to_owned(), "c\"2".to_owned()].into()),
-                    time_usec: 1_700_000_000_000_000,
-                    tid: 7,
-                    fields: fields.clone(),
-                };
-                let mut plain = Buf::new();
-                assert!(plain::event(&common(None), &site, &ctx, &mut plain));
-                // As a `log` record of the same origin: no callsite's JSON.
-                let mut general = Buf::new();
-                let origin = LogOrigin {
-                    target: PLAIN.target().to_owned(),
-                    file: PLAIN.file().map(str::to_owned),
-                    line: PLAIN.line(),
-                };
-                write(&common(Some(Box::new(origin))), None, &ctx, &mut general);
-                assert_eq!(without_id(&plain), without_id(&general));
-                written += 1;
             }
         }
     }
-    assert_eq!(written, 3 * (3 + 3 + 3 + 1));
+    assert_eq!(written, 2 * 3 * (3 + 3 + 3 + 1));
 }
 
-#[test]
-fn an_event_that_overrides_or_splits_is_left_to_the_general_writer() {
-    let plain_ctx = Context::new("APPL=Shop".into(), HashMap::new(), HashMap::new());
-    let mut units = HashMap::new();
-    units.insert("amount".to_owned(), ValueType::CurrencyUsd);
-    let with_units = Context::new("APPL=Shop".into(), units, HashMap::new());
-    let event = |fields: Fields| Common {
-        meta: &PLAIN,
+/// An item of `meta` with no fields, no links, and no id.
+fn common(meta: &'static Metadata<'static>) -> Common {
+    Common {
+        meta,
         log: None,
         tracking_id: None,
         parent_id: None,
         trace_id: None,
         corrids: None,
-        time_usec: 1,
-        tid: 1,
-        fields,
-    };
+        time_usec: 1_700_000_000_000_000,
+        tid: 7,
+        fields: Fields::default(),
+    }
+}
+
+#[test]
+fn an_item_that_overrides_splits_or_failed_is_left_to_the_general_writer() {
+    let plain_ctx = Context::new("APPL=Shop".into(), HashMap::new(), HashMap::new());
+    let mut units = HashMap::new();
+    units.insert("amount".to_owned(), ValueType::CurrencyUsd);
+    let with_units = Context::new("APPL=Shop".into(), units, HashMap::new());
     let with = |name: &'static str, value: Value| {
         let mut fields = Fields::default();
         fields.put(name, value);
-        fields
+        Common {
+            fields,
+            ..common(&PLAIN)
+        }
     };
-    let cases = [
-        (event(with("jkool.user", "ann".into())), &plain_ctx),
-        (event(with("error", "refused".into())), &plain_ctx),
-        (event(with("inherited", Value::I64(1))), &plain_ctx),
-        (event(with("amount", Value::F64(1.5))), &with_units),
+    let events = [
+        (with("jkool.user", "ann".into()), &plain_ctx),
+        (with("error", "refused".into()), &plain_ctx),
+        (with("inherited", Value::I64(1)), &plain_ctx),
+        (with("amount", Value::F64(1.5)), &with_units),
     ];
-    for (common, ctx) in &cases {
+    for (common, ctx) in &events {
         let mut out = Buf::new();
         assert!(!plain::event(common, &describe(&PLAIN), ctx, &mut out));
         assert!(out.is_empty());
     }
+    let dotted = common(&EVENT);
     let mut out = Buf::new();
-    let dotted = Common {
-        meta: &EVENT,
-        ..event(Fields::default())
-    };
     assert!(!plain::event(
         &dotted,
         &describe(&EVENT),
         &plain_ctx,
         &mut out
     ));
+    let failed = ActivityRecord {
+        common: Common {
+            tracking_id: Some(TrackingId::Uuid(Uuid::from_u128(1))),
+            ..common(&PLAIN_SPAN)
+        },
+        start_usec: 1,
+        error_seen: true,
+        busy_usec: 0,
+        idle_usec: 0,
+    };
+    let site = describe(&PLAIN_SPAN);
+    let written = plain::activity(&failed, &site, &plain_ctx, &mut out);
+    assert!(!written && out.is_empty());
 }
