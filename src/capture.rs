@@ -172,7 +172,7 @@ where
             }
         };
         let trace_id = otel_trace_id(|| Some(span)).unwrap_or(trace_id);
-        let mut data = SpanData {
+        let mut data = Box::new(SpanData {
             meta: attrs.metadata(),
             tracking_id,
             parent_id,
@@ -186,7 +186,7 @@ where
             fields,
             error_seen: false,
             timing: Timing::new(),
-        };
+        });
         data.update_corrids();
         self.open.insert(id, data);
     }

@@ -130,7 +130,7 @@ impl SpanData {
     }
 
     /// The activity for this span, ending now: its timing marked last.
-    pub(crate) fn into_activity(mut self, tid: u64) -> Item {
+    pub(crate) fn into_activity(mut self: Box<Self>, tid: u64) -> Item {
         if let Some(remote) = self.remote.as_ref().filter(|_| self.continued) {
             let text = Value::from(hex_u64(remote.parent_span_id));
             self.fields.properties.push((PARENT_SPAN_ID, text));
@@ -179,7 +179,11 @@ impl std::fmt::Debug for OpenSpans {
 /// slow each other down.
 #[repr(align(128))]
 #[derive(Default)]
-struct Shard(Mutex<HashMap<u64, SpanData, BuildHasherDefault<IdHasher>>>);
+struct Shard(Mutex<Spans>);
+
+/// A shard's spans. Boxed: span data is large, and a box moves in and out
+/// of the map as a pointer rather than as a copy of the whole.
+type Spans = HashMap<u64, Box<SpanData>, BuildHasherDefault<IdHasher>>;
 
 impl OpenSpans {
     pub(crate) fn new() -> Self {
@@ -189,10 +193,7 @@ impl OpenSpans {
     }
 
     #[inline]
-    fn shard(
-        &self,
-        id: u64,
-    ) -> MutexGuard<'_, HashMap<u64, SpanData, BuildHasherDefault<IdHasher>>> {
+    fn shard(&self, id: u64) -> MutexGuard<'_, Spans> {
         // The top bits of the mixed id: the low bits pick the hash bucket.
         let index = (mix(id) >> 60) as usize % SHARDS;
         self.shards[index]
@@ -201,7 +202,7 @@ impl OpenSpans {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn insert(&self, id: &Id, data: SpanData) {
+    pub(crate) fn insert(&self, id: &Id, data: Box<SpanData>) {
         let id = id.into_u64();
         self.shard(id).insert(id, data);
     }
@@ -210,10 +211,10 @@ impl OpenSpans {
     #[inline]
     pub(crate) fn with<R>(&self, id: &Id, f: impl FnOnce(&mut SpanData) -> R) -> Option<R> {
         let id = id.into_u64();
-        self.shard(id).get_mut(&id).map(f)
+        self.shard(id).get_mut(&id).map(|data| f(data))
     }
 
-    pub(crate) fn remove(&self, id: &Id) -> Option<SpanData> {
+    pub(crate) fn remove(&self, id: &Id) -> Option<Box<SpanData>> {
         let id = id.into_u64();
         self.shard(id).remove(&id)
     }
@@ -223,7 +224,7 @@ impl OpenSpans {
     pub(crate) fn send_cut_short(&self, mut enqueue: impl FnMut(Item)) {
         let tid = thread_number();
         for shard in &self.shards {
-            let spans: Vec<SpanData> = {
+            let spans: Vec<Box<SpanData>> = {
                 let mut map = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
                 map.drain().map(|(_, data)| data).collect()
             };
