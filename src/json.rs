@@ -104,6 +104,11 @@ impl<'a> Object<'a> {
         self.out
     }
 
+    /// Everything in the buffer so far, this object's members included.
+    pub(crate) fn written(&self) -> &[u8] {
+        self.out
+    }
+
     /// Appends a value whose key was written last: JSON text made before.
     pub(crate) fn raw(&mut self, json: &[u8]) {
         self.out.extend_from_slice(json);

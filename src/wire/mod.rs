@@ -7,6 +7,7 @@
 
 mod callsite;
 mod ids;
+mod links;
 mod plain;
 mod snapshots;
 
@@ -23,6 +24,7 @@ use crate::model::{uuid_text, ActivityRecord, Common, Context, Item, TrackingId}
 use crate::snapshot::{property_head, snapshot_head};
 use crate::value::{Typed, Value};
 use callsite::Callsite;
+use links::links;
 use snapshots::Snapshots;
 
 /// Appends an item's JSON object to `out`.
@@ -252,35 +254,6 @@ fn head(
         }
     }
     place(item, location, resource);
-}
-
-/// Writes an item's `parent-id` and `corrid`: its trace id, the
-/// correlators it inherited and its own.
-fn links(item: &mut Object<'_>, common: &Common, own_corr: Option<&str>) {
-    match &common.parent_id {
-        Some(TrackingId::Uuid(parent)) => item.plain(key::PARENT_ID, uuid_text(parent)),
-        Some(custom) => item.str(key::PARENT_ID, custom.as_str(&mut Uuid::encode_buffer())),
-        None => {}
-    }
-    let inherited = common.corrids.as_deref().unwrap_or_default();
-    if own_corr.is_some() || !inherited.is_empty() || common.trace_id.is_some() {
-        let list = item.key(key::CORRID);
-        list.put_u8(b'[');
-        if let Some(trace_id) = common.trace_id {
-            // Hex digits need no escaping.
-            list.put_u8(b'"');
-            list.extend_from_slice(&trace_id.to_hex());
-            list.put_u8(b'"');
-        }
-        let all = inherited.iter().map(String::as_str).chain(own_corr);
-        for corrid in all {
-            if list.last() != Some(&b'[') {
-                list.put_u8(b',');
-            }
-            json::string(list, corrid);
-        }
-        list.put_u8(b']');
-    }
 }
 
 /// Writes an event's `msg-text`: as its callsite keeps it, when it is
