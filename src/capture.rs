@@ -265,24 +265,37 @@ where
         let mut parent_id = None;
         let mut corrids = None;
         let mut trace_id = None;
-        if let Some(scope) = ctx.event_scope(event) {
-            let failing = *meta.level() == Level::ERROR || fields.error.is_some();
-            self.nearest_tracked(scope, |span| {
-                parent_id = Some(span.tracking_id.clone());
-                corrids = span.corrids.clone();
-                trace_id = Some(span.trace_id);
-                span.error_seen |= failing;
-            });
-            if let Some(which) = &self.options.inherit {
-                for span in ctx.event_scope(event).into_iter().flatten() {
-                    self.open.with(&span.id(), |data| {
-                        keys::inherit(&mut fields, &data.fields, which);
-                    });
+        let failing = *meta.level() == Level::ERROR || fields.error.is_some();
+        let mut visit = |span: &mut SpanData| {
+            parent_id = Some(span.tracking_id.clone());
+            corrids = span.corrids.clone();
+            trace_id = Some(span.trace_id);
+            span.error_seen |= failing;
+        };
+        // The event's own span, looked up in this layer's table first: the
+        // registry's lookup is needed only when this layer does not track
+        // it (a per-layer filter hid it), to search its ancestors.
+        let own = match (event.is_root(), event.is_contextual()) {
+            (true, _) => None,
+            (false, true) => ctx.current_span().id().cloned(),
+            (false, false) => event.parent().cloned(),
+        };
+        if let Some(own) = own {
+            if self.open.with(&own, &mut visit).is_none() {
+                if let Some(scope) = ctx.event_scope(event) {
+                    self.nearest_tracked(scope, visit);
                 }
             }
-            if trace_id.is_some() {
-                trace_id = otel_trace_id(|| ctx.event_span(event)).or(trace_id);
+        }
+        if let Some(which) = &self.options.inherit {
+            for span in ctx.event_scope(event).into_iter().flatten() {
+                self.open.with(&span.id(), |data| {
+                    keys::inherit(&mut fields, &data.fields, which);
+                });
             }
+        }
+        if trace_id.is_some() {
+            trace_id = otel_trace_id(|| ctx.event_span(event)).or(trace_id);
         }
         self.handle.enqueue(Item::Event(EventRecord {
             common: Common {

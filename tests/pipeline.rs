@@ -245,20 +245,31 @@ fn a_per_layer_filter_that_hides_a_parent_does_not_panic() {
     let filtered = layer.with_filter(tracing_subscriber::filter::filter_fn(|meta| {
         meta.name() != "hidden"
     }));
-    let subscriber = tracing_subscriber::registry().with(filtered);
+    // Another layer sees every span, so the hidden one exists and is the
+    // current span while entered.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry()
+        .with(filtered)
+        .with(Count(seen.clone()));
     tracing::subscriber::with_default(subscriber, || {
         let _top = info_span!("top").entered();
         let _hidden = info_span!("hidden").entered();
+        info!("in hidden");
         let _leaf = info_span!("leaf").entered();
         info!("deep");
     });
     handle.flush(WAIT).expect("delivered");
     let items = collector.items();
-    assert_eq!(items.len(), 3, "{items:#?}");
+    assert_eq!(items.len(), 4, "{items:#?}");
     let top = find(&items, "operation", "top");
+    let leaf = find(&items, "operation", "leaf");
+    assert_eq!(leaf["parent-id"], top["tracking-id"]);
+    // The current span is hidden: the event attaches to the nearest one sent.
+    let in_hidden = find(&items, "msg-text", "in hidden");
+    assert_eq!(in_hidden["parent-id"], top["tracking-id"]);
     assert_eq!(
-        find(&items, "operation", "leaf")["parent-id"],
-        top["tracking-id"]
+        find(&items, "msg-text", "deep")["parent-id"],
+        leaf["tracking-id"]
     );
 }
 
