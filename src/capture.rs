@@ -128,7 +128,6 @@ where
         if !self.wants() {
             return;
         }
-        let Some(span) = ctx.span(id) else { return };
         // Recorded before any lock: a `Debug` impl may log.
         let expected = attrs.metadata().fields().len();
         let mut fields = Fields::new(self.options.max_value_bytes, expected);
@@ -140,16 +139,30 @@ where
                 .insert(0, ("message", Value::Str(Text(message))));
         }
         let mut parent = None;
-        // Up from the parent: a root span looks nothing up.
-        let ancestors = std::iter::successors(span.parent(), SpanRef::parent);
-        self.nearest_tracked(ancestors, |p| {
+        let mut visit = |p: &mut SpanData| {
             parent = Some((
                 p.tracking_id.clone(),
                 p.corrids.clone(),
                 p.trace_id,
                 p.remote.clone(),
             ));
-        });
+        };
+        // The parent, looked up in this layer's table first: a root span
+        // looks nothing up, and the registry is asked for the ancestors
+        // only when this layer does not track the parent.
+        let direct = match (attrs.is_root(), attrs.is_contextual()) {
+            (true, _) => None,
+            (false, true) => ctx.current_span().id().cloned(),
+            (false, false) => attrs.parent().cloned(),
+        };
+        if let Some(direct) = direct {
+            if self.open.with(&direct, &mut visit).is_none() {
+                let span = ctx.span(id);
+                let ancestors =
+                    std::iter::successors(span.and_then(|s| s.parent()), SpanRef::parent);
+                self.nearest_tracked(ancestors, visit);
+            }
+        }
         let tracking_id = match fields.jkool().and_then(|j| j.tracking_id.as_deref()) {
             Some(custom) => TrackingId::Custom(custom.into()),
             None => TrackingId::new(),
@@ -171,7 +184,7 @@ where
                 (None, None, trace_id, None)
             }
         };
-        let trace_id = otel_trace_id(|| Some(span)).unwrap_or(trace_id);
+        let trace_id = otel_trace_id(|| ctx.span(id)).unwrap_or(trace_id);
         let mut data = Box::new(SpanData {
             meta: attrs.metadata(),
             tracking_id,
