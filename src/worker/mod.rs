@@ -155,7 +155,7 @@ impl Worker {
     fn command(&mut self, command: Option<Command>) {
         match command {
             Some(Command::Flush) => {
-                self.drain();
+                self.drain(Instant::now());
                 self.release_repeats(None);
                 self.backlog.flush_what_waits();
             }
@@ -167,8 +167,10 @@ impl Worker {
     fn received(&mut self, item: Option<Item>) {
         match item {
             Some(mut item) => {
-                self.accept(&mut item);
-                self.drain();
+                // One clock read for all that is taken now.
+                let now = Instant::now();
+                self.accept(&mut item, now);
+                self.drain(now);
             }
             // The layer and every handle are gone: deliver for a while.
             None => self.stop(Instant::now() + DROP_GRACE),
@@ -188,8 +190,9 @@ impl Worker {
         // The queue is closed: taking all it holds keeps memory as bounded
         // as it was, and evicts nothing that was accepted.
         self.phase = Phase::Stopping { give_up_at };
+        let now = Instant::now();
         while let Ok(mut item) = self.items.try_recv() {
-            self.accept(&mut item);
+            self.accept(&mut item, now);
         }
         self.release_repeats(None);
         self.backlog.flush_everything();
@@ -198,8 +201,8 @@ impl Worker {
     /// Takes what waits in the queue without waiting for more, but no more
     /// than was there when it started, so that a busy application cannot
     /// keep the loop from its timers and requests.
-    fn drain(&mut self) {
-        let room = match self.delivery.is_down() || self.spool_usable(Instant::now()) {
+    fn drain(&mut self, now: Instant) {
+        let room = match self.delivery.is_down() || self.spool_usable(now) {
             true => usize::MAX,
             false => self
                 .settings
@@ -221,7 +224,7 @@ impl Worker {
             }
             // Written where they lie, not moved out first.
             for item in &mut inbox {
-                self.accept(item);
+                self.accept(item, now);
             }
             inbox.clear();
         }
@@ -236,29 +239,30 @@ impl Worker {
             .as_mut()
             .map(|d| d.release(now))
             .unwrap_or_default();
+        let now = now.unwrap_or_else(Instant::now);
         for mut item in released {
-            self.hold(&mut item);
+            self.hold(&mut item, now);
         }
     }
 
     /// Takes an item from the queue: repeats of a held event are counted,
     /// everything else goes towards its batch.
-    fn accept(&mut self, item: &mut Item) {
+    fn accept(&mut self, item: &mut Item, now: Instant) {
         if let Some(dedupe) = &mut self.dedupe {
             let taken = std::mem::replace(item, Item::taken());
-            match dedupe.admit(taken, Instant::now()) {
+            match dedupe.admit(taken, now) {
                 Ok(back) => *item = back,
                 Err(Absorbed::Held) => return,
                 Err(Absorbed::Repeat) => return self.shared.suppressed(1),
             }
         }
-        self.hold(item);
+        self.hold(item, now);
     }
 
     /// Serializes an item into the backlog, or into the spool while items
     /// cannot be delivered now; evicts the oldest waiting item when the
     /// retry buffer is full.
-    fn hold(&mut self, item: &mut Item) {
+    fn hold(&mut self, item: &mut Item, now: Instant) {
         item.fill_defaults(&self.context);
         let context = &self.context;
         let written = split_written(&mut self.chunk, |out| {
@@ -273,12 +277,12 @@ impl Worker {
             || self.delivery.is_down()
             || self.backlog.len() >= self.settings.retry_buffer;
         match self.spool.as_mut() {
-            Some(spool) if spools && spool.usable(Instant::now()) => {
+            Some(spool) if spools && spool.usable(now) => {
                 if let Err(back) = spool.append(kind, &json) {
-                    self.keep(back);
+                    self.keep(back, now);
                 }
             }
-            _ => self.keep([(kind, json)]),
+            _ => self.keep([(kind, json)], now),
         }
     }
 
@@ -326,11 +330,12 @@ impl Worker {
     /// not.
     fn abandon_everything(&mut self) {
         let mut groups = self.delivery.abandon();
-        if self.spool_usable(Instant::now()) {
+        let now = Instant::now();
+        if self.spool_usable(now) {
             // Left on disk for the next start, with what came from the
             // spool (still there): not given up.
-            self.spill(std::mem::take(&mut groups));
-            self.write_spool(Instant::now());
+            self.spill(std::mem::take(&mut groups), now);
+            self.write_spool(now);
         }
         let in_memory = groups.iter().filter(|g| g.chunk.is_none());
         let count = self.backlog.clear() + in_memory.map(|g| g.len()).sum::<usize>();

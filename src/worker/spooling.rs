@@ -9,13 +9,13 @@ use crate::group::Group;
 use crate::model::Kind;
 
 impl Worker {
-    /// Holds serialized items in memory, within the retry buffer.
-    pub(super) fn keep(&mut self, items: impl IntoIterator<Item = (Kind, Bytes)>) {
+    /// Holds serialized items in memory, within the retry buffer, as taken
+    /// at `now`.
+    pub(super) fn keep(&mut self, items: impl IntoIterator<Item = (Kind, Bytes)>, now: Instant) {
         let limit = match self.phase {
             Phase::Running => self.settings.retry_buffer,
             Phase::Stopping { .. } => usize::MAX,
         };
-        let now = Instant::now();
         for (kind, json) in items {
             if self.backlog.push(kind, json, now, limit) {
                 self.shared.evicted(1);
@@ -33,7 +33,7 @@ impl Worker {
         let Some(spool) = &mut self.spool else { return };
         spool.tick(now);
         if let Err(back) = spool.flush(now) {
-            self.keep(back);
+            self.keep(back, now);
         }
     }
 
@@ -44,14 +44,15 @@ impl Worker {
         for (chunk, count) in self.delivery.acks.drain(..) {
             spool.ack(chunk, count);
         }
-        if self.delivery.is_down() && spool.usable(Instant::now()) {
+        let now = Instant::now();
+        if self.delivery.is_down() && spool.usable(now) {
             let groups = self.delivery.take_unspooled();
-            self.spill(groups);
+            self.spill(groups, now);
         }
     }
 
     /// Moves `groups`, then the backlog, to the spool, oldest first.
-    pub(super) fn spill(&mut self, groups: Vec<Group>) {
+    pub(super) fn spill(&mut self, groups: Vec<Group>, now: Instant) {
         let Some(spool) = &mut self.spool else { return };
         let mut back = Vec::new();
         let from_groups = groups.into_iter().filter(|g| g.chunk.is_none());
@@ -74,6 +75,6 @@ impl Worker {
                 false => back.push((kind, json)),
             }
         }
-        self.keep(back);
+        self.keep(back, now);
     }
 }
