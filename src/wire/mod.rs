@@ -148,7 +148,7 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
             let text = common.fields.message.as_deref().or(exception);
             message(&mut item, text.unwrap_or_default(), site.as_deref());
         }
-        Some(a) => times(&mut item, common, a),
+        Some(a) => times(&mut item, time_usec, common, a),
     }
     for (name, value) in [
         (key::USER, pick(|j| &j.user)),
@@ -187,9 +187,11 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
 }
 
 /// Writes an activity's start, end, elapsed and wait times.
-fn times(item: &mut Object<'_>, common: &Common, activity: &ActivityRecord) {
+/// It ends at its time, `time_usec`, written before as digits.
+fn times(item: &mut Object<'_>, time_usec: &[u8], common: &Common, activity: &ActivityRecord) {
     item.i64(key::START_TIME_USEC, activity.start_usec);
-    item.i64(key::END_TIME_USEC, common.time_usec);
+    item.key(key::END_TIME_USEC);
+    item.raw(time_usec);
     let elapsed = common.time_usec.saturating_sub(activity.start_usec).max(0);
     item.i64(key::ELAPSED_TIME_USEC, elapsed);
     item.u64(key::WAIT_TIME_USEC, activity.idle_usec);

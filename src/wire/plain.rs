@@ -56,7 +56,7 @@ pub(super) fn activity(
     let id = uuid_text(id);
     let mut time_usec = itoa::Buffer::new();
     let (mut item, time_usec) = start(common, &id, &mut time_usec, site, ctx, out);
-    times(&mut item, common, activity);
+    times(&mut item, time_usec, common, activity);
     let timing = timing(activity);
     let fields = common.fields.properties.iter().map(|field| (field, None));
     let timing = timing.iter().map(|field| (field, Some(ValueType::AgeUsec)));
