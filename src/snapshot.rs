@@ -111,8 +111,12 @@ impl PropertyRef<'_> {
             }
         }
         let mut property = Object::continuing(out);
-        if let Some(unit) = self.unit {
-            property.str(key::VALUE_TYPE, unit.as_str());
+        match self.unit {
+            // The application's own text: escaped.
+            Some(ValueType::Custom(unit)) => property.str(key::VALUE_TYPE, unit),
+            // jKool's words need no escaping.
+            Some(unit) => property.plain(key::VALUE_TYPE, unit.as_str()),
+            None => {}
         }
         property.end();
     }
@@ -313,6 +317,28 @@ mod tests {
             object.plain(key::TYPE, typed.data_type());
             object.key(key::VALUE);
             assert_eq!(type_and_value(&typed).as_bytes(), &out[..]);
+        }
+    }
+
+    #[test]
+    fn a_property_is_written_as_serde_json_writes_it_with_any_unit() {
+        let units = [
+            None,
+            Some(ValueType::AgeUsec),
+            Some(ValueType::CurrencyUsd),
+            Some(ValueType::Custom("rate.min")),
+            Some(ValueType::Custom("a \"quoted\" unit")),
+        ];
+        for unit in units {
+            let value = Value::F64(12.5);
+            let property = PropertyRef {
+                name: "amount \"due\"",
+                value: &value,
+                unit,
+            };
+            let mut out = Buf::new();
+            property.write(&mut out, None);
+            assert_eq!(out.to_vec(), serde_json::to_vec(&property).unwrap());
         }
     }
 }
