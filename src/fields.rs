@@ -192,10 +192,10 @@ impl Visit for Fields {
         self.put(field.name(), Value::Bool(value));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
+        let text = cut(self.limit, value);
         if field.name() == "message" {
-            return self.message = Some(bounded(self.limit, |w| w.write_str(value)));
+            return self.message = Some(text);
         }
-        let text = bounded(self.limit, |w| w.write_str(value));
         self.put(field.name(), Value::Str(Text(text)));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
@@ -245,6 +245,25 @@ fn bounded(limit: usize, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> Com
     out.text
 }
 
+/// `text` cut as [`bounded`] cuts what it writes: a text needs no
+/// formatting, and no guard against a panicking `Display`.
+fn cut(limit: usize, text: &str) -> CompactString {
+    if text.len() <= limit {
+        return text.into();
+    }
+    let mut out = CompactString::from(&text[..char_floor(text, limit)]);
+    out.push_str(TRUNCATED);
+    out
+}
+
+/// The last character boundary of `text` at or before `at`.
+fn char_floor(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 struct Bounded {
     text: CompactString,
     limit: usize,
@@ -258,11 +277,7 @@ impl fmt::Write for Bounded {
             self.text.push_str(s);
             return Ok(());
         }
-        let mut end = room;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        self.text.push_str(&s[..end]);
+        self.text.push_str(&s[..char_floor(s, room)]);
         self.cut = true;
         // Stops the formatter: nothing past the limit is produced.
         Err(fmt::Error)

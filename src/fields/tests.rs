@@ -115,6 +115,16 @@ fn long_values_are_cut_on_a_character_boundary_with_a_marker() {
         bounded(4, |w| w.write_str("abcé")),
         format!("abc{TRUNCATED}")
     );
+    // A text field is cut the same way, without formatting.
+    for (limit, text) in [
+        (4, "abcdef"),
+        (4, "abcé"),
+        (4, "abcd"),
+        (0, "é"),
+        (9, "short"),
+    ] {
+        assert_eq!(cut(limit, text), bounded(limit, |w| w.write_str(text)));
+    }
     assert_eq!(bounded(6, |w| write!(w, "{:?}", "ab")), "\"ab\"");
     let huge = bounded(10, |w| write!(w, "{:?}", vec![0u8; 1_000_000]));
     assert_eq!(huge.len(), 10 + TRUNCATED.len());
