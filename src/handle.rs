@@ -15,8 +15,9 @@ use crate::Error;
 /// Requests from a handle to the worker.
 #[derive(Debug)]
 pub(crate) enum Command {
-    /// Send everything queued now, without waiting for a batch to fill.
-    Flush,
+    /// Send everything queued now, without waiting for a batch to fill:
+    /// the first `queued` items ever queued, wherever they are.
+    Flush { queued: u64 },
     /// Send everything queued, giving up on what is left at `give_up_at`,
     /// then stop.
     Shutdown { give_up_at: Instant },
@@ -163,7 +164,7 @@ impl JKoolHandle {
     /// still pending, or given up because their retry time ran out. Items
     /// jKool rejected are counted in [`Stats::failed`].
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
-        let ticket = self.begin(Command::Flush);
+        let ticket = self.begin(|t| Command::Flush { queued: t.target });
         let progress = self.inner.shared.wait(timeout, |p| ticket.flushed(p));
         ticket.result(&progress, ticket.flushed(&progress))
     }
@@ -183,7 +184,7 @@ impl JKoolHandle {
     /// # }
     /// ```
     pub async fn flush_async(&self, timeout: Duration) -> Result<(), Error> {
-        let ticket = self.begin(Command::Flush);
+        let ticket = self.begin(|t| Command::Flush { queued: t.target });
         self.wait_async(timeout, move |p| ticket.flushed(p)).await;
         let progress = self.inner.shared.progress();
         ticket.result(&progress, ticket.flushed(&progress))
@@ -207,7 +208,7 @@ impl JKoolHandle {
     /// [`Error::Timeout`] with the number of items given up.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
         self.send_open_spans();
-        let ticket = self.begin(Command::Shutdown {
+        let ticket = self.begin(|_| Command::Shutdown {
             give_up_at: deadline_after(timeout),
         });
         let wait = timeout.saturating_add(SHUTDOWN_GRACE);
@@ -225,7 +226,7 @@ impl JKoolHandle {
     /// As [`shutdown`](Self::shutdown).
     pub async fn shutdown_async(&self, timeout: Duration) -> Result<(), Error> {
         self.send_open_spans();
-        let ticket = self.begin(Command::Shutdown {
+        let ticket = self.begin(|_| Command::Shutdown {
             give_up_at: deadline_after(timeout),
         });
         self.wait_async(timeout.saturating_add(SHUTDOWN_GRACE), |p| p.stopped)
@@ -263,8 +264,9 @@ impl JKoolHandle {
         }
     }
 
-    /// Notes what is queued now and sends `command` to the worker.
-    fn begin(&self, command: Command) -> Ticket {
+    /// Notes what is queued now and sends the worker the command `made`
+    /// from that.
+    fn begin(&self, made: impl FnOnce(&Ticket) -> Command) -> Ticket {
         let ticket = Ticket {
             started: Instant::now(),
             target: self.counters().queued.load(Ordering::Relaxed),
@@ -272,7 +274,7 @@ impl JKoolHandle {
         };
         // A worker that already stopped has nothing left to wait for, and
         // the waits see that in `Progress::stopped`.
-        let _ = self.inner.control.send(command);
+        let _ = self.inner.control.send(made(&ticket));
         ticket
     }
 

@@ -504,3 +504,28 @@ fn retry_after_zero_still_waits_the_backoff() {
     assert!(first >= Duration::from_millis(50), "{first:?}");
     assert!(second >= Duration::from_millis(100), "{second:?}");
 }
+
+#[test]
+fn a_flush_sends_what_was_still_in_the_queue_without_waiting_for_a_batch() {
+    // Most events are still in the queue when `flush` is called, more than
+    // the retry buffer takes at once; the last of them fill no batch. They
+    // go when taken, not after the flush interval.
+    let collector = collector();
+    let (dispatch, handle) = dispatch(
+        builder(&collector)
+            .batch_size(1_024)
+            .retry_buffer(2_048)
+            .queue_capacity(40_000)
+            .flush_interval(Duration::from_secs(30)),
+    );
+    let events = 30_000;
+    tracing::dispatcher::with_default(&dispatch, || {
+        for n in 0..events {
+            info!(n, "queued");
+        }
+    });
+    let flushed = handle.flush(Duration::from_secs(10));
+    assert!(flushed.is_ok(), "{flushed:?} {:?}", handle.stats());
+    assert_eq!(handle.stats().sent, events);
+    handle.shutdown(WAIT).expect("shut down");
+}

@@ -71,6 +71,12 @@ pub(crate) struct Worker {
     chunk: BytesMut,
     /// Losses already told on stderr, to say the first one.
     losses_told: u64,
+    /// Items taken from the queue so far.
+    taken: u64,
+    /// The queue's items up to this many are flushed when taken: a flush
+    /// covers what was queued before it, though the retry buffer may take
+    /// it only bit by bit.
+    flush_upto: u64,
 }
 
 impl Worker {
@@ -101,6 +107,8 @@ impl Worker {
             inbox: Vec::with_capacity(INBOX),
             chunk: BytesMut::new(),
             losses_told: 0,
+            taken: 0,
+            flush_upto: 0,
         }
     }
 
@@ -154,7 +162,8 @@ impl Worker {
 
     fn command(&mut self, command: Option<Command>) {
         match command {
-            Some(Command::Flush) => {
+            Some(Command::Flush { queued }) => {
+                self.flush_upto = self.flush_upto.max(queued);
                 self.drain(Instant::now());
                 self.release_repeats(None);
                 self.backlog.flush_what_waits();
@@ -167,10 +176,14 @@ impl Worker {
     fn received(&mut self, item: Option<Item>) {
         match item {
             Some(mut item) => {
+                let flushing = self.taken < self.flush_upto;
                 // One clock read for all that is taken now.
                 let now = Instant::now();
                 self.accept(&mut item, now);
                 self.drain(now);
+                if flushing {
+                    self.backlog.flush_what_waits();
+                }
             }
             // The layer and every handle are gone: deliver for a while.
             None => self.stop(Instant::now() + DROP_GRACE),
@@ -248,6 +261,7 @@ impl Worker {
     /// Takes an item from the queue: repeats of a held event are counted,
     /// everything else goes towards its batch.
     fn accept(&mut self, item: &mut Item, now: Instant) {
+        self.taken += 1;
         if let Some(dedupe) = &mut self.dedupe {
             let taken = std::mem::replace(item, Item::taken());
             match dedupe.admit(taken, now) {
