@@ -1,4 +1,4 @@
-//! Clocks, read straight from the OS where it offers `clock_gettime`: the
+//! Clocks, read straight from the OS on Unix, with `clock_gettime`: the
 //! standard library's `SystemTime` and `Instant` check and normalize every
 //! difference, which costs more than reading the clock, once per event and
 //! several times per span on the application's thread.
@@ -14,14 +14,9 @@ pub(crate) fn monotonic_nanos() -> u64 {
     os::monotonic_nanos()
 }
 
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "macos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd"
-))]
+/// Every Unix has `clock_gettime` (the standard library reads its clocks
+/// with it there too).
+#[cfg(unix)]
 mod os {
     use std::mem::MaybeUninit;
 
@@ -51,14 +46,8 @@ mod os {
     }
 }
 
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "macos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd"
-)))]
+/// Elsewhere, the standard library's clocks.
+#[cfg(not(unix))]
 mod os {
     use std::sync::OnceLock;
     use std::time::{Instant, SystemTime, UNIX_EPOCH};

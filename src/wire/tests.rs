@@ -30,35 +30,42 @@ fn levels_map_to_jkool_severity_and_completion_code() {
     }
 }
 
-static EVENT_SITE: DefaultCallsite = DefaultCallsite::new(&EVENT);
-/// An event without a name of its own: named after its target, as a `log`
-/// record is.
-static EVENT: Metadata<'static> = Metadata::new(
-    "event src/wire/tests.rs:9",
-    "shop::orders",
-    Level::WARN,
-    Some("src/wire/\"tests\".rs"),
-    Some(9),
-    None,
-    FieldSet::new(
-        &["order_no", "note", "payment.amount"],
-        Identifier(&EVENT_SITE),
-    ),
-    Kind::EVENT,
-);
+/// A `'static` callsite and its metadata, as tracing's macros make them,
+/// with any name, target, file and line.
+macro_rules! callsite {
+    (
+        $(#[$doc:meta])*
+        $meta:ident, $site:ident: $name:expr, $target:expr, $level:expr,
+        $file:expr, $line:expr, [$($field:expr),*], $kind:expr
+    ) => {
+        static $site: DefaultCallsite = DefaultCallsite::new(&$meta);
+        $(#[$doc])*
+        static $meta: Metadata<'static> = Metadata::new(
+            $name,
+            $target,
+            $level,
+            Some($file),
+            $line,
+            None,
+            FieldSet::new(&[$($field),*], Identifier(&$site)),
+            $kind,
+        );
+    };
+}
 
-static SPAN_SITE: DefaultCallsite = DefaultCallsite::new(&SPAN);
-/// A span named as its target, as an activity from a `log` record would be.
-static SPAN: Metadata<'static> = Metadata::new(
-    "shop",
-    "shop",
-    Level::INFO,
-    Some("src/wire/tests.rs"),
-    None,
-    None,
-    FieldSet::new(&["cart", "payment.card"], Identifier(&SPAN_SITE)),
-    Kind::SPAN,
-);
+callsite! {
+    /// An event without a name of its own: named after its target, as a
+    /// `log` record is.
+    EVENT, EVENT_SITE: "event src/wire/tests.rs:9", "shop::orders", Level::WARN,
+    "src/wire/\"tests\".rs", Some(9), ["order_no", "note", "payment.amount"], Kind::EVENT
+}
+
+callsite! {
+    /// A span named as its target, as an activity from a `log` record would
+    /// be.
+    SPAN, SPAN_SITE: "shop", "shop", Level::INFO,
+    "src/wire/tests.rs", None, ["cart", "payment.card"], Kind::SPAN
+}
 
 /// An item of `meta` with a value for each of its fields and `message`, as
 /// its own callsite's or, with `log`, as a `log` record of the same origin.
@@ -90,7 +97,12 @@ fn item(meta: &'static Metadata<'static>, log: bool, message: &str) -> Item {
         tid: 7,
         fields,
     };
-    match meta.is_event() {
+    item_of(common)
+}
+
+/// An event, or for a span's metadata an activity, made of `common`.
+fn item_of(common: Common) -> Item {
+    match common.meta.is_event() {
         true => Item::Event(EventRecord { common }),
         false => Item::Activity(ActivityRecord {
             common,
@@ -147,19 +159,12 @@ fn a_callsite_keeps_its_first_message_only_when_it_is_short() {
     );
 }
 
-static PLAIN_SITE: DefaultCallsite = DefaultCallsite::new(&PLAIN);
-/// An event with undotted fields, named after its target as a `log` record
-/// is: written by `plain::event`.
-static PLAIN: Metadata<'static> = Metadata::new(
-    "event src/wire/tests.rs:200",
-    "shop::orders",
-    Level::INFO,
-    Some("src/wire/tests.rs"),
-    Some(200),
-    None,
-    FieldSet::new(&["order_no", "note", "amount"], Identifier(&PLAIN_SITE)),
-    Kind::EVENT,
-);
+callsite! {
+    /// An event with undotted fields, named after its target as a `log`
+    /// record is: written by `plain::event`.
+    PLAIN, PLAIN_SITE: "event src/wire/tests.rs:200", "shop::orders", Level::INFO,
+    "src/wire/tests.rs", Some(200), ["order_no", "note", "amount"], Kind::EVENT
+}
 
 /// The JSON with its tracking id, wherever it appears, as `ID`: each
 /// writing of an event draws a new one.
@@ -170,22 +175,12 @@ fn without_id(json: &[u8]) -> String {
     json.replace(&id, "ID")
 }
 
-static PLAIN_SPAN_SITE: DefaultCallsite = DefaultCallsite::new(&PLAIN_SPAN);
-/// A span with undotted fields, named after its target as one from a `log`
-/// record would be: written by `plain::activity`.
-static PLAIN_SPAN: Metadata<'static> = Metadata::new(
-    "shop",
-    "shop",
-    Level::INFO,
-    Some("src/wire/tests.rs"),
-    Some(220),
-    None,
-    FieldSet::new(
-        &["order_no", "note", "amount"],
-        Identifier(&PLAIN_SPAN_SITE),
-    ),
-    Kind::SPAN,
-);
+callsite! {
+    /// A span with undotted fields, named after its target as one from a
+    /// `log` record would be: written by `plain::activity`.
+    PLAIN_SPAN, PLAIN_SPAN_SITE: "shop", "shop", Level::INFO,
+    "src/wire/tests.rs", Some(220), ["order_no", "note", "amount"], Kind::SPAN
+}
 
 /// An item's common part and, for a span, its activity.
 fn parts(item: &Item) -> (&Common, Option<&ActivityRecord>) {
@@ -252,16 +247,7 @@ fn a_plain_item_is_written_as_the_general_writer_writes_it() {
                             fields: fields.clone(),
                             ..common(meta)
                         };
-                        match meta.is_event() {
-                            true => Item::Event(EventRecord { common }),
-                            false => Item::Activity(ActivityRecord {
-                                common,
-                                start_usec: 1_699_999_999_000_000,
-                                error_seen: false,
-                                busy_usec: 10,
-                                idle_usec: 20,
-                            }),
-                        }
+                        item_of(common)
                     };
                     let (plain_item, general_item) = (item(false), item(true));
                     let mut plain = Buf::new();
