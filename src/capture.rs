@@ -80,32 +80,21 @@ impl Capture {
         keys::map_fields(fields, &self.options.keys);
     }
 
-    /// Visits the nearest span this layer tracks from `from` up: `from`,
-    /// the span an event or a new span belongs to ([`belongs_to`]), is
-    /// looked up in the layer's own table first, and the registry is asked
-    /// for the spans above it (`ancestors`) only when the layer does not
-    /// track it, because a per-layer filter or a lower level hid it.
-    fn nearest_tracked<'a, S, I>(
-        &self,
-        from: Option<Id>,
-        ancestors: impl FnOnce() -> I,
-        visit: impl FnOnce(&mut SpanData),
-    ) where
+    /// The nearest span in `scope` that this layer tracks: a per-layer
+    /// filter or a lower level may hide some spans from it.
+    fn nearest_tracked<'a, S, I>(&self, scope: I, visit: impl FnOnce(&mut SpanData))
+    where
         S: for<'l> LookupSpan<'l> + 'a,
         I: IntoIterator<Item = SpanRef<'a, S>>,
     {
-        let Some(from) = from else { return };
         let mut visit = Some(visit);
-        let mut take = |data: &mut SpanData| {
-            if let Some(visit) = visit.take() {
-                visit(data);
-            }
-        };
-        if self.open.with(&from, &mut take).is_some() {
-            return;
-        }
-        for span in ancestors() {
-            if self.open.with(&span.id(), &mut take).is_some() {
+        for span in scope {
+            let found = self.open.with(&span.id(), |data| {
+                if let Some(visit) = visit.take() {
+                    visit(data);
+                }
+            });
+            if found.is_some() {
                 return;
             }
         }
@@ -115,6 +104,7 @@ impl Capture {
 /// The span an event or a new span belongs to, as the registry decides it:
 /// none for a root, the current span for a contextual one, else its
 /// explicit parent.
+#[inline]
 fn belongs_to<S: Subscriber>(
     root: bool,
     contextual: bool,
@@ -166,18 +156,26 @@ where
                 .insert(0, ("message", Value::Str(Text(message))));
         }
         let mut parent = None;
-        // A root span looks nothing up.
-        let from = belongs_to(attrs.is_root(), attrs.is_contextual(), attrs.parent(), &ctx);
-        let ancestors =
-            || std::iter::successors(ctx.span(id).and_then(|s| s.parent()), SpanRef::parent);
-        self.nearest_tracked(from, ancestors, |p| {
+        let mut visit = |p: &mut SpanData| {
             parent = Some((
                 p.tracking_id.clone(),
                 p.corrids.clone(),
                 p.trace_id,
                 p.remote.clone(),
             ));
-        });
+        };
+        // The parent, looked up in this layer's table first: a root span
+        // looks nothing up, and the registry is asked for the ancestors
+        // only when this layer does not track the parent.
+        let direct = belongs_to(attrs.is_root(), attrs.is_contextual(), attrs.parent(), &ctx);
+        if let Some(direct) = direct {
+            if self.open.with(&direct, &mut visit).is_none() {
+                let span = ctx.span(id);
+                let ancestors =
+                    std::iter::successors(span.and_then(|s| s.parent()), SpanRef::parent);
+                self.nearest_tracked(ancestors, visit);
+            }
+        }
         let tracking_id = match fields.jkool().and_then(|j| j.tracking_id.as_deref()) {
             Some(custom) => TrackingId::Custom(custom.into()),
             None => TrackingId::new(),
@@ -294,14 +292,23 @@ where
         let mut corrids = None;
         let mut trace_id = None;
         let failing = *meta.level() == Level::ERROR || fields.error.is_some();
-        let from = belongs_to(event.is_root(), event.is_contextual(), event.parent(), &ctx);
-        let ancestors = || ctx.event_scope(event).into_iter().flatten();
-        self.nearest_tracked(from, ancestors, |span| {
+        let mut visit = |span: &mut SpanData| {
             parent_id = Some(span.tracking_id.clone());
             corrids = span.corrids.clone();
             trace_id = Some(span.trace_id);
             span.error_seen |= failing;
-        });
+        };
+        // The event's own span, looked up in this layer's table first: the
+        // registry's lookup is needed only when this layer does not track
+        // it (a per-layer filter hid it), to search its ancestors.
+        let own = belongs_to(event.is_root(), event.is_contextual(), event.parent(), &ctx);
+        if let Some(own) = own {
+            if self.open.with(&own, &mut visit).is_none() {
+                if let Some(scope) = ctx.event_scope(event) {
+                    self.nearest_tracked(scope, visit);
+                }
+            }
+        }
         if let Some(which) = &self.options.inherit {
             for span in ctx.event_scope(event).into_iter().flatten() {
                 self.open.with(&span.id(), |data| {
