@@ -529,3 +529,36 @@ fn a_flush_sends_what_was_still_in_the_queue_without_waiting_for_a_batch() {
     assert_eq!(handle.stats().sent, events);
     handle.shutdown(WAIT).expect("shut down");
 }
+
+#[test]
+fn a_flush_releases_repeats_held_from_what_was_still_in_the_queue() {
+    // As above, with duplicate suppression: the events taken after the
+    // flush began are held for their window (30 s) too, and the flush
+    // lets them go at once.
+    let collector = collector();
+    let (dispatch, handle) = dispatch(
+        builder(&collector)
+            .batch_size(1_024)
+            .retry_buffer(2_048)
+            .queue_capacity(40_000)
+            .flush_interval(Duration::from_secs(30))
+            .suppress_duplicates(Duration::from_secs(30)),
+    );
+    let events = 15_000;
+    tracing::dispatcher::with_default(&dispatch, || {
+        for n in 0..events {
+            // A few messages, each repeated: folded, but some held.
+            info!("message {}", n % 3);
+            info!(n, "distinct {n}");
+        }
+    });
+    let flushed = handle.flush(Duration::from_secs(10));
+    let stats = handle.stats();
+    assert!(flushed.is_ok(), "{flushed:?} {stats:?}");
+    // The retry buffer is small: what the suppression let go of when full
+    // may have evicted some; nothing is pending.
+    let accounted = stats.sent + stats.suppressed + stats.evicted;
+    assert_eq!((accounted, stats.queue_depth), (2 * events, 0), "{stats:?}");
+    assert!(stats.sent >= 1, "{stats:?}");
+    handle.shutdown(WAIT).expect("shut down");
+}

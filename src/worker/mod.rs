@@ -182,6 +182,8 @@ impl Worker {
                 self.accept(&mut item, now);
                 self.drain(now);
                 if flushing {
+                    // As the flush itself does with what it finds.
+                    self.release_repeats(None);
                     self.backlog.flush_what_waits();
                 }
             }
