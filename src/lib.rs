@@ -120,6 +120,7 @@ mod event;
 mod fields;
 mod group;
 mod handle;
+mod hashing;
 mod json;
 mod keys;
 mod layer;

@@ -7,7 +7,7 @@
 //! shutdown.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tracing::span::Id;
@@ -15,6 +15,7 @@ use tracing::Metadata;
 
 use crate::clock::monotonic_nanos;
 use crate::fields::{Fields, Value};
+use crate::hashing::{mix, KeyHasher};
 use crate::model::{ActivityRecord, Common, Item, TrackingId};
 use crate::thread::thread_number;
 use crate::trace_id::{hex_u64, TraceId};
@@ -183,7 +184,7 @@ struct Shard(Mutex<Spans>);
 
 /// A shard's spans. Boxed: span data is large, and a box moves in and out
 /// of the map as a pointer rather than as a copy of the whole.
-type Spans = HashMap<u64, Box<SpanData>, BuildHasherDefault<IdHasher>>;
+type Spans = HashMap<u64, Box<SpanData>, BuildHasherDefault<KeyHasher>>;
 
 impl OpenSpans {
     pub(crate) fn new() -> Self {
@@ -249,31 +250,5 @@ fn mark_cut_short(data: &mut SpanData) {
     let jkool = data.fields.jkool.get_or_insert_with(Default::default);
     if !failed && jkool.comp_code.is_none() {
         jkool.comp_code = Some("WARNING".to_owned());
-    }
-}
-
-/// Spreads span ids (small, often sequential slab keys) over all bits.
-fn mix(id: u64) -> u64 {
-    let h = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    h ^ (h >> 29)
-}
-
-/// The table's hasher: span ids need no SipHash, only spreading.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = mix(self.0 ^ u64::from(*byte));
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = mix(id);
     }
 }

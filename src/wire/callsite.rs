@@ -5,10 +5,12 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::rc::Rc;
 
 use tracing::Metadata;
+
+use crate::hashing::KeyHasher;
 
 /// JSON text made once.
 pub(super) type Json = Box<[u8]>;
@@ -67,7 +69,7 @@ const MAX_MESSAGE: usize = 256;
 /// time.
 const MAX_CALLSITES: usize = 4096;
 
-type Cache = HashMap<usize, Rc<Callsite>, BuildHasherDefault<AddressHasher>>;
+type Cache = HashMap<usize, Rc<Callsite>, BuildHasherDefault<KeyHasher>>;
 
 thread_local! {
     /// Only the delivery thread writes items, so this is its own.
@@ -91,22 +93,4 @@ pub(super) fn cached(
         }
         site
     })
-}
-
-/// Hashes an address: already unique, it needs only mixing.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 << 8 | u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_usize(&mut self, address: usize) {
-        self.0 = (address as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
 }
