@@ -505,19 +505,23 @@ fn retry_after_zero_still_waits_the_backoff() {
     assert!(second >= Duration::from_millis(100), "{second:?}");
 }
 
+/// A retry buffer of two batches behind a long queue, and a 30 s flush
+/// interval: most events emitted at once are still in the queue when
+/// `flush` is called, more than the retry buffer takes at once, and the
+/// last of them fill no batch.
+fn queue_beyond_the_retry_buffer(collector: &Collector) -> Builder {
+    builder(collector)
+        .batch_size(1_024)
+        .retry_buffer(2_048)
+        .queue_capacity(40_000)
+        .flush_interval(Duration::from_secs(30))
+}
+
 #[test]
 fn a_flush_sends_what_was_still_in_the_queue_without_waiting_for_a_batch() {
-    // Most events are still in the queue when `flush` is called, more than
-    // the retry buffer takes at once; the last of them fill no batch. They
-    // go when taken, not after the flush interval.
+    // They go when taken, not after the flush interval.
     let collector = collector();
-    let (dispatch, handle) = dispatch(
-        builder(&collector)
-            .batch_size(1_024)
-            .retry_buffer(2_048)
-            .queue_capacity(40_000)
-            .flush_interval(Duration::from_secs(30)),
-    );
+    let (dispatch, handle) = dispatch(queue_beyond_the_retry_buffer(&collector));
     let events = 30_000;
     tracing::dispatcher::with_default(&dispatch, || {
         for n in 0..events {
@@ -536,14 +540,9 @@ fn a_flush_releases_repeats_held_from_what_was_still_in_the_queue() {
     // flush began are held for their window (30 s) too, and the flush
     // lets them go at once.
     let collector = collector();
-    let (dispatch, handle) = dispatch(
-        builder(&collector)
-            .batch_size(1_024)
-            .retry_buffer(2_048)
-            .queue_capacity(40_000)
-            .flush_interval(Duration::from_secs(30))
-            .suppress_duplicates(Duration::from_secs(30)),
-    );
+    let builder =
+        queue_beyond_the_retry_buffer(&collector).suppress_duplicates(Duration::from_secs(30));
+    let (dispatch, handle) = dispatch(builder);
     let events = 15_000;
     tracing::dispatcher::with_default(&dispatch, || {
         for n in 0..events {
