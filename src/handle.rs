@@ -113,8 +113,13 @@ impl JKoolHandle {
     /// Puts an item on the queue without waiting; a full queue, or a
     /// stopped pipeline, drops it and counts it.
     pub(crate) fn enqueue(&self, item: Item) {
-        let counter = match self.inner.items.try_send(item) {
-            Ok(()) => &self.counters().queued,
+        // A slot first, then the item into it: `try_send` moves the item
+        // once more on its way to the queue.
+        let counter = match self.inner.items.try_reserve() {
+            Ok(permit) => {
+                permit.send(item);
+                &self.counters().queued
+            }
             Err(_) => &self.counters().dropped,
         };
         counter.fetch_add(1, Ordering::Relaxed);
