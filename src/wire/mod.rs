@@ -10,6 +10,7 @@ mod ids;
 mod links;
 mod plain;
 mod snapshots;
+mod usec;
 
 use std::cell::OnceCell;
 
@@ -26,6 +27,7 @@ use crate::value::{Typed, Value};
 use callsite::Callsite;
 use links::links;
 use snapshots::Snapshots;
+use usec::Usec;
 
 /// Appends an item's JSON object to `out`.
 pub(crate) fn item_json(item: &Item, ctx: &Context, out: &mut Buf) -> serde_json::Result<()> {
@@ -137,8 +139,8 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         }
     }
     // Written twice: in the item and in its snapshots.
-    let mut time_usec = itoa::Buffer::new();
-    let time_usec = time_usec.format(common.time_usec).as_bytes();
+    let time_usec = Usec::new(common.time_usec);
+    let time_usec = time_usec.as_bytes();
     item.raw(time_usec);
     item.u64(key::TID, common.tid);
 
@@ -189,7 +191,8 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
 /// Writes an activity's start, end, elapsed and wait times.
 /// It ends at its time, `time_usec`, written before as digits.
 fn times(item: &mut Object<'_>, time_usec: &[u8], common: &Common, activity: &ActivityRecord) {
-    item.i64(key::START_TIME_USEC, activity.start_usec);
+    item.key(key::START_TIME_USEC);
+    item.raw(Usec::new(activity.start_usec).as_bytes());
     item.key(key::END_TIME_USEC);
     item.raw(time_usec);
     let elapsed = common.time_usec.saturating_sub(activity.start_usec).max(0);

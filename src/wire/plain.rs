@@ -8,7 +8,7 @@ use bytes::BufMut;
 use uuid::Uuid;
 
 use super::callsite::Callsite;
-use super::{ids, links, message, times, timing};
+use super::{ids, links, message, times, timing, Usec};
 use crate::json::{key, Buf, Object};
 use crate::model::{uuid_text, ActivityRecord, Common, Context, TrackingId};
 use crate::snapshot::{finish_snapshot, PropertyRef};
@@ -22,8 +22,9 @@ pub(super) fn event(common: &Common, site: &Callsite, ctx: &Context, out: &mut B
     }
     let mut id = Uuid::encode_buffer();
     let id = ids::next(&mut id);
-    let mut time_usec = itoa::Buffer::new();
-    let (mut item, time_usec) = start(common, id, &mut time_usec, site, ctx, out);
+    let time_usec = Usec::new(common.time_usec);
+    let time_usec = time_usec.as_bytes();
+    let mut item = start(common, id, time_usec, site, ctx, out);
     let fields = &common.fields;
     message(
         &mut item,
@@ -54,8 +55,9 @@ pub(super) fn activity(
         return false;
     }
     let id = uuid_text(id);
-    let mut time_usec = itoa::Buffer::new();
-    let (mut item, time_usec) = start(common, &id, &mut time_usec, site, ctx, out);
+    let time_usec = Usec::new(common.time_usec);
+    let time_usec = time_usec.as_bytes();
+    let mut item = start(common, &id, time_usec, site, ctx, out);
     times(&mut item, time_usec, common, activity);
     let timing = timing(activity);
     let fields = common.fields.properties.iter().map(|field| (field, None));
@@ -79,24 +81,23 @@ fn is_plain(common: &Common, site: &Callsite, ctx: &Context) -> bool {
 }
 
 /// Writes the item up to its `tid`: its callsite's head, its tracking id
-/// `id`, its links, origin and time (returned as written).
-fn start<'a, 'b>(
+/// `id`, its links, origin and time (`time_usec`, its digits).
+fn start<'a>(
     common: &Common,
     id: &[u8],
-    time_usec: &'b mut itoa::Buffer,
+    time_usec: &[u8],
     site: &Callsite,
     ctx: &Context,
     out: &'a mut Buf,
-) -> (Object<'a>, &'b [u8]) {
+) -> Object<'a> {
     out.extend_from_slice(&site.head);
     let mut item = Object::continuing(out);
     item.plain(key::TRACKING_ID, id);
     links(&mut item, common, None);
     item.members(&ctx.origin);
-    let time_usec = time_usec.format(common.time_usec).as_bytes();
     item.raw(time_usec);
     item.u64(key::TID, common.tid);
-    (item, time_usec)
+    item
 }
 
 /// Writes the item's one snapshot, its default, with `properties` and
