@@ -20,7 +20,7 @@ use crate::clock::now_usec;
 use crate::fields::{Fields, Text, Value};
 use crate::handle::JKoolHandle;
 use crate::keys::{self, FieldKeys, InheritFields};
-use crate::model::{span_uuid, Common, EventRecord, Item, LogOrigin, TrackingId};
+use crate::model::{Common, EventRecord, Item, LogOrigin, TrackingId};
 use crate::propagation::TraceId;
 use crate::spans::{OpenSpans, SpanData, Timing};
 use crate::thread::{in_delivery_thread, thread_number};
@@ -184,7 +184,7 @@ where
         // is the whole UUID: no more random numbers than before.
         let random = match &tracking_id {
             TrackingId::Uuid(uuid) => *uuid.as_bytes(),
-            TrackingId::Custom(_) => *span_uuid().as_bytes(),
+            TrackingId::Custom(_) => *uuid::Uuid::new_v4().as_bytes(),
         };
         let mut low = [0; 8];
         low.copy_from_slice(&random[8..]);

@@ -5,12 +5,8 @@
 //! cheap-to-move data; everything that costs (UUID text, JSON) happens in
 //! [`crate::wire::item_json`] on the background task.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-use rand::rngs::SmallRng;
-use rand::RngExt;
 
 use serde::ser::{Serialize, Serializer};
 use tracing::Metadata;
@@ -30,25 +26,9 @@ pub(crate) enum TrackingId {
     Custom(Arc<str>),
 }
 
-thread_local! {
-    /// Where a thread's span ids are drawn from: a small, fast generator
-    /// seeded from the operating system's, as OpenTelemetry's SDK draws
-    /// trace and span ids. They need to be unique and evenly spread (a
-    /// sampler may test their bits), not secret.
-    static SPAN_IDS: RefCell<SmallRng> = RefCell::new(rand::make_rng());
-}
-
-/// A random version 4 UUID, for a span: its tracking id, and its trace
-/// and span ids.
-pub(crate) fn span_uuid() -> Uuid {
-    let bits: u128 = SPAN_IDS.with(|rng| rng.borrow_mut().random());
-    uuid::Builder::from_random_bytes(bits.to_ne_bytes()).into_uuid()
-}
-
 impl TrackingId {
-    /// A fresh [`span_uuid`].
     pub(crate) fn new() -> Self {
-        TrackingId::Uuid(span_uuid())
+        TrackingId::Uuid(Uuid::new_v4())
     }
 
     /// The id as text, written into `buf` when it is a UUID.
@@ -242,25 +222,6 @@ mod tests {
         let b = serde_json::to_value(TrackingId::new()).unwrap();
         assert_ne!(a, b);
         assert!(Uuid::parse_str(a.as_str().unwrap()).is_ok());
-        // Version 4 on every thread, each drawing its own: no two alike,
-        // and every one of the 122 random bits seen both ways.
-        let drawn: Vec<Uuid> = std::thread::scope(|s| {
-            let threads: Vec<_> = (0..4)
-                .map(|_| s.spawn(|| (0..1000).map(|_| span_uuid()).collect::<Vec<_>>()))
-                .collect();
-            threads
-                .into_iter()
-                .flat_map(|t| t.join().unwrap())
-                .collect()
-        });
-        assert!(drawn
-            .iter()
-            .all(|id| id.get_version_num() == 4 && id.get_variant() == uuid::Variant::RFC4122));
-        let distinct: std::collections::HashSet<_> = drawn.iter().collect();
-        assert_eq!(distinct.len(), drawn.len());
-        let ones = drawn.iter().fold(0u128, |acc, id| acc | id.as_u128());
-        let zeros = drawn.iter().fold(0u128, |acc, id| acc | !id.as_u128());
-        assert_eq!((ones & zeros).count_ones(), 122);
         let custom = TrackingId::Custom("order-5".into());
         assert_eq!(serde_json::to_value(custom).unwrap(), "order-5");
     }
