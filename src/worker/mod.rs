@@ -103,7 +103,6 @@ impl Worker {
                 .map(|window| Dedupe::new(window, settings.dedupe_capacity)),
             settings,
             spool,
-            // An event with a few fields is about 700 bytes of JSON.
             inbox: Vec::with_capacity(INBOX),
             chunk: BytesMut::new(),
             losses_told: 0,
@@ -165,8 +164,7 @@ impl Worker {
             Some(Command::Flush { queued }) => {
                 self.flush_upto = self.flush_upto.max(queued);
                 self.drain(Instant::now());
-                self.release_repeats(None);
-                self.backlog.flush_what_waits();
+                self.send_what_waits();
             }
             Some(Command::Shutdown { give_up_at }) => self.stop(give_up_at.into()),
             None => self.control_open = false,
@@ -182,9 +180,7 @@ impl Worker {
                 self.accept(&mut item, now);
                 self.drain(now);
                 if flushing {
-                    // As the flush itself does with what it finds.
-                    self.release_repeats(None);
-                    self.backlog.flush_what_waits();
+                    self.send_what_waits();
                 }
             }
             // The layer and every handle are gone: deliver for a while.
@@ -244,6 +240,12 @@ impl Worker {
             inbox.clear();
         }
         self.inbox = inbox;
+    }
+
+    /// What a flush does with what it finds: held repeats and partial batches go now.
+    fn send_what_waits(&mut self) {
+        self.release_repeats(None);
+        self.backlog.flush_what_waits();
     }
 
     /// Moves the events whose repeat window ended by `now` (or all) on
