@@ -7,17 +7,7 @@ use bytes::Bytes;
 use tokio::time::{Duration, Instant};
 
 use crate::model::Kind;
-
-/// How items are grouped into request bodies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BodyFormat {
-    /// A JSON array of items of one kind per POST.
-    Array,
-    /// One JSON object per POST, newline-terminated, as JESL sends.
-    Object,
-    /// Newline-delimited JSON, a batch at a time: the file sink's lines.
-    Lines,
-}
+use crate::settings::Framing;
 
 /// One serialized item waiting to be sent.
 #[derive(Debug)]
@@ -56,12 +46,14 @@ impl Backlog {
     }
 
     /// Whether a batch of `kind` should go now: full, old enough, or asked
-    /// for by a flush or shutdown.
-    pub(crate) fn due(&self, kind: Kind, now: Instant) -> bool {
+    /// for by a flush or shutdown; or, when bodies hold one item each
+    /// (`eager`), whenever one waits.
+    pub(crate) fn due(&self, kind: Kind, now: Instant, eager: bool) -> bool {
         let Some(waiting) = self.queue_ref(kind).front() else {
             return false;
         };
-        self.kind_len(kind) >= self.batch_size
+        eager
+            || self.kind_len(kind) >= self.batch_size
             || waiting.seq < self.flush_below
             || waiting.arrived + self.flush_interval <= now
     }
@@ -152,10 +144,10 @@ impl Backlog {
 }
 
 /// The request body for `items` in `format`, gzipped when asked.
-pub(crate) fn body(items: &[Bytes], format: BodyFormat, gzip: bool) -> Bytes {
+pub(crate) fn body(items: &[Bytes], framing: Framing, gzip: bool) -> Bytes {
     let mut body = Vec::with_capacity(items.iter().map(|j| j.len() + 1).sum::<usize>() + 2);
-    match format {
-        BodyFormat::Array => {
+    match framing {
+        Framing::Array => {
             body.push(b'[');
             for (i, json) in items.iter().enumerate() {
                 if i > 0 {
@@ -165,7 +157,7 @@ pub(crate) fn body(items: &[Bytes], format: BodyFormat, gzip: bool) -> Bytes {
             }
             body.push(b']');
         }
-        BodyFormat::Object | BodyFormat::Lines => {
+        Framing::Object | Framing::Lines => {
             for json in items {
                 // Newline-terminated, as JESL sends.
                 body.extend_from_slice(json);
@@ -213,13 +205,13 @@ mod tests {
         assert_eq!(backlog.take(Kind::Event, 10, 1).len(), 1, "at least one");
         assert_eq!(backlog.len(), 1);
         let batch = backlog.take(Kind::Activity, 10, 1 << 20);
-        assert_eq!(&body(&batch, BodyFormat::Array, false)[..], b"[{\"a\":1}]");
+        assert_eq!(&body(&batch, Framing::Array, false)[..], b"[{\"a\":1}]");
     }
 
     #[test]
     fn bodies_are_arrays_or_newline_terminated_objects() {
         let items = [Bytes::from_static(b"{}"), Bytes::from_static(b"{}")];
-        assert_eq!(&body(&items, BodyFormat::Array, false)[..], b"[{},{}]");
-        assert_eq!(&body(&items, BodyFormat::Lines, false)[..], b"{}\n{}\n");
+        assert_eq!(&body(&items, Framing::Array, false)[..], b"[{},{}]");
+        assert_eq!(&body(&items, Framing::Lines, false)[..], b"{}\n{}\n");
     }
 }

@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use tracing::level_filters::LevelFilter;
 
-use crate::backlog::BodyFormat;
 use crate::dedupe;
 use crate::fields::DEFAULT_MAX_VALUE_BYTES;
 use crate::keys::{FieldKeys, InheritFields};
 use crate::secret::Secret;
-use crate::settings::Settings;
+use crate::settings::{Framing, Settings};
 use crate::transport::ClientOptions;
 use crate::ValueType;
 
@@ -20,6 +19,11 @@ mod correlation;
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
+
+/// The default of [`Builder::max_concurrent_requests`]: with one item per
+/// request, 5,000 events a second at a 20 ms round trip need 100 requests
+/// in flight.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
 
 /// Configures a [`JKoolLayer`](crate::JKoolLayer); made by
 /// [`JKoolLayer::builder`](crate::JKoolLayer::builder).
@@ -81,11 +85,11 @@ impl Builder {
                 flush_interval: Duration::from_millis(500),
                 max_body_bytes: 1 << 20,
                 retry_buffer: 10_000,
-                max_concurrent_requests: 4,
+                max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
                 max_retry_wait: Duration::from_secs(30),
                 give_up_after: None,
                 give_up_refused_after: Duration::from_secs(120),
-                format: BodyFormat::Array,
+                framing: Framing::Object,
                 gzip: false,
                 dedupe: None,
                 dedupe_capacity: dedupe::DEFAULT_CAPACITY,
@@ -128,15 +132,17 @@ impl Builder {
         self
     }
 
-    /// Sends one JSON object per request (newline-terminated, as JESL does)
-    /// instead of one JSON array per batch, for endpoints that accept only
-    /// single objects.
-    pub fn one_object_per_request(mut self, yes: bool) -> Self {
-        self.settings.format = if yes {
-            BodyFormat::Object
-        } else {
-            BodyFormat::Array
-        };
+    /// How items are put into request bodies; default [`Framing::Object`],
+    /// one item per request, as every jKool client sends. Also
+    /// `JKOOL_FRAMING`. Read [`Framing`] before choosing a batching form.
+    ///
+    /// ```
+    /// use tracing_jkool::{Framing, JKoolLayer};
+    ///
+    /// let builder = JKoolLayer::builder("my-access-token").framing(Framing::Array);
+    /// ```
+    pub fn framing(mut self, framing: Framing) -> Self {
+        self.settings.framing = framing;
         self
     }
 
@@ -275,11 +281,17 @@ impl Builder {
         self
     }
 
-    /// How many requests may be in flight at once; default 4. jKool is a
-    /// service tens of milliseconds away: one request at a time would cap
-    /// delivery at a batch per round trip. With more than one, bodies may
-    /// arrive out of order (each item carries its own time); with 1, each
-    /// kind arrives in the order it was emitted.
+    /// The most requests in flight at once; default
+    /// [`DEFAULT_MAX_CONCURRENT_REQUESTS`]. The delivery thread uses as many
+    /// as the round trip needs: it starts at one, doubles while every slot
+    /// is busy and the round trip holds, then grows by one; it cuts back on
+    /// a retryable answer, a timeout, or a round trip well above its mean
+    /// (as Vector's adaptive request concurrency does).
+    /// [`Stats::concurrency_limit`](crate::Stats::concurrency_limit) shows
+    /// where it is. Values above 1,024 are taken as 1,024.
+    ///
+    /// With more than one, items may arrive out of order (each carries its
+    /// own time); with 1, each kind arrives in the order it was emitted.
     ///
     /// ```
     /// // Strict order per kind, at the cost of throughput at a distance.

@@ -42,7 +42,9 @@ impl Group {
         self.items.len()
     }
 
-    /// The two halves, each to be tried again now.
+    /// The two halves, each to be tried again now. They keep the time
+    /// their whole began failing: once one half is accepted, the other,
+    /// failing still, is singled out, whatever order they go in.
     pub(crate) fn split(mut self, now: Instant) -> [Group; 2] {
         let second = self.items.split_off(self.items.len() / 2);
         let first = std::mem::take(&mut self.items);
@@ -50,7 +52,6 @@ impl Group {
             items,
             retry_at: Some(now),
             pair: None,
-            failing_since: None,
             ..self
         };
         [half(first), half(second)]

@@ -150,7 +150,7 @@ mod worker;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use builder::{Builder, DEFAULT_URL};
+pub use builder::{Builder, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_URL};
 pub use codes::{CompCode, EventType, Severity};
 pub use error::Error;
 pub use event::JKoolEvent;
@@ -159,6 +159,7 @@ pub use keys::{InheritFields, JKoolKey};
 pub use layer::JKoolLayer;
 #[cfg(feature = "metrics")]
 pub use metrics::JKoolRecorder;
+pub use settings::{Framing, UnknownFraming};
 pub use shared::Stats;
 pub use snapshot::{Property, Snapshot};
 pub use spool::{FsyncPolicy, SpoolFull};

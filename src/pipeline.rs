@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::backlog::BodyFormat;
 use crate::capture::{Capture, Options};
 use crate::destination::destination;
 use crate::handle::JKoolHandle;
 use crate::model::Context;
+use crate::settings::Framing;
 use crate::shared::Shared;
 use crate::source::default_source_fqn;
 use crate::spool::Spool;
@@ -22,6 +22,9 @@ use crate::{Builder, Error, JKoolLayer};
 /// The largest queue: tokio's channel refuses more, and more would be
 /// gigabytes of items anyway.
 const MAX_QUEUE_CAPACITY: usize = 1 << 26;
+
+/// More requests in flight than this are taken as this many.
+const MAX_CONCURRENT: usize = 1024;
 
 /// Longer durations are taken as this: far enough to mean "never", near
 /// enough that adding it to a clock cannot overflow.
@@ -58,7 +61,7 @@ impl Builder {
             &self.file_rotation,
         )?;
         if matches!(destination, Destination::File(_)) {
-            self.settings.format = BodyFormat::Lines;
+            self.settings.framing = Framing::Lines;
             // A body goes whole into one file: no body passes a file's cap.
             if let Some(max) = self.file_rotation.max_bytes {
                 let max = usize::try_from(max).unwrap_or(usize::MAX).max(1);
@@ -132,7 +135,7 @@ impl Builder {
                 "max_concurrent_requests",
                 settings.max_concurrent_requests,
                 1,
-                1024,
+                usize::MAX,
             ),
             (
                 "suppress_duplicates_capacity",
@@ -148,6 +151,7 @@ impl Builder {
                 return invalid(setting, format!("must be at most {max}"));
             }
         }
+        settings.max_concurrent_requests = settings.max_concurrent_requests.min(MAX_CONCURRENT);
         if self.spool.max_bytes < 1 << 20 {
             return invalid("spool_max_bytes", "must be at least 1 MiB (1048576)".into());
         }

@@ -61,6 +61,10 @@ pub struct Stats {
     /// Items an earlier process left in the spool that this one delivered.
     /// They are not part of `queued` or `sent`.
     pub recovered: u64,
+    /// How many requests the delivery thread lets be in flight now: it
+    /// follows the round trip, between 1 and
+    /// [`Builder::max_concurrent_requests`](crate::Builder::max_concurrent_requests).
+    pub concurrency_limit: u64,
 }
 
 /// Counters shared by the layer, the worker and the handle.
@@ -81,6 +85,7 @@ pub(crate) struct Counters {
     pub spool_corrupt: AtomicU64,
     pub spool_errors: AtomicU64,
     pub recovered: AtomicU64,
+    pub concurrency_limit: AtomicU64,
 }
 
 impl Counters {
@@ -106,6 +111,7 @@ impl Counters {
             spool_corrupt: load(&self.spool_corrupt),
             spool_errors: load(&self.spool_errors),
             recovered: load(&self.recovered),
+            concurrency_limit: load(&self.concurrency_limit),
         }
     }
 }
@@ -189,6 +195,14 @@ impl Shared {
     pub(crate) fn suppressed(&self, count: u64) {
         self.counters.suppressed.fetch_add(count, Ordering::Relaxed);
         self.finish(count, 0);
+    }
+
+    /// The concurrency limit changed.
+    pub(crate) fn concurrency_limit(&self, limit: usize) {
+        let limit = limit as u64;
+        self.counters
+            .concurrency_limit
+            .store(limit, Ordering::Relaxed);
     }
 
     pub(crate) fn retried(&self) {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use tracing::{info, info_span};
-use tracing_jkool::{Builder, JKoolHandle, Stats};
+use tracing_jkool::{Builder, Framing, JKoolHandle, Stats};
 use tracing_jkool_collector::{Collector, Fault};
 
 /// A collector requiring [`TOKEN`] that answers after `latency`, refusing
@@ -98,7 +98,7 @@ fn count(collector: &Collector, status: u16) -> usize {
 #[test]
 fn one_bad_item_among_thousands_at_20_ms_fails_alone_and_the_rest_flows() {
     let collector = poisoned_collector(Duration::from_millis(20), 400);
-    let (dispatch, handle) = dispatch(builder(&collector));
+    let (dispatch, handle) = dispatch(builder(&collector).framing(Framing::Array));
     let paced = tracing::dispatcher::with_default(&dispatch, || paced(&handle, 2, 3_000, 3_000));
     let (total, deepest) = (paced.total, paced.deepest);
     let flushed = Instant::now();
@@ -150,7 +150,9 @@ fn one_bad_item_among_thousands_at_20_ms_fails_alone_and_the_rest_flows() {
 #[test]
 fn a_body_failing_with_500_is_split_until_the_poison_fails_alone() {
     let collector = poisoned_collector(Duration::ZERO, 500);
-    let builder = builder(&collector).give_up_refused_after(Duration::from_millis(300));
+    let builder = builder(&collector)
+        .framing(Framing::Array)
+        .give_up_refused_after(Duration::from_millis(300));
     let (dispatch, handle) = dispatch(builder);
     let total =
         tracing::dispatcher::with_default(&dispatch, || paced(&handle, 1, 1_200, 300)).total;
@@ -174,7 +176,9 @@ fn a_body_failing_with_500_is_split_until_the_poison_fails_alone() {
 fn a_body_alone_failing_with_500_is_still_split_until_the_poison_fails_alone() {
     // No other traffic to compare with: one batch, poison inside.
     let collector = poisoned_collector(Duration::ZERO, 500);
-    let builder = builder(&collector).give_up_refused_after(Duration::from_millis(300));
+    let builder = builder(&collector)
+        .framing(Framing::Array)
+        .give_up_refused_after(Duration::from_millis(300));
     let (dispatch, handle) = dispatch(builder);
     tracing::dispatcher::with_default(&dispatch, || {
         for n in 0..9 {
@@ -198,6 +202,7 @@ fn while_jkool_answers_500_to_everything_items_wait_and_none_fails() {
     // About a second of 500s: 4 bodies in flight, each backing off.
     collector.inject(Fault::status(500), 16);
     let builder = builder(&collector)
+        .framing(Framing::Array)
         .batch_size(10)
         .give_up_refused_after(Duration::from_millis(300))
         .max_retry_wait(Duration::from_millis(400));
@@ -367,6 +372,7 @@ fn while_flooding<R>(
 
 fn flood_builder(collector: &Collector) -> Builder {
     builder(collector)
+        .framing(Framing::Array)
         .event_path("/event")
         .activity_path("/activity")
         .queue_capacity(100_000)
@@ -497,7 +503,9 @@ fn retry_after_zero_still_waits_the_backoff() {
     assert_eq!((stats.sent, stats.retried, stats.failed), (3, 2, 0));
     let requests = collector.requests();
     let statuses: Vec<u16> = requests.iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [503, 503, 200]);
+    // One object per request: the first probes jKool until it is back,
+    // and the others wait for it.
+    assert_eq!(statuses, [503, 503, 200, 200, 200]);
     let first = requests[1].at.duration_since(requests[0].at);
     let second = requests[2].at.duration_since(requests[1].at);
     // Equal jitter: at least half of 100 ms, then half of 200 ms.
@@ -511,6 +519,7 @@ fn retry_after_zero_still_waits_the_backoff() {
 /// last of them fill no batch.
 fn queue_beyond_the_retry_buffer(collector: &Collector) -> Builder {
     builder(collector)
+        .framing(Framing::Array)
         .batch_size(1_024)
         .retry_buffer(2_048)
         .queue_capacity(40_000)

@@ -9,12 +9,14 @@ use std::time::{Duration, SystemTime};
 use common::*;
 use serde_json::Value;
 use tracing::info;
-use tracing_jkool::Builder;
+use tracing_jkool::{Builder, Framing};
 use tracing_jkool_collector::{Collector, Fault};
 
-/// Emits `n` events through a layer built from `builder`, flushes, and
-/// returns the handle's stats.
+/// Emits `n` events through a layer built from `builder`, in one array
+/// (so that each fault meets all of them), flushes, and returns the
+/// handle's stats.
 fn emit(builder: Builder, n: usize) -> tracing_jkool::Stats {
+    let builder = builder.framing(Framing::Array);
     let (dispatch, handle) = dispatch(builder.flush_interval(Duration::from_millis(20)));
     tracing::dispatcher::with_default(&dispatch, || {
         for i in 0..n {
@@ -168,6 +170,7 @@ fn a_413_splits_the_batch_in_halves_until_it_fits() {
     // One request at a time: the halves then keep the order too.
     let stats = emit(
         builder(&collector)
+            .framing(Framing::Array)
             .batch_size(32)
             .max_concurrent_requests(1),
         32,
@@ -220,6 +223,7 @@ fn bodies_are_split_up_front_to_the_size_cap() {
         .start()
         .expect("collector");
     let builder = builder(&collector)
+        .framing(Framing::Array)
         .batch_size(100)
         .max_body_bytes(5 * ITEM_BYTES);
     let stats = emit(builder, 40);
@@ -232,14 +236,17 @@ fn bodies_are_split_up_front_to_the_size_cap() {
     assert!(requests.len() >= 8, "{} requests", requests.len());
 }
 
-fn falls_back_to_single_objects(status: u16) {
+fn falls_back_to_single_objects(framing: Framing, status: u16) {
     let collector = Collector::builder()
         .token(TOKEN)
         .single_objects_only(status)
         .start()
         .expect("collector");
-    let (dispatch, handle) =
-        dispatch(builder(&collector).flush_interval(Duration::from_millis(20)));
+    let (dispatch, handle) = dispatch(
+        builder(&collector)
+            .framing(framing)
+            .flush_interval(Duration::from_millis(20)),
+    );
     for round in 0..2 {
         tracing::dispatcher::with_default(&dispatch, || {
             for i in 0..5 {
@@ -270,12 +277,17 @@ fn falls_back_to_single_objects(status: u16) {
 
 #[test]
 fn a_400_to_a_batch_falls_back_to_one_object_per_request() {
-    falls_back_to_single_objects(400);
+    falls_back_to_single_objects(Framing::Array, 400);
+}
+
+#[test]
+fn a_400_to_lines_falls_back_to_one_object_per_request() {
+    falls_back_to_single_objects(Framing::Lines, 400);
 }
 
 #[test]
 fn a_415_to_a_batch_falls_back_to_one_object_per_request() {
-    falls_back_to_single_objects(415);
+    falls_back_to_single_objects(Framing::Array, 415);
 }
 
 /// Set in the child process that the stderr test starts.

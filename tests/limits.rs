@@ -122,7 +122,6 @@ fn every_setter_at_its_extremes_is_refused_by_name_or_works() {
             "max_body_bytes(0)",
             "retry_buffer(0)",
             "max_concurrent_requests(0)",
-            "max_concurrent_requests(MAX)",
             "suppress_duplicates_capacity(0)",
             "flush_interval(0)",
             "max_retry_wait(0)",

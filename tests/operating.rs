@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use tracing::info;
-use tracing_jkool::JKoolLayer;
+use tracing_jkool::{Framing, JKoolLayer};
 use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::prelude::*;
 
@@ -35,16 +35,20 @@ fn a_proxy_with_credentials_carries_the_items() {
 #[test]
 fn gzip_bodies_arrive_whole_and_smaller() {
     let collector = collector();
-    let items = run(&collector, builder(&collector).gzip(true), || {
-        for i in 0..50 {
-            info!(i, order = "the same text, fifty times over", "compressed");
-        }
-    });
+    let items = run(
+        &collector,
+        builder(&collector).framing(Framing::Array).gzip(true),
+        || {
+            for i in 0..50 {
+                info!(i, order = "the same text, fifty times over", "compressed");
+            }
+        },
+    );
     assert_eq!(items.len(), 50);
     let request = &collector.requests()[0];
     assert_eq!(request.header("content-encoding"), Some("gzip"));
     let plain: usize = items.iter().map(|i| i.to_string().len()).sum();
-    let (dispatch, handle) = dispatch(builder(&collector).gzip(true));
+    let (dispatch, handle) = dispatch(builder(&collector).framing(Framing::Array).gzip(true));
     tracing::dispatcher::with_default(&dispatch, || {
         for i in 0..50 {
             info!(i, order = "the same text, fifty times over", "compressed");

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use tracing::{info, info_span, instrument, Dispatch, Instrument};
+use tracing_jkool::Framing;
 use tracing_subscriber::prelude::*;
 
 /// A tokio runtime whose every thread uses `dispatch`.
@@ -155,6 +156,7 @@ fn batches_fill_by_count_and_bodies_hold_one_kind() {
     // Only full batches go before the flush: 8 and 8 events; the flush
     // sends the other 4 events and, alone, the activity.
     let builder = builder(&collector)
+        .framing(Framing::Array)
         .batch_size(8)
         .flush_interval(Duration::from_secs(60));
     let items = run(&collector, builder, || emit(20));
@@ -172,12 +174,11 @@ fn batches_fill_by_count_and_bodies_hold_one_kind() {
 }
 
 #[test]
-fn paths_per_kind_and_one_object_per_request() {
+fn paths_per_kind_and_one_object_per_request_by_default() {
     let collector = collector();
     let builder = builder(&collector)
         .event_path("/JESL/event")
-        .activity_path("/JESL/activity")
-        .one_object_per_request(true);
+        .activity_path("/JESL/activity");
     let items = run(&collector, builder, || emit(3));
     assert_eq!(items.len(), 4);
     let requests = collector.requests();

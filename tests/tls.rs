@@ -12,6 +12,7 @@ use common::*;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use serde_json::Value;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
 use tracing::info;
@@ -71,7 +72,7 @@ fn serve(pki: &Pki) -> (u16, Arc<Seen>) {
             .expect("rt");
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            for _ in 0..20 {
+            for _ in 0..200 {
                 let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
@@ -88,9 +89,14 @@ fn serve(pki: &Pki) -> (u16, Arc<Seen>) {
                         let counts = counts.clone();
                         async move {
                             let body = request.into_body().collect().await?.to_bytes();
-                            let items: Vec<serde_json::Value> =
-                                serde_json::from_slice(&body).unwrap_or_default();
-                            counts.items.fetch_add(items.len(), Ordering::SeqCst);
+                            // One object per line, or an array.
+                            let items = match serde_json::from_slice::<Vec<Value>>(&body) {
+                                Ok(items) => items.len(),
+                                Err(_) => (body.split(|b| *b == b'\n'))
+                                    .filter(|line| serde_json::from_slice::<Value>(line).is_ok())
+                                    .count(),
+                            };
+                            counts.items.fetch_add(items, Ordering::SeqCst);
                             Ok::<_, hyper::Error>(hyper::Response::new(Full::new(
                                 Bytes::from_static(b"{}"),
                             )))

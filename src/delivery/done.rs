@@ -24,21 +24,14 @@ impl Delivery {
     /// Stops every request and hands back every group, oldest first.
     pub(crate) fn abandon(&mut self) -> Vec<Group> {
         self.in_flight.abort_all();
-        let mut groups: Vec<_> = self.groups.drain().collect();
-        groups.sort_unstable_by_key(|(id, _)| *id);
-        groups.into_iter().map(|(_, g)| g).collect()
+        self.groups.take_all()
     }
 
     /// The groups waiting to be tried again that hold items from memory
     /// (not from the spool), oldest first: while jKool is down, the worker
     /// moves them to the spool.
     pub(crate) fn take_unspooled(&mut self) -> Vec<Group> {
-        let mut ids: Vec<u64> = (self.groups.iter())
-            .filter(|(_, g)| g.chunk.is_none() && g.retry_at.is_some())
-            .map(|(id, _)| *id)
-            .collect();
-        ids.sort_unstable();
-        ids.iter().filter_map(|id| self.groups.remove(id)).collect()
+        (self.groups).take_where(|g| g.chunk.is_none() && g.retry_at.is_some())
     }
 
     /// `count` items of a group are done with for good: acknowledged in

@@ -4,7 +4,6 @@
 //! when the endpoint refuses arrays.
 
 use std::collections::HashMap;
-
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -12,19 +11,23 @@ use reqwest::StatusCode;
 use tokio::task::JoinSet;
 use tokio::time::{Duration, Instant};
 
-use crate::backlog::{body, Backlog, BodyFormat};
+use crate::backlog::{body, Backlog};
 use crate::group::Group;
 use crate::model::Kind;
 use crate::report::{Notice, Reporter};
 use crate::retry;
-use crate::settings::Settings;
+use crate::settings::{Framing, Settings};
 use crate::shared::Shared;
 use crate::spool::{ChunkRef, Spool};
 use crate::transport::{Outcome, Transport};
 
+mod concurrency;
 mod done;
+mod groups;
 
+use concurrency::Concurrency;
 use done::Done;
+use groups::Groups;
 
 /// After falling back to one object per request, try arrays again this
 /// much later: the endpoint may have changed, or the refusal was a fluke.
@@ -35,13 +38,14 @@ const REPROBE_ARRAYS: Duration = Duration::from_secs(300);
 /// server failing on everything.
 const PROBE_AFTER_FAILURES: u32 = 3;
 
-/// What a request's task gives back: which group, the answer, and the
-/// body's size.
+/// What a request's task gives back: which group, the answer, the body's
+/// size, and how long this attempt took.
 #[derive(Debug)]
 pub(crate) struct Answer {
     id: u64,
     outcome: Outcome,
     size: u64,
+    rtt: Duration,
 }
 
 /// The requests: those in flight, those waiting to be tried again, and
@@ -55,7 +59,9 @@ pub(crate) struct Delivery {
     /// Requests in flight.
     in_flight: JoinSet<Answer>,
     /// Every group not yet done with, in flight or waiting, by id.
-    groups: HashMap<u64, Group>,
+    groups: Groups,
+    /// How many requests may be in flight now.
+    concurrency: Concurrency,
     next_id: u64,
     /// Set while falling back to one object per request, until then.
     objects_until: Option<Instant>,
@@ -72,13 +78,16 @@ pub(crate) struct Delivery {
 
 impl Delivery {
     pub(crate) fn new(transport: Transport, settings: Settings, shared: Arc<Shared>) -> Self {
+        let concurrency = Concurrency::new(settings.max_concurrent_requests, Instant::now());
+        shared.concurrency_limit(concurrency.limit());
         Delivery {
             transport,
             settings,
             shared,
             reporter: Reporter::default(),
             in_flight: JoinSet::new(),
-            groups: HashMap::new(),
+            groups: Groups::default(),
+            concurrency,
             next_id: 0,
             objects_until: None,
             down: false,
@@ -88,10 +97,10 @@ impl Delivery {
         }
     }
 
-    fn format(&self, now: Instant) -> BodyFormat {
+    fn framing(&self, now: Instant) -> Framing {
         match self.objects_until {
-            Some(until) if now < until => BodyFormat::Object,
-            _ => self.settings.format,
+            Some(until) if now < until => Framing::Object,
+            _ => self.settings.framing,
         }
     }
 
@@ -105,9 +114,15 @@ impl Delivery {
         self.groups.is_empty()
     }
 
+    /// Items held in memory by requests in flight or waiting to be tried
+    /// again: they count against the retry buffer with the backlog.
+    pub(crate) fn held(&self) -> usize {
+        self.groups.held()
+    }
+
     /// The earliest retry waiting.
     pub(crate) fn next_retry(&self) -> Option<Instant> {
-        self.groups.values().filter_map(|g| g.retry_at).min()
+        self.groups.next_retry()
     }
 
     /// The next answer of a request in flight; never, when none is.
@@ -121,9 +136,9 @@ impl Delivery {
         }
     }
 
-    /// Starts requests while there is room: retries that are due first,
-    /// then batches that are due. While jKool is unavailable, one retry at
-    /// a time probes it and new batches wait.
+    /// Starts requests while there is room under the concurrency limit:
+    /// retries that are due first, then batches that are due. While jKool
+    /// is unavailable, one retry at a time probes it and new batches wait.
     pub(crate) fn start_requests(
         &mut self,
         backlog: &mut Backlog,
@@ -131,7 +146,7 @@ impl Delivery {
         now: Instant,
     ) {
         let slots = if self.transport.concurrent() {
-            self.settings.max_concurrent_requests
+            self.concurrency.limit()
         } else {
             1
         };
@@ -140,33 +155,28 @@ impl Delivery {
             if self.in_flight.len() >= limit {
                 return;
             }
-            let due = self
-                .groups
-                .iter()
-                .filter(|(_, g)| g.retry_at.is_some_and(|at| at <= now))
-                .min_by_key(|(id, g)| (g.retry_at, **id))
-                .map(|(id, _)| *id);
-            if let Some(id) = due {
+            if let Some(id) = self.groups.due(now) {
                 self.launch(id, now);
                 continue;
             }
             // What waited out an outage goes before anything newer.
-            let waiting = self.groups.values().any(|g| g.waits_for_jkool);
+            let waiting = self.groups.any_waiting_for_jkool();
             if waiting || (self.down && !self.in_flight.is_empty()) {
                 return;
             }
             // What is in the backlog is older than what is in the spool.
             let spooled = |kind| spool.as_ref().is_some_and(|s| s.has(kind));
+            let eager = !self.framing(now).batches();
             let Some(kind) = [Kind::Activity, Kind::Event]
                 .into_iter()
-                .find(|kind| backlog.due(*kind, now) || spooled(*kind))
+                .find(|kind| backlog.due(*kind, now, eager) || spooled(*kind))
             else {
                 return;
             };
             let (items, chunk) = match spool.as_deref_mut() {
                 Some(spool) if backlog.kind_len(kind) == 0 => {
-                    let max_items = match self.format(now) {
-                        BodyFormat::Object => 1,
+                    let max_items = match self.framing(now) {
+                        Framing::Object => 1,
                         _ => self.settings.batch_size,
                     };
                     match spool.take(kind, max_items, self.settings.max_body_bytes) {
@@ -205,8 +215,8 @@ impl Delivery {
         let max_bytes = self.settings.max_body_bytes;
         let batch = self.settings.batch_size;
         let many = batch.saturating_mul(self.settings.max_concurrent_requests);
-        let max_items = match self.format(now) {
-            BodyFormat::Object => 1,
+        let max_items = match self.framing(now) {
+            Framing::Object => 1,
             _ if backlog.kind_len(kind) > many => usize::MAX,
             _ => batch,
         };
@@ -214,15 +224,12 @@ impl Delivery {
     }
 
     fn launch(&mut self, id: u64, now: Instant) {
-        let format = self.format(now);
-        let Some(group) = self.groups.get_mut(&id) else {
+        let framing = self.framing(now);
+        let Some(mut group) = self.groups.remove(id) else {
             return;
         };
-        if format == BodyFormat::Object && group.items.len() > 1 {
+        if !framing.batches() && group.items.len() > 1 {
             // Fell back to objects since this group formed: one each.
-            let Some(group) = self.groups.remove(&id) else {
-                return;
-            };
             for item in group.items {
                 let id = self.next_id;
                 self.next_id += 1;
@@ -237,29 +244,49 @@ impl Delivery {
         }
         group.retry_at = None;
         group.last_try = now;
-        let body = body(&group.items, format, self.settings.gzip);
+        let body = body(&group.items, framing, self.settings.gzip);
         let size = body.len() as u64;
         let request = self.transport.post(group.kind, body);
+        self.groups.insert(id, group);
         self.in_flight.spawn(async move {
+            let started = Instant::now();
             let outcome = request.await;
-            Answer { id, outcome, size }
+            let rtt = started.elapsed();
+            Answer {
+                id,
+                outcome,
+                size,
+                rtt,
+            }
         });
+        self.concurrency.started(self.in_flight.len());
     }
 
     /// What an answer does to its group.
-    pub(crate) fn finished(&mut self, Answer { id, outcome, size }: Answer, backlog: &Backlog) {
-        let Some(mut group) = self.groups.remove(&id) else {
+    pub(crate) fn finished(&mut self, answer: Answer, backlog: &Backlog) {
+        let Answer {
+            id,
+            outcome,
+            size,
+            rtt,
+        } = answer;
+        let now = Instant::now();
+        let back_pressure = matches!(
+            outcome,
+            Outcome::Unavailable { .. } | Outcome::ServerError { .. }
+        );
+        if self.concurrency.answered(now, rtt, back_pressure) {
+            self.shared.concurrency_limit(self.concurrency.limit());
+        }
+        let Some(mut group) = self.groups.remove(id) else {
             return;
         };
-        let now = Instant::now();
         let count = group.len();
         let chunk = group.chunk;
         group.waits_for_jkool = false;
         if outcome.server_answered() && std::mem::take(&mut self.down) {
             // jKool is back: what waited for it need not wait any longer.
-            for waiting in self.groups.values_mut().filter(|g| g.waits_for_jkool) {
-                waiting.retry_at = Some(now);
-            }
+            self.groups.retry_waiting_now(now);
         }
         match outcome {
             Outcome::Accepted => {
@@ -385,7 +412,7 @@ impl Delivery {
             return;
         }
         self.pairs.remove(&pair);
-        if self.settings.format == BodyFormat::Array {
+        if self.settings.framing == Framing::Array {
             self.reporter.say(
                 Notice::Format,
                 format_args!(

@@ -215,10 +215,7 @@ impl Worker {
     fn drain(&mut self, now: Instant) {
         let room = match self.delivery.is_down() || self.spool_usable(now) {
             true => usize::MAX,
-            false => self
-                .settings
-                .retry_buffer
-                .saturating_sub(self.backlog.len()),
+            false => self.settings.retry_buffer.saturating_sub(self.held()),
         };
         let mut left = self.items.len().min(room);
         let mut inbox = std::mem::take(&mut self.inbox);
@@ -293,7 +290,7 @@ impl Worker {
         let kind = item.kind();
         let spools = self.spool.as_ref().is_some_and(|s| s.has(kind))
             || self.delivery.is_down()
-            || self.backlog.len() >= self.settings.retry_buffer;
+            || self.held() >= self.settings.retry_buffer;
         match self.spool.as_mut() {
             Some(spool) if spools && spool.usable(now) => {
                 if let Err(back) = spool.append(kind, &json) {
@@ -312,8 +309,14 @@ impl Worker {
     fn takes_items(&self) -> bool {
         self.phase == Phase::Running
             && (self.delivery.is_down()
-                || self.backlog.len() < self.settings.retry_buffer
+                || self.held() < self.settings.retry_buffer
                 || self.spool_usable(Instant::now()))
+    }
+
+    /// Items the delivery thread holds in memory: waiting for a request,
+    /// in flight, or waiting to be tried again.
+    fn held(&self) -> usize {
+        self.backlog.len() + self.delivery.held()
     }
 
     fn is_idle(&self) -> bool {
