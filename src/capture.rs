@@ -210,7 +210,7 @@ where
             inherited,
             start_usec: now_usec(),
             fields,
-            error_seen: false,
+            failure: None,
             timing: Timing::new(),
         });
         data.update_corrids();
@@ -296,7 +296,9 @@ where
             parent_id = Some(span.tracking_id.clone());
             corrids = span.corrids.clone();
             trace_id = Some(span.trace_id);
-            span.error_seen |= failing;
+            if failing && span.failure.is_none() {
+                span.failure = Some(failure_text(&fields).into());
+            }
         };
         // The event's own span, looked up in this layer's table first: the
         // registry's lookup is needed only when this layer does not track
@@ -345,4 +347,14 @@ where
         data.timing.mark(false);
         self.handle.enqueue(data.into_activity(thread_number()));
     }
+}
+
+/// What an event that fails its span tells the span's activity: its
+/// `jkool.exception`, its `error` field, or its message.
+fn failure_text(fields: &Fields) -> &str {
+    (fields.jkool.as_ref())
+        .and_then(|j| j.exception.as_deref())
+        .or(fields.error.as_deref())
+        .or(fields.message.as_deref())
+        .unwrap_or_default()
 }

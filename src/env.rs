@@ -10,6 +10,7 @@ impl Builder {
     /// Applies the settings given in environment variables, for those that
     /// are set: `JKOOL_TOKEN`, `JKOOL_URL`, `JKOOL_LEVEL` (`off`, `error`,
     /// ..., `trace`), `JKOOL_SOURCE_FQN`, `JKOOL_QUEUE_CAPACITY`,
+    /// `JKOOL_FRAMING` (`object`, `lines`, `array`: [`framing`](Self::framing)),
     /// `JKOOL_BATCH_SIZE`, `JKOOL_FLUSH_INTERVAL_MS`,
     /// `JKOOL_MAX_CONCURRENT_REQUESTS`, `JKOOL_PROCESS_METRICS_MS`
     /// ([`process_metrics`](Self::process_metrics)) and
@@ -53,6 +54,9 @@ impl Builder {
         }
         if let Some(capacity) = var.get("JKOOL_QUEUE_CAPACITY")? {
             self.queue_capacity = capacity;
+        }
+        if let Some(framing) = var.get("JKOOL_FRAMING")? {
+            self.settings.framing = framing;
         }
         if let Some(size) = var.get("JKOOL_BATCH_SIZE")? {
             self.settings.batch_size = size;
@@ -137,6 +141,13 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with(r#"environment variable JKOOL_LEVEL="loud""#));
+        let err = Builder::new("t".into())
+            .with_env_from(env(&[("JKOOL_FRAMING", "ndjson")]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"environment variable JKOOL_FRAMING="ndjson" is invalid: expected object, lines or array"#
+        );
     }
 
     #[test]
@@ -145,6 +156,7 @@ mod tests {
             .with_env_from(env(&[
                 ("JKOOL_LEVEL", "off"),
                 ("JKOOL_BATCH_SIZE", "7"),
+                ("JKOOL_FRAMING", " Lines "),
                 ("JKOOL_MAX_CONCURRENT_REQUESTS", "9"),
                 ("JKOOL_FLUSH_INTERVAL_MS", "18446744073709551615"),
                 ("JKOOL_PROCESS_METRICS_MS", "250"),
@@ -157,6 +169,7 @@ mod tests {
             .batch_size(8);
         assert_eq!(builder.level, tracing::level_filters::LevelFilter::OFF);
         assert_eq!(builder.settings.batch_size, 8);
+        assert_eq!(builder.settings.framing, crate::Framing::Lines);
         assert_eq!(builder.settings.max_concurrent_requests, 9);
         assert_eq!(
             builder.metrics.process,

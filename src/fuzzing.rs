@@ -53,7 +53,7 @@ pub fn item_json(
         Item::Activity(ActivityRecord {
             common,
             start_usec: 1_699_999_999_000_000,
-            error_seen: false,
+            failure: None,
             busy_usec: 10,
             idle_usec: 20,
         })

@@ -97,8 +97,9 @@ pub(crate) struct EventRecord {
 pub(crate) struct ActivityRecord {
     pub common: Common,
     pub start_usec: i64,
-    /// An ERROR event, or an event with an `error` field, happened inside.
-    pub error_seen: bool,
+    /// The text of the first ERROR event, or event with an `error` field,
+    /// inside: it failed the activity.
+    pub failure: Option<Box<str>>,
     /// Time inside the span (entered), in microseconds.
     pub busy_usec: u64,
     /// Time outside it between creation and close, in microseconds.

@@ -49,7 +49,9 @@ pub(crate) struct SpanData {
     pub(crate) inherited: Option<Arc<[String]>>,
     pub(crate) start_usec: i64,
     pub(crate) fields: Fields,
-    pub(crate) error_seen: bool,
+    /// The text of the first error inside, once one happened: an ERROR
+    /// event or an event with an `error` field.
+    pub(crate) failure: Option<Box<str>>,
     pub(crate) timing: Timing,
 }
 
@@ -152,7 +154,7 @@ impl SpanData {
                 fields: self.fields,
             },
             start_usec: self.start_usec,
-            error_seen: self.error_seen,
+            failure: self.failure,
             busy_usec: self.timing.busy / 1_000,
             idle_usec: self.timing.idle / 1_000,
         })
@@ -244,7 +246,7 @@ impl OpenSpans {
 /// completion code `WARNING`. The status stays as computed.
 fn mark_cut_short(data: &mut SpanData) {
     data.fields.properties.push((CUT_SHORT, Value::Bool(true)));
-    let failed = data.error_seen
+    let failed = data.failure.is_some()
         || data.fields.error.is_some()
         || data.fields.jkool().is_some_and(|j| j.exception.is_some());
     let jkool = data.fields.jkool.get_or_insert_with(Default::default);

@@ -198,6 +198,7 @@ fn instrument_err_and_ret_work_as_users_expect() {
         .find(|c| property(c, "amount")["value"] == 5)
         .unwrap();
     assert_eq!(failed["status"], "EXCEPTION");
+    assert_eq!(failed["exception"], "card declined", "on the activity too");
     assert_eq!(fine["status"], "END");
     let error = items
         .iter()

@@ -148,16 +148,50 @@ fn values_json_cannot_carry_as_numbers_go_as_strings() {
 }
 
 #[test]
-fn an_error_event_inside_a_span_makes_its_status_exception() {
+fn an_error_event_inside_a_span_makes_its_status_exception_with_the_first_error() {
     let collector = collector();
     let items = run(&collector, builder(&collector), || {
         let _ok = info_span!("fine").entered();
         let _failing = info_span!("failing").entered();
         tracing::error!("boom");
+        tracing::error!(error = "later", "second");
     });
-    assert_eq!(find(&items, "operation", "failing")["status"], "EXCEPTION");
-    assert_eq!(find(&items, "operation", "failing")["comp-code"], "ERROR");
-    assert_eq!(find(&items, "operation", "fine")["status"], "END");
+    let failing = find(&items, "operation", "failing");
+    assert_eq!(failing["status"], "EXCEPTION");
+    assert_eq!(failing["comp-code"], "ERROR");
+    assert_eq!(failing["severity"], "ERROR");
+    assert_eq!(failing["exception"], "boom", "the first error's text");
+    let fine = find(&items, "operation", "fine");
+    assert_eq!(fine["status"], "END");
+    assert_eq!(fine["severity"], "INFO");
+    assert!(fine.get("exception").is_none(), "{fine:#}");
+}
+
+#[test]
+fn an_activity_has_its_spans_level_as_severity() {
+    let collector = collector();
+    let builder = builder(&collector).level(Level::TRACE);
+    let items = run(&collector, builder, || {
+        tracing::warn_span!("slow_path").in_scope(|| {});
+        tracing::error_span!("broken").in_scope(|| {});
+        tracing::debug_span!("detail").in_scope(|| {});
+        // Failing raises a warning span to ERROR.
+        tracing::warn_span!("failed_warning").in_scope(|| {
+            tracing::info!(error = "disk full", "could not write");
+        });
+    });
+    for (operation, severity, status) in [
+        ("slow_path", "WARNING", "END"),
+        ("broken", "ERROR", "END"),
+        ("detail", "DEBUG", "END"),
+        ("failed_warning", "ERROR", "EXCEPTION"),
+    ] {
+        let activity = find(&items, "operation", operation);
+        assert_eq!(activity["severity"], severity, "{activity:#}");
+        assert_eq!(activity["status"], status, "{activity:#}");
+    }
+    let failed = find(&items, "operation", "failed_warning");
+    assert_eq!(failed["exception"], "disk full");
 }
 
 #[test]

@@ -20,6 +20,7 @@ pub struct CollectorBuilder {
     single_objects: Option<u16>,
     latency: Duration,
     reject: Vec<(String, u16)>,
+    keep_bodies: bool,
 }
 
 impl CollectorBuilder {
@@ -75,6 +76,8 @@ impl CollectorBuilder {
     /// parallel, each on its own, so `n` requests in flight at once over `n`
     /// connections are all answered after about `latency`, not `n` times
     /// it. Adds to a [`Fault::Delay`](crate::Fault::Delay). Default: no delay.
+    /// [`Collector::set_latency`](crate::Collector::set_latency) changes it
+    /// while the collector runs.
     ///
     /// ```
     /// use std::time::Duration;
@@ -86,6 +89,22 @@ impl CollectorBuilder {
     /// ```
     pub fn latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
+        self
+    }
+
+    /// Keeps each request's body, as sent (before any gunzip), in
+    /// [`ReceivedRequest::body`](crate::ReceivedRequest::body), to check
+    /// the exact bytes a client sends. Off by default: a long test would
+    /// hold every body twice.
+    ///
+    /// ```
+    /// let collector = tracing_jkool_collector::Collector::builder()
+    ///     .keep_bodies(true)
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn keep_bodies(mut self, keep: bool) -> Self {
+        self.keep_bodies = keep;
         self
     }
 
@@ -141,13 +160,16 @@ impl CollectorBuilder {
         let listener = TcpListener::bind(("127.0.0.1", self.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(Settings {
-            token: self.token,
-            max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY),
-            single_objects,
-            latency: self.latency,
-            reject,
-        }));
+        let shared = Arc::new(Shared::new(
+            Settings {
+                token: self.token,
+                max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY),
+                single_objects,
+                reject,
+                keep_bodies: self.keep_bodies,
+            },
+            self.latency,
+        ));
         let (stop, stopped) = oneshot::channel();
         let thread = server::spawn(listener, Arc::clone(&shared), stopped)?;
         Ok(Collector {
@@ -168,6 +190,7 @@ impl fmt::Debug for CollectorBuilder {
             .field("single_objects_only", &self.single_objects)
             .field("latency", &self.latency)
             .field("reject_items_containing", &self.reject)
+            .field("keep_bodies", &self.keep_bodies)
             .finish()
     }
 }

@@ -125,6 +125,9 @@ pub struct ReceivedRequest {
     /// When the request arrived (its head was read), e.g. to check the gap
     /// a client left between retries.
     pub at: Instant,
+    /// The body as sent, with [`CollectorBuilder::keep_bodies`]; `None`
+    /// without it, and for a reset.
+    pub body: Option<Vec<u8>>,
 }
 
 impl ReceivedRequest {
@@ -211,6 +214,31 @@ impl Collector {
             Ok(planned) => self.shared.lock().faults.push(planned, times),
             Err(msg) => panic!("Collector::inject: {msg}"),
         }
+    }
+
+    /// Changes the [latency](CollectorBuilder::latency) of every answer
+    /// from now on, as a network path that gets slower or faster would.
+    ///
+    /// ```
+    /// # let collector = tracing_jkool_collector::Collector::start()?;
+    /// collector.set_latency(std::time::Duration::from_millis(500));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.set_latency(latency);
+    }
+
+    /// The most requests that were being handled at once so far (from
+    /// arrival to answer, latency included): how many a client had in
+    /// flight at its peak.
+    ///
+    /// ```
+    /// # let collector = tracing_jkool_collector::Collector::start()?;
+    /// assert_eq!(collector.peak_in_flight(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn peak_in_flight(&self) -> usize {
+        self.shared.peak_in_flight()
     }
 
     /// Requests still to be answered with a fault.

@@ -43,6 +43,16 @@ enum Body {
     Failed(String),
 }
 
+impl Body {
+    /// A copy of a whole body, for the log, when bodies are kept.
+    fn kept(&self, keep: bool) -> Option<Vec<u8>> {
+        match self {
+            Body::Complete(bytes) if keep => Some(bytes.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// Answers one request that arrived at `at` and had `fault` drawn for it,
 /// and logs it. Faults come before every check: a fault script stands for
 /// the whole server.
@@ -52,6 +62,7 @@ pub(super) async fn handle(
     at: Instant,
     fault: Option<Planned>,
 ) -> Reply {
+    let _handling = shared.handling();
     let (parts, body) = req.into_parts();
     let mut log = ReceivedRequest {
         method: parts.method.to_string(),
@@ -60,12 +71,14 @@ pub(super) async fn handle(
         items: 0,
         status: 0,
         at,
+        body: None,
     };
+    let keep = shared.settings.keep_bodies;
     let max = shared.settings.max_body;
     let (response, items) = match fault {
         Some(Planned::Reset) => {
             shared.record(log, Vec::new());
-            latency(&shared.settings).await;
+            latency(&shared).await;
             return Reply::Reset;
         }
         Some(Planned::Status {
@@ -73,7 +86,7 @@ pub(super) async fn handle(
             retry_after,
         }) => {
             // Read the body even though the answer is known; see DRAIN_LIMIT.
-            read_body(body, max).await;
+            log.body = read_body(body, max).await.kept(keep);
             let mut response = respond(status, json!({ "fault": "injected status" }));
             if let Some(value) = retry_after {
                 response.headers_mut().insert(RETRY_AFTER, value);
@@ -81,7 +94,7 @@ pub(super) async fn handle(
             (response, Vec::new())
         }
         Some(Planned::Redirect(location)) => {
-            read_body(body, max).await;
+            log.body = read_body(body, max).await.kept(keep);
             let status = StatusCode::TEMPORARY_REDIRECT;
             let mut response = respond(status, json!({ "fault": "injected redirect" }));
             response.headers_mut().insert(LOCATION, location);
@@ -89,26 +102,29 @@ pub(super) async fn handle(
         }
         Some(Planned::Delay(delay)) => {
             let body = read_body(body, max).await;
+            log.body = body.kept(keep);
             tokio::time::sleep(delay).await;
             judge(&shared.settings, &parts, body)
         }
         None => {
             let body = read_body(body, max).await;
+            log.body = body.kept(keep);
             judge(&shared.settings, &parts, body)
         }
     };
     log.status = response.status().as_u16();
     log.items = items.len();
     shared.record(log, items);
-    latency(&shared.settings).await;
+    latency(&shared).await;
     Reply::Answer(response)
 }
 
 /// Waits the configured latency. Each request waits in its own task, so
 /// concurrent requests wait in parallel.
-async fn latency(settings: &Settings) {
-    if !settings.latency.is_zero() {
-        tokio::time::sleep(settings.latency).await;
+async fn latency(shared: &Shared) {
+    let latency = shared.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
 }
 

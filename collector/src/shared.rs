@@ -1,5 +1,6 @@
 //! State shared by the server thread and the [`super::Collector`] handle.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,8 +19,8 @@ pub(super) struct Settings {
     pub(super) max_body: usize,
     /// Answered to a body holding more than one item, when set.
     pub(super) single_objects: Option<StatusCode>,
-    /// Every answer waits this long once the request is judged.
-    pub(super) latency: Duration,
+    /// Keep each request's body in its log entry.
+    pub(super) keep_bodies: bool,
     /// A body with an item whose JSON contains one of these strings is
     /// answered the status of the first that matches.
     pub(super) reject: Vec<(String, StatusCode)>,
@@ -30,6 +31,21 @@ pub(super) struct Shared {
     state: Mutex<State>,
     /// Notified whenever items or requests are added.
     pub(super) arrived: Condvar,
+    /// Every answer waits this long once the request is judged, in
+    /// nanoseconds; changed at any time by `Collector::set_latency`.
+    latency_nanos: AtomicU64,
+    /// Requests being handled now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+}
+
+/// Counts a request as being handled while it lives.
+pub(super) struct Handling<'a>(&'a Shared);
+
+impl Drop for Handling<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Items, requests and faults live under one lock: a waiter woken by new
@@ -46,12 +62,37 @@ pub(super) struct State {
 }
 
 impl Shared {
-    pub(super) fn new(settings: Settings) -> Self {
-        Shared {
+    pub(super) fn new(settings: Settings, latency: Duration) -> Self {
+        let shared = Shared {
             settings,
             state: Mutex::new(State::default()),
             arrived: Condvar::new(),
-        }
+            latency_nanos: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            peak_in_flight: AtomicUsize::new(0),
+        };
+        shared.set_latency(latency);
+        shared
+    }
+
+    pub(super) fn latency(&self) -> Duration {
+        Duration::from_nanos(self.latency_nanos.load(Ordering::Relaxed))
+    }
+
+    pub(super) fn set_latency(&self, latency: Duration) {
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.latency_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Counts a request as handled until the guard is dropped.
+    pub(super) fn handling(&self) -> Handling<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        Handling(self)
+    }
+
+    pub(super) fn peak_in_flight(&self) -> usize {
+        self.peak_in_flight.load(Ordering::SeqCst)
     }
 
     /// Locks the state; a panic while holding the lock cannot leave it

@@ -84,15 +84,18 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         }
         (None, None) => (ids::next(&mut id_buf), true),
     };
-    // `jkool.exception` wins over an `error` field.
-    let exception = pick(|j| &j.exception).or(common.fields.error.as_deref());
+    // `jkool.exception` wins over an `error` field; an activity without
+    // either carries the first error inside it, as TNT4J sends.
+    let failure = activity.and_then(|a| a.failure.as_deref());
+    let exception = (pick(|j| &j.exception).or(common.fields.error.as_deref()))
+        .or(failure.filter(|text| !text.is_empty()));
 
     let by_target = common.log.is_some() || (activity.is_none() && is_generated_event_name(meta));
     let operation = pick(|j| &j.operation);
     let item_name = operation.unwrap_or(if by_target { target } else { meta.name() });
     let comp_code = pick(|j| &j.comp_code);
     let (location, resource) = (pick(|j| &j.location), pick(|j| &j.resource));
-    let failed = activity.is_some_and(|a| a.error_seen) || exception.is_some();
+    let failed = failure.is_some() || exception.is_some();
     let overridden = operation.or(comp_code).or(location).or(resource).is_some();
     let mut item = match site.as_deref().filter(|_| !overridden && !failed) {
         Some(site) => {
@@ -110,7 +113,11 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
                     let comp_code = comp_code.unwrap_or(code.as_str());
                     Codes::Event { level, comp_code }
                 }
-                Some(_) => Codes::Activity { failed, comp_code },
+                Some(_) => Codes::Activity {
+                    level: *meta.level(),
+                    failed,
+                    comp_code,
+                },
             };
             let location = match location {
                 Some(text) => Location::Text(text),
@@ -224,6 +231,7 @@ enum Codes<'a> {
         comp_code: &'a str,
     },
     Activity {
+        level: Level,
         failed: bool,
         comp_code: Option<&'a str>,
     },
@@ -246,10 +254,21 @@ fn head(
             item.plain(key::SEVERITY, Severity::from(level).as_str());
             item.str(key::COMP_CODE, comp_code);
         }
-        Codes::Activity { failed, comp_code } => {
+        Codes::Activity {
+            level,
+            failed,
+            comp_code,
+        } => {
             item.plain(key::TYPE, "ACTIVITY");
             item.str(key::OPERATION, operation);
             item.plain(key::STATUS, if failed { "EXCEPTION" } else { "END" });
+            // The span's level, raised to ERROR (tracing's highest) when
+            // it failed.
+            let severity = match failed {
+                true => Severity::Error,
+                false => Severity::from(level),
+            };
+            item.plain(key::SEVERITY, severity.as_str());
             let code = if failed {
                 CompCode::Error
             } else {
@@ -325,6 +344,7 @@ fn describe(meta: &'static Metadata<'static>) -> Callsite {
             comp_code: CompCode::for_level(*meta.level()).as_str(),
         },
         false => Codes::Activity {
+            level: *meta.level(),
             failed: false,
             comp_code: None,
         },

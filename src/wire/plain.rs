@@ -51,7 +51,7 @@ pub(super) fn activity(
     let Some(TrackingId::Uuid(id)) = &common.tracking_id else {
         return false;
     };
-    if activity.error_seen || !is_plain(common, site, ctx) {
+    if activity.failure.is_some() || !is_plain(common, site, ctx) {
         return false;
     }
     let id = uuid_text(id);

@@ -107,7 +107,7 @@ fn item_of(common: Common) -> Item {
         false => Item::Activity(ActivityRecord {
             common,
             start_usec: 1_699_999_999_000_000,
-            error_seen: false,
+            failure: None,
             busy_usec: 10,
             idle_usec: 20,
         }),
@@ -323,7 +323,7 @@ fn an_item_that_overrides_splits_or_failed_is_left_to_the_general_writer() {
             ..common(&PLAIN_SPAN)
         },
         start_usec: 1,
-        error_seen: true,
+        failure: Some("declined".into()),
         busy_usec: 0,
         idle_usec: 0,
     };

@@ -1,45 +1,61 @@
-//! Throughput at real network latency: the highest steady rate of events
-//! that tracing-jkool delivers with nothing dropped, evicted or failed,
-//! with default settings, against the workspace's collector answering each
-//! request after 0, 20, 50 and 100 ms (a stand-in for jKool's round trip).
+//! Throughput and delay at real network latency, for each framing: the
+//! highest steady rate of events that tracing-jkool delivers with nothing
+//! dropped, evicted or failed and every event at the collector within
+//! 1.5 s of its emission, with default settings otherwise, against the
+//! workspace's collector answering each request after 20, 50 and 100 ms
+//! (a stand-in for jKool's round trip); then the slowest event at a low
+//! rate (100 events/s at 50 ms).
 //!
 //! ```text
-//! cd benches/compare && cargo run --release --example latency
+//! cd benches/compare && cargo run --release --example latency [object|lines|array]...
 //! ```
 //!
 //! Each RTT tries rising rates, 4 s each, from one emitting thread paced
-//! in 1 ms ticks, and stops at the first rate that loses anything. Nothing
-//! is sent anywhere but 127.0.0.1.
+//! in 1 ms ticks, and stops at the first rate that loses anything or is
+//! late. An event's delay is from its `time-usec` to the arrival of the
+//! request that carried it. Nothing is sent anywhere but 127.0.0.1.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tracing::info;
-use tracing_jkool::JKoolLayer;
+use tracing_jkool::{Framing, JKoolLayer};
 use tracing_jkool_collector::Collector;
 use tracing_subscriber::prelude::*;
 
-const RATES: [u64; 7] = [5_000, 10_000, 20_000, 50_000, 100_000, 150_000, 200_000];
 const RUN: Duration = Duration::from_secs(4);
+const ON_TIME: Duration = Duration::from_millis(1_500);
 
-/// Emits `rate` events/s for [`RUN`] against a collector with `rtt`;
-/// returns (emitted, delivered, lost, seconds to flush after the run).
-fn run(rtt: Duration, rate: u64) -> (u64, u64, u64, f64) {
+/// What one run saw.
+struct Run {
+    emitted: u64,
+    sent: u64,
+    lost: u64,
+    slowest: Duration,
+    peak_in_flight: usize,
+}
+
+/// Emits `rate` events/s for `length` against a collector with `rtt`.
+fn run(framing: Framing, rtt: Duration, rate: u64, length: Duration) -> Run {
     let collector = Collector::builder()
         .latency(rtt)
+        .keep_bodies(true)
         .start()
         .expect("collector on 127.0.0.1");
     let layer = JKoolLayer::builder("bench")
         .url(collector.url())
+        .framing(framing)
         .build()
         .expect("layer");
     let handle = layer.handle();
     let subscriber = tracing_subscriber::registry().with(layer);
-    let per_tick = rate / 1000;
     let start = Instant::now();
+    let start_wall = SystemTime::now();
     let mut emitted = 0u64;
     tracing::subscriber::with_default(subscriber, || {
-        for tick in 0..RUN.as_millis() as u64 {
-            for _ in 0..per_tick {
+        for tick in 0..length.as_millis() as u64 {
+            // Spread evenly: `rate` need not be a multiple of 1,000.
+            let due = rate * (tick + 1) / 1000;
+            while emitted < due {
                 info!(order_no = emitted, amount = 12.5, "order processed");
                 emitted += 1;
             }
@@ -49,35 +65,93 @@ fn run(rtt: Duration, rate: u64) -> (u64, u64, u64, f64) {
             }
         }
     });
-    let ended = Instant::now();
     let flushed = handle.flush(Duration::from_secs(30));
-    let flush_secs = ended.elapsed().as_secs_f64();
     let stats = handle.stats();
     let lost = stats.dropped + stats.evicted + stats.failed + u64::from(flushed.is_err());
     let _ = handle.shutdown(Duration::from_secs(5));
+    let slowest = slowest(&collector, start, start_wall);
+    let peak_in_flight = collector.peak_in_flight();
     collector.shutdown();
-    (emitted, stats.sent, lost, flush_secs)
+    Run {
+        emitted,
+        sent: stats.sent,
+        lost,
+        slowest,
+        peak_in_flight,
+    }
+}
+
+/// The longest time from an event's `time-usec` to the arrival of the
+/// request that carried it.
+fn slowest(collector: &Collector, start: Instant, start_wall: SystemTime) -> Duration {
+    let since_epoch = |wall: SystemTime| wall.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let mut slowest = Duration::ZERO;
+    for request in collector.requests() {
+        let Some(body) = &request.body else { continue };
+        let arrived = since_epoch(start_wall) + request.at.duration_since(start);
+        let items: Vec<serde_json::Value> = match serde_json::from_slice(body) {
+            Ok(serde_json::Value::Array(items)) => items,
+            _ => (body.split(|b| *b == b'\n'))
+                .filter_map(|line| serde_json::from_slice(line).ok())
+                .collect(),
+        };
+        for item in items {
+            let Some(usec) = item["time-usec"].as_u64() else {
+                continue;
+            };
+            let delay = arrived.saturating_sub(Duration::from_micros(usec));
+            slowest = slowest.max(delay);
+        }
+    }
+    slowest
 }
 
 fn main() {
-    println!("| RTT | highest steady rate with nothing lost | delivered in that run | flush after the run |");
-    println!("|---:|---:|---:|---:|");
-    for rtt_ms in [0, 20, 50, 100] {
-        let rtt = Duration::from_millis(rtt_ms);
-        let mut best = None;
-        for rate in RATES {
-            let (emitted, sent, lost, flush) = run(rtt, rate);
-            eprintln!("rtt {rtt_ms} ms, {rate}/s: emitted {emitted}, sent {sent}, lost {lost}, flush {flush:.2} s");
-            if lost > 0 || sent != emitted {
-                break;
+    let framings: Vec<Framing> = std::env::args()
+        .skip(1)
+        .map(|name| name.parse().expect("object, lines or array"))
+        .collect();
+    let framings = match framings.is_empty() {
+        true => vec![Framing::Object, Framing::Lines, Framing::Array],
+        false => framings,
+    };
+    println!(
+        "| framing | RTT | highest steady rate, nothing lost, all within 1.5 s | slowest event | peak requests in flight |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for &framing in &framings {
+        let rates: &[u64] = match framing {
+            Framing::Object => &[1_000, 2_000, 5_000, 10_000, 20_000],
+            _ => &[5_000, 10_000, 20_000, 50_000, 100_000, 200_000],
+        };
+        for rtt_ms in [20, 50, 100] {
+            let rtt = Duration::from_millis(rtt_ms);
+            let mut best = None;
+            for &rate in rates {
+                let r = run(framing, rtt, rate, RUN);
+                eprintln!(
+                    "{framing:?}, rtt {rtt_ms} ms, {rate}/s: emitted {}, sent {}, lost {}, slowest {:?}, peak in flight {}",
+                    r.emitted, r.sent, r.lost, r.slowest, r.peak_in_flight
+                );
+                if r.lost > 0 || r.sent != r.emitted || r.slowest > ON_TIME {
+                    break;
+                }
+                best = Some((rate, r));
             }
-            best = Some((rate, sent, flush));
-        }
-        match best {
-            Some((rate, sent, flush)) => {
-                println!("| {rtt_ms} ms | {rate} events/s | {sent} of {sent} | {flush:.2} s |")
+            match best {
+                Some((rate, r)) => println!(
+                    "| {framing:?} | {rtt_ms} ms | {rate} events/s | {} ms | {} |",
+                    r.slowest.as_millis(),
+                    r.peak_in_flight
+                ),
+                None => println!("| {framing:?} | {rtt_ms} ms | below {} events/s | | |", rates[0]),
             }
-            None => println!("| {rtt_ms} ms | below {} events/s | | |", RATES[0]),
         }
+        let low = run(framing, Duration::from_millis(50), 100, RUN);
+        println!(
+            "| {framing:?} | 50 ms | 100 events/s (low rate) | {} ms | {} |",
+            low.slowest.as_millis(),
+            low.peak_in_flight
+        );
     }
 }
