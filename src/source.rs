@@ -1,4 +1,7 @@
-//! The default `source-fqn`: where items come from, found once at start.
+//! Where items come from, found once at start: the default `source-fqn`,
+//! and the host's name and address that requests name in their headers.
+
+use std::net::IpAddr;
 
 /// `APPL=<program>#SERVER=<host name>#NETADDR=<first non-loopback address>`,
 /// leaving out what cannot be found.
@@ -8,22 +11,30 @@ pub(crate) fn default_source_fqn() -> String {
         .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "unknown".to_owned());
     let mut fqn = format!("APPL={program}");
-    let host = gethostname::gethostname();
-    if !host.is_empty() {
+    if let Some(host) = host_name() {
         fqn.push_str("#SERVER=");
-        fqn.push_str(&host.to_string_lossy());
+        fqn.push_str(&host);
     }
-    let address = if_addrs::get_if_addrs().ok().and_then(|addrs| {
-        addrs
-            .into_iter()
-            .filter(|a| !a.is_loopback())
-            .min_by_key(|a| a.ip().is_ipv6())
-    });
-    if let Some(address) = address {
+    if let Some(address) = host_address() {
         fqn.push_str("#NETADDR=");
-        fqn.push_str(&address.ip().to_string());
+        fqn.push_str(&address.to_string());
     }
     fqn
+}
+
+/// The host's name, if it has one.
+pub(crate) fn host_name() -> Option<String> {
+    let host = gethostname::gethostname();
+    (!host.is_empty()).then(|| host.to_string_lossy().into_owned())
+}
+
+/// The host's first non-loopback address, IPv4 first.
+pub(crate) fn host_address() -> Option<IpAddr> {
+    let addrs = if_addrs::get_if_addrs().ok()?;
+    (addrs.into_iter())
+        .filter(|a| !a.is_loopback())
+        .min_by_key(|a| a.ip().is_ipv6())
+        .map(|a| a.ip())
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
+};
 use reqwest::{StatusCode, Url};
 
 use crate::model::Kind;
@@ -39,9 +41,14 @@ pub(crate) struct ClientOptions {
     pub root_certificates: Vec<Vec<u8>>,
 }
 
+/// Names the client in `X-API-Runtime`: no secret, only what runs.
+const RUNTIME: &str = concat!("tracing-jkool/", env!("CARGO_PKG_VERSION"), " (Rust)");
+
 /// Makes the one HTTP client the worker uses: keep-alive, rustls, no
-/// redirects (the token header must never travel to another host), and the
-/// token on every request as both `X-API-Key` and `token`.
+/// redirects (the token header must never travel to another host), and on
+/// every request the headers jKool's REST client sends: the token as both
+/// `X-API-Key` and `token`, and `X-API-Host-Name`, `X-API-Host-Addr` and
+/// `X-API-Runtime`, which carry no secret.
 pub(crate) fn client(token: &Secret, options: &ClientOptions) -> Result<reqwest::Client, Error> {
     let mut key = HeaderValue::from_str(token.expose()).map_err(|_| Error::InvalidSetting {
         setting: "token",
@@ -51,7 +58,17 @@ pub(crate) fn client(token: &Secret, options: &ClientOptions) -> Result<reqwest:
     let mut headers = HeaderMap::new();
     headers.insert("x-api-key", key.clone());
     headers.insert("token", key);
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    let host = crate::source::host_name().and_then(|name| HeaderValue::from_str(&name).ok());
+    let address =
+        (crate::source::host_address()).and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok());
+    for (name, value) in [("x-api-host-name", host), ("x-api-host-addr", address)] {
+        headers.extend(value.map(|value| (HeaderName::from_static(name), value)));
+    }
+    headers.insert("x-api-runtime", HeaderValue::from_static(RUNTIME));
     let mut builder = reqwest::Client::builder()
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())

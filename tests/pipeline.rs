@@ -170,7 +170,10 @@ fn batches_fill_by_count_and_bodies_hold_one_kind() {
     assert_eq!(first.method, "POST");
     assert_eq!(first.header("x-api-key"), Some("<redacted>"));
     assert_eq!(first.header("token"), Some("<redacted>"));
-    assert_eq!(first.header("content-type"), Some("application/json"));
+    assert_eq!(
+        first.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
 }
 
 #[test]

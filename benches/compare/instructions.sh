@@ -7,6 +7,9 @@
 # cancel out.
 #
 #   cd benches/compare && ./instructions.sh [CONTENDER...]
+#
+# tracing-jkool runs once per framing in FRAMINGS (default "object lines
+# array"); WORKLOADS and N as below.
 set -euo pipefail
 cd "$(dirname "$0")"
 N=${N:-10000}
@@ -31,13 +34,18 @@ emitting() { # instructions inside run_* for $1 $2 with $3 operations
     awk '/^summary:/ {print $2}' "$OUT/cg"
 }
 
-echo "| contender | workload | emitting thread | all threads |"
-echo "|---|---|---:|---:|"
+echo "| contender | framing | workload | emitting thread | all threads |"
+echo "|---|---|---|---:|---:|"
 for c in $CONTENDERS; do
-    for w in $WORKLOADS; do
-        e=$(emitting "$c" "$w" "$N")
-        t1=$(total "$c" "$w" "$N")
-        t2=$(total "$c" "$w" $((2 * N)))
-        echo "| $c | $w | $((e / N)) | $(((t2 - t1) / N)) |"
+    # tracing-jkool once per framing (FRAMINGS), the others once.
+    case $c in jkool*) framings=${FRAMINGS:-"object lines array"} ;; *) framings="-" ;; esac
+    for f in $framings; do
+        [ "$f" = "-" ] && unset JKOOL_FRAMING || export JKOOL_FRAMING=$f
+        for w in $WORKLOADS; do
+            e=$(emitting "$c" "$w" "$N")
+            t1=$(total "$c" "$w" "$N")
+            t2=$(total "$c" "$w" $((2 * N)))
+            echo "| $c | $f | $w | $((e / N)) | $(((t2 - t1) / N)) |"
+        done
     done
 done

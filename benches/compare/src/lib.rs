@@ -521,8 +521,15 @@ impl Running {
             }
             Contender::JKool | Contender::JKoolFiltered => {
                 let sink = JKoolSink::start()?;
+                // JKOOL_FRAMING (object, lines, array) picks the framing;
+                // the default is the library's.
+                let framing = match std::env::var("JKOOL_FRAMING") {
+                    Ok(name) => name.parse()?,
+                    Err(_) => tracing_jkool::Framing::default(),
+                };
                 let layer = JKoolLayer::builder("bench-token")
                     .url(sink.url())
+                    .framing(framing)
                     .level(MAX_LEVEL)
                     .queue_capacity(BIG_QUEUE)
                     .build()?;
