@@ -29,6 +29,11 @@ const MIN_RISE: f64 = 0.25;
 /// What a cut leaves of the limit.
 const CUT: f64 = 0.9;
 
+/// The limit to start at, as TCP starts with a window of a few segments:
+/// four requests in flight at once were this crate's fixed number before
+/// the limit adapted.
+const INITIAL: usize = 4;
+
 /// The limit on requests in flight, and what it learned of the round trip.
 #[derive(Debug)]
 pub(super) struct Concurrency {
@@ -65,11 +70,11 @@ impl Period {
 }
 
 impl Concurrency {
-    /// Starts at one request, as TCP starts at one segment.
+    /// Starts at [`INITIAL`] requests, or `max` if fewer.
     pub(super) fn new(max: usize, now: Instant) -> Self {
         Concurrency {
             max: max.max(1),
-            limit: 1,
+            limit: INITIAL.min(max.max(1)),
             slow_start: true,
             mean: None,
             variance: 0.0,
@@ -172,10 +177,7 @@ mod tests {
         let mut now = Instant::now();
         let mut c = Concurrency::new(100, now);
         let ms = Duration::from_millis(20);
-        assert_eq!(
-            periods(&mut c, &mut now, ms, 8),
-            [2, 4, 8, 16, 32, 64, 100, 100]
-        );
+        assert_eq!(periods(&mut c, &mut now, ms, 6), [8, 16, 32, 64, 100, 100]);
     }
 
     #[test]
@@ -183,7 +185,7 @@ mod tests {
         let mut now = Instant::now();
         let mut c = Concurrency::new(1000, now);
         let rtt = Duration::from_millis(50);
-        periods(&mut c, &mut now, rtt, 5);
+        periods(&mut c, &mut now, rtt, 3);
         assert_eq!(c.limit(), 32);
         c.started(32);
         now += rtt;
@@ -215,6 +217,11 @@ mod tests {
             now += Duration::from_millis(20);
             c.answered(now, Duration::from_millis(20), false);
         }
-        assert_eq!(c.limit(), 1);
+        assert_eq!(c.limit(), INITIAL);
+    }
+
+    #[test]
+    fn never_more_than_the_max_from_the_start() {
+        assert_eq!(Concurrency::new(1, Instant::now()).limit(), 1);
     }
 }

@@ -209,12 +209,12 @@ impl Delivery {
     }
 
     /// The oldest items of `kind` for one body: a batch, or, with a
-    /// backlog larger than every slot's batch together, as many as a body
-    /// may hold.
+    /// backlog larger than a batch for every request the limit allows, as
+    /// many as a body may hold.
     fn take_batch(&self, backlog: &mut Backlog, kind: Kind, now: Instant) -> Vec<Bytes> {
         let max_bytes = self.settings.max_body_bytes;
         let batch = self.settings.batch_size;
-        let many = batch.saturating_mul(self.settings.max_concurrent_requests);
+        let many = batch.saturating_mul(self.concurrency.limit());
         let max_items = match self.framing(now) {
             Framing::Object => 1,
             _ if backlog.kind_len(kind) > many => usize::MAX,
