@@ -37,10 +37,11 @@ pub(crate) fn destination(
         activity: endpoint(&base, activity_path)?,
     };
     warn_if_cleartext(&base);
+    let (client, headers) = transport::client(token, client, gzip)?;
     Ok(Destination::Http {
-        client: transport::client(token, client)?,
+        client,
         endpoints,
-        gzip,
+        headers,
     })
 }
 

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
 };
-use reqwest::{StatusCode, Url};
+use reqwest::{Method, StatusCode, Url};
 
 use crate::model::Kind;
 use crate::retry::parse_retry_after;
@@ -44,12 +44,19 @@ pub(crate) struct ClientOptions {
 /// Names the client in `X-API-Runtime`: no secret, only what runs.
 const RUNTIME: &str = concat!("tracing-jkool/", env!("CARGO_PKG_VERSION"), " (Rust)");
 
-/// Makes the one HTTP client the worker uses: keep-alive, rustls, no
-/// redirects (the token header must never travel to another host), and on
-/// every request the headers jKool's REST client sends: the token as both
-/// `X-API-Key` and `token`, and `X-API-Host-Name`, `X-API-Host-Addr` and
-/// `X-API-Runtime`, which carry no secret.
-pub(crate) fn client(token: &Secret, options: &ClientOptions) -> Result<reqwest::Client, Error> {
+/// Makes the one HTTP client the worker uses (keep-alive, rustls, no
+/// redirects: the token header must never travel to another host) and
+/// the headers of every request, those jKool's REST client sends: the
+/// token as both `X-API-Key` and `token`, and `X-API-Host-Name`,
+/// `X-API-Host-Addr` and `X-API-Runtime`, which carry no secret; with
+/// `gzip`, `Content-Encoding: gzip`. The headers are set on each request
+/// whole, made once: the client's default headers would be merged into
+/// each request one by one.
+pub(crate) fn client(
+    token: &Secret,
+    options: &ClientOptions,
+    gzip: bool,
+) -> Result<(reqwest::Client, HeaderMap), Error> {
     let mut key = HeaderValue::from_str(token.expose()).map_err(|_| Error::InvalidSetting {
         setting: "token",
         reason: "the token holds characters an HTTP header cannot carry".into(),
@@ -69,14 +76,19 @@ pub(crate) fn client(token: &Secret, options: &ClientOptions) -> Result<reqwest:
         headers.extend(value.map(|value| (HeaderName::from_static(name), value)));
     }
     headers.insert("x-api-runtime", HeaderValue::from_static(RUNTIME));
+    headers.insert(
+        USER_AGENT,
+        HeaderValue::from_static(concat!("tracing-jkool/", env!("CARGO_PKG_VERSION"))),
+    );
+    if gzip {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     let mut builder = reqwest::Client::builder()
-        .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(options.connect_timeout)
         .timeout(options.request_timeout)
         // jKool closes idle connections after about five minutes.
-        .pool_idle_timeout(Duration::from_secs(240))
-        .user_agent(concat!("tracing-jkool/", env!("CARGO_PKG_VERSION")));
+        .pool_idle_timeout(Duration::from_secs(240));
     if let Some(proxy) = &options.proxy {
         // reqwest takes `user:password@` in the URL as Basic credentials.
         let proxy = reqwest::Proxy::all(proxy.expose()).map_err(|e| Error::InvalidSetting {
@@ -99,7 +111,8 @@ pub(crate) fn client(token: &Secret, options: &ClientOptions) -> Result<reqwest:
             builder = builder.add_root_certificate(certificate);
         }
     }
-    builder.build().map_err(|e| Error::HttpClient(e.into()))
+    let client = builder.build().map_err(|e| Error::HttpClient(e.into()))?;
+    Ok((client, headers))
 }
 
 /// What became of one POST.
@@ -145,7 +158,8 @@ pub(crate) enum Destination {
     Http {
         client: reqwest::Client,
         endpoints: Endpoints,
-        gzip: bool,
+        /// Every request's headers.
+        headers: HeaderMap,
     },
     /// A file of JSON lines, for air-gapped hosts and replay later.
     File(crate::rotate::FileSink),
@@ -179,13 +193,12 @@ impl Transport {
             Destination::Http {
                 client,
                 endpoints,
-                gzip,
+                headers,
             } => {
-                let request = client.post(endpoints.url(kind).clone()).body(body);
-                Ok(match gzip {
-                    true => request.header(CONTENT_ENCODING, "gzip"),
-                    false => request,
-                })
+                let mut request = reqwest::Request::new(Method::POST, endpoints.url(kind).clone());
+                *request.headers_mut() = headers.clone();
+                *request.body_mut() = Some(body.into());
+                Ok(client.execute(request))
             }
             Destination::File(file) => Err(match file.write(&body) {
                 Ok(()) => Outcome::Accepted,
@@ -197,7 +210,7 @@ impl Transport {
         };
         async move {
             match request {
-                Ok(request) => match request.send().await {
+                Ok(request) => match request.await {
                     Ok(response) => classify(&response),
                     Err(err) => Outcome::Unavailable {
                         after: None,

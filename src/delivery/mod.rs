@@ -188,23 +188,20 @@ impl Delivery {
             };
             let id = self.next_id;
             self.next_id += 1;
-            self.groups.insert(
-                id,
-                Group {
-                    kind,
-                    items,
-                    first_try: now,
-                    last_try: now,
-                    failures: 0,
-                    failing_since: None,
-                    refused_since: None,
-                    retry_at: None,
-                    pair: None,
-                    waits_for_jkool: false,
-                    chunk,
-                },
-            );
-            self.launch(id, now);
+            let group = Group {
+                kind,
+                items,
+                first_try: now,
+                last_try: now,
+                failures: 0,
+                failing_since: None,
+                refused_since: None,
+                retry_at: None,
+                pair: None,
+                waits_for_jkool: false,
+                chunk,
+            };
+            self.launch_group(id, group, now);
         }
     }
 
@@ -223,11 +220,16 @@ impl Delivery {
         backlog.take(kind, max_items, max_bytes)
     }
 
+    /// Sends the group `id` that waits to be tried again.
     fn launch(&mut self, id: u64, now: Instant) {
+        if let Some(group) = self.groups.remove(id) {
+            self.launch_group(id, group, now);
+        }
+    }
+
+    /// Sends `group` as `id`, which is in flight until its answer.
+    fn launch_group(&mut self, id: u64, mut group: Group, now: Instant) {
         let framing = self.framing(now);
-        let Some(mut group) = self.groups.remove(id) else {
-            return;
-        };
         if !framing.batches() && group.items.len() > 1 {
             // Fell back to objects since this group formed: one each.
             for item in group.items {
