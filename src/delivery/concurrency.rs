@@ -22,9 +22,9 @@ const ALPHA: f64 = 0.4;
 const DEVIATIONS: f64 = 2.5;
 
 /// ...and never less than this fraction of the mean above it: a server at
-/// a steady distance has almost no deviation, and a hiccup of a
-/// millisecond is not congestion.
-const MIN_RISE: f64 = 0.25;
+/// a steady distance has almost no deviation, and a busy client's own
+/// scheduling adds milliseconds that are not congestion.
+const MIN_RISE: f64 = 0.5;
 
 /// What a cut leaves of the limit.
 const CUT: f64 = 0.9;

@@ -1,0 +1,109 @@
+//! The limit on requests in flight follows the round trip: against the
+//! collector, whose latency changes while events flow, and through 503s.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use tracing::info;
+use tracing_jkool::JKoolHandle;
+use tracing_jkool_collector::{Collector, Fault};
+
+const MAX: usize = 48;
+
+/// Emits about `per_ms` events a millisecond for `length`, and samples the
+/// concurrency limit every 10 ms.
+fn emit_for(handle: &JKoolHandle, per_ms: u64, length: Duration) -> Vec<u64> {
+    let start = Instant::now();
+    let mut samples = Vec::new();
+    let mut n = 0u64;
+    for tick in 0..length.as_millis() as u64 {
+        for _ in 0..per_ms {
+            info!(n, "paced");
+            n += 1;
+        }
+        if tick % 10 == 0 {
+            samples.push(handle.stats().concurrency_limit);
+        }
+        let next = start + Duration::from_millis(tick + 1);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    samples
+}
+
+fn layer(collector: &Collector) -> (tracing::Dispatch, JKoolHandle) {
+    dispatch(builder(collector).max_concurrent_requests(MAX))
+}
+
+#[test]
+fn the_limit_shrinks_when_the_round_trip_grows_and_grows_back_never_past_the_max() {
+    let collector = Collector::builder()
+        .token(TOKEN)
+        .latency(Duration::from_millis(50))
+        .start()
+        .expect("collector");
+    let (dispatch, handle) = layer(&collector);
+    let (fast, slow, fast_again) = tracing::dispatcher::with_default(&dispatch, || {
+        let fast = emit_for(&handle, 1, Duration::from_millis(1_500));
+        collector.set_latency(Duration::from_millis(500));
+        let slow = emit_for(&handle, 1, Duration::from_millis(2_500));
+        collector.set_latency(Duration::from_millis(50));
+        let fast_again = emit_for(&handle, 1, Duration::from_millis(2_000));
+        (fast, slow, fast_again)
+    });
+    handle.flush(WAIT).expect("everything delivered");
+    let stats = handle.stats();
+    assert_eq!(
+        (stats.sent, stats.dropped, stats.failed),
+        (stats.queued, 0, 0)
+    );
+    let max = MAX as u64;
+    let peak = |s: &[u64]| s.iter().copied().max().unwrap_or_default();
+    let last = |s: &[u64]| s.last().copied().unwrap_or_default();
+    // 1,000 events/s at 50 ms need 50 requests in flight: the limit grows
+    // from its start (4) towards the max.
+    assert!(peak(&fast) >= 24, "{fast:?}");
+    // The first round trips of 500 ms cut it...
+    let cut = slow.iter().position(|limit| *limit < last(&fast));
+    assert!(cut.is_some(), "no cut at 500 ms: {fast:?} {slow:?}");
+    // ...and from its lowest it grows back.
+    let lowest = slow.iter().copied().min().unwrap_or_default();
+    assert!(last(&fast_again) > lowest, "{slow:?} {fast_again:?}");
+    let all = [fast, slow, fast_again].concat();
+    assert!(all.iter().all(|limit| (1..=max).contains(limit)), "{all:?}");
+    assert!(
+        collector.peak_in_flight() <= MAX,
+        "{} in flight at once",
+        collector.peak_in_flight()
+    );
+}
+
+#[test]
+fn unavailable_answers_cut_the_limit_and_it_grows_back() {
+    let collector = Collector::builder()
+        .token(TOKEN)
+        .latency(Duration::from_millis(20))
+        .start()
+        .expect("collector");
+    let (dispatch, handle) = layer(&collector);
+    let (before, during, after) = tracing::dispatcher::with_default(&dispatch, || {
+        let before = emit_for(&handle, 3, Duration::from_millis(1_000));
+        collector.inject(Fault::status(503), 5);
+        let during = emit_for(&handle, 3, Duration::from_millis(500));
+        let after = emit_for(&handle, 3, Duration::from_millis(1_500));
+        (before, during, after)
+    });
+    handle.flush(WAIT).expect("everything delivered");
+    let stats = handle.stats();
+    assert_eq!(
+        (stats.sent, stats.dropped, stats.failed),
+        (stats.queued, 0, 0)
+    );
+    assert!(stats.retried >= 5, "{stats:?}");
+    let last = |s: &[u64]| s.last().copied().unwrap_or_default();
+    let lowest = [&during[..], &after[..]].concat().into_iter().min();
+    let lowest = lowest.unwrap_or_default();
+    assert!(lowest < last(&before), "not cut: {before:?} {during:?}");
+    assert!(last(&after) > lowest, "did not grow back: {after:?}");
+}
