@@ -56,6 +56,17 @@ impl Framing {
     }
 }
 
+/// The name `JKOOL_FRAMING` takes: `object`, `lines` or `array`.
+///
+/// ```
+/// assert_eq!(tracing_jkool::Framing::Lines.to_string(), "lines");
+/// ```
+impl std::fmt::Display for Framing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl std::str::FromStr for Framing {
     type Err = UnknownFraming;
 
