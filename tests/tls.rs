@@ -48,10 +48,18 @@ fn pki() -> Pki {
 struct Seen {
     items: AtomicUsize,
     failed_handshakes: AtomicUsize,
+    connections: AtomicUsize,
+    http2_requests: AtomicUsize,
 }
 
-/// Serves HTTPS on 127.0.0.1 for at most 20 connections; returns the port.
+/// Serves HTTPS/1.1 on 127.0.0.1 for at most 200 connections; returns the
+/// port.
 fn serve(pki: &Pki) -> (u16, Arc<Seen>) {
+    serve_with(pki, false)
+}
+
+/// [`serve`], offering HTTP/2 by ALPN with `http2`.
+fn serve_with(pki: &Pki, http2: bool) -> (u16, Arc<Seen>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -59,6 +67,10 @@ fn serve(pki: &Pki) -> (u16, Arc<Seen>) {
         .with_no_client_auth()
         .with_single_cert(vec![pki.cert.clone()], pki.key.clone_key())
         .expect("server config");
+    let mut config = config;
+    if http2 {
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    }
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
@@ -83,10 +95,14 @@ fn serve(pki: &Pki) -> (u16, Arc<Seen>) {
                         continue;
                     }
                 };
+                counts.connections.fetch_add(1, Ordering::SeqCst);
                 let counts = counts.clone();
                 let service = hyper::service::service_fn(
                     move |request: hyper::Request<hyper::body::Incoming>| {
                         let counts = counts.clone();
+                        if request.version() == hyper::Version::HTTP_2 {
+                            counts.http2_requests.fetch_add(1, Ordering::SeqCst);
+                        }
                         async move {
                             let body = request.into_body().collect().await?.to_bytes();
                             // One object per line, or an array.
@@ -103,14 +119,32 @@ fn serve(pki: &Pki) -> (u16, Arc<Seen>) {
                         }
                     },
                 );
-                tokio::spawn(
-                    hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service),
-                );
+                let io = hyper_util::rt::TokioIo::new(tls);
+                let h2 = tls_is_h2(&io);
+                match h2 {
+                    true => tokio::spawn(async move {
+                        let executor = hyper_util::rt::TokioExecutor::new();
+                        let served = hyper::server::conn::http2::Builder::new(executor)
+                            .serve_connection(io, service);
+                        let _ = served.await;
+                    }),
+                    false => tokio::spawn(async move {
+                        let served = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service);
+                        let _ = served.await;
+                    }),
+                };
             }
         });
     });
     (port, seen)
+}
+
+/// Whether the client chose HTTP/2 in the TLS handshake.
+fn tls_is_h2(
+    io: &hyper_util::rt::TokioIo<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>,
+) -> bool {
+    io.inner().get_ref().1.alpn_protocol() == Some(b"h2")
 }
 
 fn send_three(builder: tracing_jkool::Builder) -> tracing_jkool::Stats {
@@ -190,4 +224,28 @@ fn with_native_roots_the_operating_systems_trust_store_is_used() {
     let _ = std::fs::remove_file(&ca_file);
     assert!(output.status.success(), "{output:?}");
     assert_eq!(seen.items.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn where_the_server_offers_http2_many_requests_share_one_connection() {
+    let pki = pki();
+    let (port, seen) = serve_with(&pki, true);
+    let builder = JKoolLayer::builder(TOKEN)
+        .url(format!("https://localhost:{port}"))
+        .root_certificate_pem(pki.ca_pem.as_bytes());
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..60 {
+            info!(i, "over HTTP/2");
+        }
+    });
+    handle.flush(WAIT).expect("delivered");
+    let stats = handle.stats();
+    assert_eq!((stats.sent, stats.batches), (60, 60), "{stats:?}");
+    assert_eq!(seen.items.load(Ordering::SeqCst), 60);
+    assert_eq!(seen.http2_requests.load(Ordering::SeqCst), 60);
+    // The first requests, sent together before any handshake ended, may
+    // each open one (the concurrency limit starts at 4); the rest share.
+    let connections = seen.connections.load(Ordering::SeqCst);
+    assert!((1..=4).contains(&connections), "{connections} connections");
 }
