@@ -38,11 +38,11 @@ pub(crate) fn destination(
     };
     warn_if_cleartext(&base);
     let (client, headers) = transport::client(token, client, gzip)?;
-    Ok(Destination::Http {
+    Ok(Destination::Http(Box::new(transport::Http {
         client,
         endpoints,
         headers,
-    })
+    })))
 }
 
 fn parse_base_url(url: &str) -> Result<Url, Error> {

@@ -155,14 +155,18 @@ impl Outcome {
 #[derive(Debug)]
 pub(crate) enum Destination {
     /// jKool, or anything that speaks its HTTP.
-    Http {
-        client: reqwest::Client,
-        endpoints: Endpoints,
-        /// Every request's headers.
-        headers: HeaderMap,
-    },
+    Http(Box<Http>),
     /// A file of JSON lines, for air-gapped hosts and replay later.
     File(crate::rotate::FileSink),
+}
+
+/// jKool over HTTP: the client, where each kind goes, and every
+/// request's headers.
+#[derive(Debug)]
+pub(crate) struct Http {
+    pub client: reqwest::Client,
+    pub endpoints: Endpoints,
+    pub headers: HeaderMap,
 }
 
 /// Delivers bodies.
@@ -178,7 +182,7 @@ impl Transport {
 
     /// Whether requests may overlap: a file takes one write at a time.
     pub(crate) fn concurrent(&self) -> bool {
-        matches!(self.destination, Destination::Http { .. })
+        matches!(self.destination, Destination::Http(_))
     }
 
     /// Delivers one body of items of `kind`, once. The request runs on its
@@ -190,15 +194,12 @@ impl Transport {
         body: Bytes,
     ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
         let request = match &mut self.destination {
-            Destination::Http {
-                client,
-                endpoints,
-                headers,
-            } => {
-                let mut request = reqwest::Request::new(Method::POST, endpoints.url(kind).clone());
-                *request.headers_mut() = headers.clone();
+            Destination::Http(http) => {
+                let url = http.endpoints.url(kind).clone();
+                let mut request = reqwest::Request::new(Method::POST, url);
+                *request.headers_mut() = http.headers.clone();
                 *request.body_mut() = Some(body.into());
-                Ok(client.execute(request))
+                Ok(http.client.execute(request))
             }
             Destination::File(file) => Err(match file.write(&body) {
                 Ok(()) => Outcome::Accepted,

@@ -199,6 +199,7 @@ fn field_as_maps_ordinary_fields_to_jkool_keys() {
             "source-fqn": "APPL=Tests#SERVER=ci",
             "operation": "order",
             "status": "END",
+            "severity": "INFO",
             "comp-code": "SUCCESS",
             "resource": "context",
             "user": "ann",

@@ -78,10 +78,9 @@ fn a_long_outage_keeps_memory_bounded_and_counts_the_oldest_as_dropped() {
     );
     assert!(
         // The queue; the items the delivery thread took from it together
-        // (at most a queue's worth) while the queue refills; the retry
-        // buffer; and one body of at most 4 KiB (items are over 500 bytes)
-        // in flight.
-        stats.queue_depth <= 10 + 10 + 20 + 8,
+        // (at most a queue's worth) while the queue refills; and the retry
+        // buffer, which holds the body in flight too.
+        stats.queue_depth <= 10 + 10 + 20,
         "memory bounded: {stats:?}"
     );
 
@@ -142,4 +141,34 @@ fn give_up_after_fails_a_request_that_cannot_get_through() {
     let err = handle.flush(WAIT).unwrap_err();
     assert!(matches!(err, Error::Timeout { pending: 1, .. }), "{err}");
     assert_eq!(handle.stats().failed, 1);
+}
+
+#[test]
+fn while_jkool_answers_500_to_everything_memory_stays_within_the_queue_and_retry_buffer() {
+    // Default settings (one object per request, up to 256 in flight) but
+    // for smaller bounds: every request fails and is retried, new ones
+    // keep starting, and none of it passes the retry buffer.
+    let collector = collector();
+    collector.inject(tracing_jkool_collector::Fault::status(500), 1_000_000);
+    let builder = common::builder(&collector)
+        .queue_capacity(1_000)
+        .retry_buffer(2_000);
+    let (dispatch, handle) = dispatch(builder);
+    let mut deepest = 0;
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..20_000 {
+            info!(i, "fails with 500");
+            if i % 100 == 0 {
+                deepest = deepest.max(handle.stats().queue_depth);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    });
+    let stats = handle.stats();
+    // The queue, the up to 64 items taken from it at once, and the retry
+    // buffer, whatever is in flight.
+    assert!(deepest <= 1_000 + 64 + 2_000, "{deepest}: {stats:?}");
+    assert!(stats.dropped > 0 && stats.retried > 0, "{stats:?}");
+    assert!(stats.sent == 0, "{stats:?}");
+    let _ = handle.shutdown(Duration::from_millis(300));
 }

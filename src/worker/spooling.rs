@@ -10,10 +10,12 @@ use crate::model::Kind;
 
 impl Worker {
     /// Holds serialized items in memory, within the retry buffer, as taken
-    /// at `now`.
+    /// at `now`: the retry buffer holds the backlog and what requests in
+    /// flight or waiting to be tried again hold, so that however many are
+    /// in flight, memory stays within it.
     pub(super) fn keep(&mut self, items: impl IntoIterator<Item = (Kind, Bytes)>, now: Instant) {
         let limit = match self.phase {
-            Phase::Running => self.settings.retry_buffer,
+            Phase::Running => (self.settings.retry_buffer).saturating_sub(self.delivery.held()),
             Phase::Stopping { .. } => usize::MAX,
         };
         for (kind, json) in items {
