@@ -17,7 +17,7 @@
 use std::time::{Duration, Instant};
 
 use tracing::{info, Dispatch};
-use tracing_jkool::JKoolLayer;
+use tracing_jkool::{Framing, JKoolLayer};
 use tracing_jkool_collector::Collector;
 use tracing_jkool_compare::DiscardSink;
 use tracing_subscriber::prelude::*;
@@ -114,6 +114,7 @@ fn throughput(
     let sink = Sink::start()?;
     let layer = JKoolLayer::builder("e2e-token")
         .url(sink.url())
+        .framing(Framing::Array)
         .batch_size(batch)
         .queue_capacity(events as usize + 1_000)
         .build()?;
@@ -177,6 +178,7 @@ fn steady(rate: u64, seconds: u64) -> Result<Steady, BoxError> {
     let collector = Collector::start()?;
     let layer = JKoolLayer::builder("e2e-token")
         .url(collector.url())
+        .framing(Framing::Array)
         .queue_capacity(10_000)
         .batch_size(256)
         .build()?;
