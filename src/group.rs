@@ -28,7 +28,7 @@ pub(crate) struct Group {
     /// Waiting to be tried again at this time (not in flight).
     pub(crate) retry_at: Option<Instant>,
     /// Half of a two-item body the server refused: if both halves alone
-    /// are accepted, the endpoint refuses arrays, not these items.
+    /// are accepted, the endpoint refuses batches, not these items.
     pub(crate) pair: Option<u64>,
     /// Its last try found jKool unavailable: it goes again, ahead of new
     /// batches, as soon as jKool answers.

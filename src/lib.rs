@@ -5,7 +5,9 @@
 //! *events*; fields become typed *snapshot properties*. Fields named
 //! `jkool.*` set jKool's own fields (`jkool.corr_id`, `jkool.user`, ...).
 //! The application's thread only builds an item and puts it on a bounded
-//! queue; a background thread batches, serializes and POSTs it.
+//! queue; a background thread serializes and POSTs it: one JSON object per
+//! request by default, as every jKool client sends ([`Framing`]), with as
+//! many requests in flight as the round trip needs.
 //!
 //! ```no_run
 //! use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Requests in flight and what their answers do: several requests at once,
 //! retries with backoff, splitting what the server refuses until only the
 //! bad items are left, and falling back to one object per request only
-//! when the endpoint refuses arrays.
+//! when the endpoint refuses batched bodies.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,9 +29,9 @@ use concurrency::Concurrency;
 use done::Done;
 use groups::Groups;
 
-/// After falling back to one object per request, try arrays again this
+/// After falling back to one object per request, try batches again this
 /// much later: the endpoint may have changed, or the refusal was a fluke.
-const REPROBE_ARRAYS: Duration = Duration::from_secs(300);
+const REPROBE_BATCHES: Duration = Duration::from_secs(300);
 
 /// A body that jKool keeps failing on (5xx) while nothing else is sent is
 /// split in halves after this many retries, to tell a bad item from a
@@ -403,7 +403,7 @@ impl Delivery {
     }
 
     /// Both halves of a refused two-item body went through alone: the
-    /// endpoint refuses arrays, so send one object per request for a while.
+    /// endpoint refuses batches, so send one object per request for a while.
     fn pair_accepted(&mut self, pair: Option<u64>, now: Instant) {
         let Some(pair) = pair else { return };
         let Some(accepted) = self.pairs.get_mut(&pair) else {
@@ -414,16 +414,15 @@ impl Delivery {
             return;
         }
         self.pairs.remove(&pair);
-        if self.settings.framing == Framing::Array {
-            self.reporter.say(
-                Notice::Format,
-                format_args!(
-                    "jKool refuses JSON arrays here; sending one item per request \
-                     (arrays are tried again every {} s)",
-                    REPROBE_ARRAYS.as_secs()
-                ),
-            );
-        }
-        self.objects_until = Some(now + REPROBE_ARRAYS);
+        self.reporter.say(
+            Notice::Format,
+            format_args!(
+                "jKool refuses several items in one body here (framing {}); sending one \
+                 item per request (batches are tried again every {} s)",
+                self.settings.framing,
+                REPROBE_BATCHES.as_secs()
+            ),
+        );
+        self.objects_until = Some(now + REPROBE_BATCHES);
     }
 }
