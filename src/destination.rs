@@ -78,10 +78,10 @@ fn is_cleartext(url: &Url) -> bool {
 /// Says once, at start, when the token would travel in clear text.
 fn warn_if_cleartext(url: &Url) {
     if is_cleartext(url) {
-        eprintln!(
-            "tracing-jkool: sending to {} over plain http: the access token is not encrypted",
+        crate::report::stderr(format_args!(
+            "sending to {} over plain http: the access token is not encrypted",
             url.origin().ascii_serialization()
-        );
+        ));
     }
 }
 

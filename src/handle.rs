@@ -359,7 +359,7 @@ pub struct ShutdownGuard {
 impl Drop for ShutdownGuard {
     fn drop(&mut self) {
         if let Err(err) = self.handle.shutdown(self.timeout) {
-            eprintln!("tracing-jkool: {err}");
+            crate::report::stderr(format_args!("{err}"));
         }
     }
 }

@@ -1,7 +1,17 @@
 //! What the delivery thread says on stderr: plainly, rarely, and never
 //! through tracing (its lines must not feed back into the layer).
 
+use std::io::Write;
+
 use tokio::time::{Duration, Instant};
+
+/// Writes `tracing-jkool: <message>` on stderr. A closed or full stderr
+/// (`app 2>&1 | head`, a log shipper that went away) loses the line and
+/// nothing else: `eprintln!` would panic there, on the delivery thread or,
+/// in a destructor, the application's.
+pub(crate) fn stderr(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "tracing-jkool: {message}");
+}
 
 /// The kinds of line, each rate-limited on its own so that a stream of
 /// "will retry" cannot hide a "gave up".
@@ -41,16 +51,15 @@ impl Reporter {
             return;
         }
         *last = Some(now);
-        eprintln!("tracing-jkool: {message}");
+        stderr(message);
     }
 
     /// Says once per pipeline that the token was refused; never shows it.
     pub(crate) fn token_rejected(&mut self, status: reqwest::StatusCode) {
         if !std::mem::replace(&mut self.token_rejected, true) {
-            eprintln!(
-                "tracing-jkool: jKool rejected the access token ({status}); \
-                 items are counted as failed"
-            );
+            stderr(format_args!(
+                "jKool rejected the access token ({status}); items are counted as failed"
+            ));
         }
     }
 }

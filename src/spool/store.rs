@@ -312,11 +312,11 @@ impl Spool {
         self.gauge();
         if self.has(Kind::Event) || self.has(Kind::Activity) {
             let bytes = self.events.bytes + self.activities.bytes;
-            eprintln!(
-                "tracing-jkool: {bytes} bytes of items wait in the spool in {}; the next \
-                 start on it delivers them",
+            crate::report::stderr(format_args!(
+                "{bytes} bytes of items wait in the spool in {}; the next start on it \
+                 delivers them",
                 self.dir.display()
-            );
+            ));
         }
     }
 

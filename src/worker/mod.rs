@@ -392,10 +392,10 @@ impl Worker {
         let [dropped, evicted, failed] =
             [&c.dropped, &c.evicted, &c.failed].map(|n| n.load(Ordering::Relaxed));
         if dropped + evicted + failed > 0 {
-            eprintln!(
-                "tracing-jkool: stopped; not delivered: {dropped} dropped (queue full or after \
-                 shutdown), {evicted} evicted (retry buffer full), {failed} failed"
-            );
+            crate::report::stderr(format_args!(
+                "stopped; not delivered: {dropped} dropped (queue full or after shutdown), \
+                 {evicted} evicted (retry buffer full), {failed} failed"
+            ));
         }
     }
 }
