@@ -13,7 +13,7 @@ use crate::model::Context;
 use crate::settings::Framing;
 use crate::shared::Shared;
 use crate::source::default_source_fqn;
-use crate::spool::Spool;
+use crate::spool::{FsyncPolicy, Spool};
 use crate::thread::mark_delivery_thread;
 use crate::transport::{Destination, Transport};
 use crate::worker::Worker;
@@ -189,7 +189,10 @@ impl Builder {
         .into_iter()
         .chain(settings.give_up_after.as_mut())
         .chain(settings.dedupe.as_mut())
-        {
+        .chain(match &mut self.spool.fsync {
+            FsyncPolicy::Interval(every) => Some(every),
+            _ => None,
+        }) {
             *duration = (*duration).min(LONGEST);
         }
         Ok(())

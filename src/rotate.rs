@@ -50,7 +50,10 @@ impl FileSink {
             .open(path)
     }
 
-    /// Appends `body`, first rotating when it would pass the size.
+    /// Appends `body`, first rotating when it would pass the size. A write
+    /// that fails part way (a full disk) is cut back to where it began, so
+    /// that the file never holds a torn line, nor the same items twice once
+    /// the body is written again.
     pub(crate) fn write(&mut self, body: &[u8]) -> std::io::Result<()> {
         let len = body.len() as u64;
         if let Some(max) = self.options.max_bytes {
@@ -58,12 +61,42 @@ impl FileSink {
                 self.rotate()?;
             }
         }
-        self.file.write_all(body)?;
+        if let Err(err) = self.file.write_all(body) {
+            let _ = self.file.set_len(self.written);
+            return Err(err);
+        }
         self.written += len;
         Ok(())
     }
 
-    /// `app.jsonl.{n-1}` is deleted, `.k` becomes `.k+1`, the file `.1`.
+    /// The numbers of the rotated files there are now (`app.jsonl.3` is
+    /// 3), largest first.
+    fn rotated(&self) -> Vec<usize> {
+        let (Some(dir), Some(name)) = (self.path.parent(), self.path.file_name()) else {
+            return Vec::new();
+        };
+        let prefix = format!("{}.", name.to_string_lossy());
+        let dir = if dir.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            dir
+        };
+        let mut numbers: Vec<usize> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name();
+                let number = name.to_str()?.strip_prefix(&prefix)?;
+                number.parse().ok().filter(|n| *n > 0)
+            })
+            .collect();
+        numbers.sort_unstable_by(|a, b| b.cmp(a));
+        numbers
+    }
+
+    /// `app.jsonl.{k}` becomes `.{k+1}` and the file `.1`, keeping
+    /// `max_files` files in all: the rotated files are found in the
+    /// directory, so that a large `max_files` costs nothing.
     fn rotate(&mut self) -> std::io::Result<()> {
         let numbered = |n: usize| {
             let mut name = self.path.clone().into_os_string();
@@ -71,18 +104,17 @@ impl FileSink {
             PathBuf::from(name)
         };
         let keep = self.options.max_files.max(1);
-        // Files beyond those kept, from an earlier run with a larger count.
-        let _ = std::fs::remove_file(numbered(keep));
+        for n in self.rotated() {
+            // Beyond those kept, or from an earlier run with a larger count.
+            if n.saturating_add(1) >= keep {
+                let _ = std::fs::remove_file(numbered(n));
+            } else {
+                std::fs::rename(numbered(n), numbered(n + 1))?;
+            }
+        }
         if keep == 1 {
             let _ = std::fs::remove_file(&self.path);
         } else {
-            let _ = std::fs::remove_file(numbered(keep - 1));
-            for n in (1..keep - 1).rev() {
-                let from = numbered(n);
-                if from.exists() {
-                    std::fs::rename(from, numbered(n + 1))?;
-                }
-            }
             std::fs::rename(&self.path, numbered(1))?;
         }
         self.file = Self::append_to(&self.path)?;

@@ -130,3 +130,39 @@ fn the_file_sink_rotates_by_size_and_keeps_at_most_max_files() {
     assert!(numbers.windows(2).all(|w| w[0] + 1 == w[1]), "{numbers:?}");
     assert_eq!(numbers.last(), Some(&199));
 }
+
+#[test]
+fn rotation_finds_the_rotated_files_so_any_max_files_works() {
+    let path = temp_file("rotate-any");
+    let numbered = |n: usize| PathBuf::from(format!("{}.{n}", path.display()));
+    // Left by an earlier run that kept more files: beyond what is kept now.
+    std::fs::write(numbered(9), "{}\n").expect("an old file");
+    for (max_files, emitted) in [(usize::MAX, 60), (3, 60)] {
+        let to_file = JKoolLayer::builder("unused")
+            .url(format!("file://{}", path.display()))
+            .batch_size(2)
+            .max_file_bytes(4096)
+            .max_files(max_files);
+        let (writer, handle) = dispatch(to_file);
+        tracing::dispatcher::with_default(&writer, || {
+            for i in 0..emitted {
+                info!(i, "rotated");
+            }
+        });
+        handle.shutdown(WAIT).expect("written, without hanging");
+        assert_eq!(
+            handle.stats().sent,
+            emitted as u64,
+            "max_files({max_files})"
+        );
+    }
+    assert!(numbered(1).exists() && numbered(2).exists());
+    assert!(
+        !numbered(3).exists() && !numbered(9).exists(),
+        "at most 3 files"
+    );
+    for n in 1..=20 {
+        let _ = std::fs::remove_file(numbered(n));
+    }
+    let _ = std::fs::remove_file(&path);
+}

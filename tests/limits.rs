@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use tracing::info;
-use tracing_jkool::{Builder, Error, JKoolLayer};
+use tracing_jkool::{Builder, Error, FsyncPolicy, JKoolLayer};
 use tracing_jkool_collector::Collector;
 use tracing_subscriber::prelude::*;
 
@@ -71,7 +71,23 @@ fn extremes() -> Vec<(&'static str, &'static str, Setter)> {
         ("suppress_duplicates", "MAX", |b| {
             b.suppress_duplicates(Duration::MAX)
         }),
+        ("spool_fsync", "Interval(0)", |b| {
+            b.spool_dir(spool_dir())
+                .spool_fsync(FsyncPolicy::Interval(Duration::ZERO))
+        }),
+        ("spool_fsync", "Interval(MAX)", |b| {
+            b.spool_dir(spool_dir())
+                .spool_fsync(FsyncPolicy::Interval(Duration::MAX))
+        }),
+        ("spool_max_bytes", "MAX", |b| {
+            b.spool_dir(spool_dir()).spool_max_bytes(u64::MAX)
+        }),
     ]
+}
+
+/// One spool directory for the cases that need one, used in turn.
+fn spool_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("tracing-jkool-limits-{}", std::process::id()))
 }
 
 #[test]
@@ -112,6 +128,7 @@ fn every_setter_at_its_extremes_is_refused_by_name_or_works() {
         built += 1;
     }
     assert_eq!(collector.items().len(), built);
+    let _ = std::fs::remove_dir_all(spool_dir());
     assert_eq!(
         refused,
         [
