@@ -20,7 +20,7 @@ pub(crate) fn destination(
 ) -> Result<Destination, Error> {
     if url.starts_with("file:") {
         let invalid = |reason: String| Error::InvalidUrl {
-            url: url.to_owned(),
+            url: redacted(url),
             reason,
         };
         let path = Url::parse(url)
@@ -47,7 +47,7 @@ pub(crate) fn destination(
 
 fn parse_base_url(url: &str) -> Result<Url, Error> {
     let invalid = |reason: &str| Error::InvalidUrl {
-        url: url.to_owned(),
+        url: redacted(url),
         reason: reason.to_owned(),
     };
     let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
@@ -61,6 +61,20 @@ fn parse_base_url(url: &str) -> Result<Url, Error> {
         return Err(invalid("credentials belong in the token, not the URL"));
     }
     Ok(parsed)
+}
+
+/// `url` with the credentials of its authority, if any, replaced: an
+/// error that names the URL must not show a password, even in a URL too
+/// broken to parse.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://<redacted>{}", &rest[at..]),
+        None => url.to_owned(),
+    }
 }
 
 /// Plain http anywhere but loopback: the token would cross the network in
@@ -113,6 +127,21 @@ mod tests {
             endpoint(&base, None).unwrap().as_str(),
             "http://127.0.0.1:8080/"
         );
+    }
+
+    #[test]
+    fn errors_never_show_the_credentials_of_a_url() {
+        for (url, shown) in [
+            ("http://user:pw@host/x", "http://<redacted>@host/x"),
+            ("https://:secret@h:8080", "https://<redacted>@h:8080"),
+            ("ftp://me:pw@host", "ftp://<redacted>@host"),
+            ("http://host/a@b", "http://host/a@b"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redacted(url), shown);
+        }
+        let err = parse_base_url("http://user:hunter2@example.com").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub enum Error {
     /// The URL could not be used as a jKool streaming endpoint.
     #[error("invalid jKool URL {url:?}: {reason}")]
     InvalidUrl {
-        /// The URL as given.
+        /// The URL as given, with any `user:password@` shown as
+        /// `<redacted>@`.
         url: String,
         /// Why it was refused.
         reason: String,
