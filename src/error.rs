@@ -75,4 +75,14 @@ pub enum Error {
         /// How long the call waited.
         waited: Duration,
     },
+    /// The delivery thread stopped on a fault of its own (a panic), so
+    /// `flush` or `shutdown` returned at once: what was queued and not yet
+    /// delivered is lost, and what is queued from now on is dropped.
+    #[error("the jKool delivery thread stopped ({why}); {pending} item(s) undelivered")]
+    DeliveryStopped {
+        /// Items queued before the call that were not delivered.
+        pending: u64,
+        /// What stopped it, such as the panic's message.
+        why: String,
+    },
 }

@@ -21,6 +21,9 @@ pub(crate) enum Command {
     /// Send everything queued, giving up on what is left at `give_up_at`,
     /// then stop.
     Shutdown { give_up_at: Instant },
+    /// Panic on the delivery thread, as a bug there would.
+    #[cfg(test)]
+    Panic,
 }
 
 /// How long `shutdown` waits past its deadline for the worker to count
@@ -281,6 +284,12 @@ impl JKoolHandle {
         // the waits see that in `Progress::stopped`.
         let _ = self.inner.control.send(made(&ticket));
         ticket
+    }
+
+    /// Makes the delivery thread panic, as a bug there would.
+    #[cfg(test)]
+    pub(crate) fn panic_delivery_thread(&self) {
+        let _ = self.inner.control.send(Command::Panic);
     }
 
     /// Waits, on the delivery thread's runtime, until `done` holds, the

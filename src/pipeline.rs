@@ -100,11 +100,22 @@ impl Builder {
             spool,
         );
         let runtime_handle = runtime.handle().clone();
+        let stopped = shared.clone();
         let thread = std::thread::Builder::new()
             .name("tracing-jkool".into())
             .spawn(move || {
                 mark_delivery_thread();
-                runtime.block_on(worker.run());
+                // A panic here must not leave `flush` and `shutdown` to
+                // wait out their timeouts: they return at once, saying why.
+                let run = std::panic::AssertUnwindSafe(|| runtime.block_on(worker.run()));
+                if let Err(panic) = std::panic::catch_unwind(run) {
+                    let why = panic_message(panic.as_ref());
+                    crate::report::stderr(format_args!(
+                        "the delivery thread stopped ({why}); what is queued is lost and \
+                         new items are dropped"
+                    ));
+                    stopped.crashed(why);
+                }
             })
             .map_err(Error::Spawn)?;
         let handle = JKoolHandle::new(shared, items_tx, control_tx, thread, runtime_handle);
@@ -199,6 +210,13 @@ impl Builder {
     }
 }
 
+/// A panic's message, when it has one.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = (panic.downcast_ref::<&str>().copied())
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str));
+    format!("panicked: {}", text.unwrap_or("no message"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +272,29 @@ mod tests {
             err.to_string(),
             "invalid setting root_certificate_pem: no certificate in the PEM text"
         );
+    }
+
+    #[test]
+    fn a_panic_on_the_delivery_thread_ends_every_wait_at_once_saying_why() {
+        // Nothing listens there: the item stays undelivered.
+        let layer = Builder::new("t".into())
+            .url("http://127.0.0.1:9")
+            .build()
+            .expect("layer");
+        let handle = layer.handle();
+        handle.send(crate::JKoolEvent::new("queued before"));
+        handle.panic_delivery_thread();
+        let started = std::time::Instant::now();
+        let err = handle.flush(Duration::from_secs(30)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "{err}");
+        assert!(
+            matches!(&err, Error::DeliveryStopped { pending: 1, why } if why.contains("a test asked")),
+            "{err}"
+        );
+        handle.send(crate::JKoolEvent::new("queued after"));
+        assert_eq!(handle.stats().dropped, 1, "{:?}", handle.stats());
+        let err = handle.shutdown(Duration::from_secs(30)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5), "{err}");
     }
 
     #[test]

@@ -125,6 +125,8 @@ pub(crate) struct Progress {
     pub abandoned: u64,
     /// The worker has stopped.
     pub stopped: bool,
+    /// Why the worker stopped on a fault of its own, if it did.
+    pub crashed: Option<String>,
 }
 
 /// State shared between the worker and every handle.
@@ -209,6 +211,16 @@ impl Shared {
         self.counters.retried.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The delivery thread panicked: every wait ends now, with `why`.
+    pub(crate) fn crashed(&self, why: String) {
+        let mut progress = self.progress();
+        progress.crashed = Some(why);
+        progress.stopped = true;
+        drop(progress);
+        self.changed.notify_all();
+        self.notify.notify_waiters();
+    }
+
     /// Called by the worker as its last act.
     pub(crate) fn stop(&self) {
         self.progress().stopped = true;
@@ -250,6 +262,12 @@ impl Ticket {
             + (progress.abandoned - self.abandoned_before);
         if done && pending == 0 {
             return Ok(());
+        }
+        if let Some(why) = &progress.crashed {
+            return Err(Error::DeliveryStopped {
+                pending,
+                why: why.clone(),
+            });
         }
         Err(Error::Timeout {
             pending,

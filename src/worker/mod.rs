@@ -167,6 +167,8 @@ impl Worker {
                 self.send_what_waits();
             }
             Some(Command::Shutdown { give_up_at }) => self.stop(give_up_at.into()),
+            #[cfg(test)]
+            Some(Command::Panic) => panic!("a test asked the delivery thread to panic"),
             None => self.control_open = false,
         }
     }
