@@ -108,7 +108,12 @@ impl Builder {
                 // A panic here must not leave `flush` and `shutdown` to
                 // wait out their timeouts: they return at once, saying why.
                 let run = std::panic::AssertUnwindSafe(|| runtime.block_on(worker.run()));
-                if let Err(panic) = std::panic::catch_unwind(run) {
+                let ran = std::panic::catch_unwind(run);
+                // Not a plain drop, which waits for blocking tasks such as
+                // a DNS lookup: `shutdown` joins this thread within its
+                // timeout.
+                runtime.shutdown_background();
+                if let Err(panic) = ran {
                     let why = panic_message(panic.as_ref());
                     crate::report::stderr(format_args!(
                         "the delivery thread stopped ({why}); what is queued is lost and \

@@ -286,6 +286,13 @@ impl Delivery {
         let count = group.len();
         let chunk = group.chunk;
         group.waits_for_jkool = false;
+        // Half of a refused pair tells the endpoint refuses batches only if
+        // its first answer accepts it; any other answer ends the pair.
+        if !matches!(outcome, Outcome::Accepted) {
+            if let Some(pair) = group.pair.take() {
+                self.pairs.remove(&pair);
+            }
+        }
         if outcome.server_answered() && std::mem::take(&mut self.down) {
             // jKool is back: what waited for it need not wait any longer.
             self.groups.retry_waiting_now(now);
@@ -356,9 +363,6 @@ impl Delivery {
             }
             Outcome::TooLarge => self.refused(StatusCode::PAYLOAD_TOO_LARGE, chunk, count),
             Outcome::BadRequest(status) | Outcome::Rejected(status) => {
-                if let Some(pair) = group.pair {
-                    self.pairs.remove(&pair);
-                }
                 self.refused(status, chunk, count);
             }
             Outcome::TokenRejected(status) => {
