@@ -16,6 +16,7 @@ use crate::transport::ClientOptions;
 use crate::ValueType;
 
 mod correlation;
+mod exit;
 
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
@@ -61,6 +62,7 @@ pub struct Builder {
     pub(crate) inherit_fields: Option<InheritFields>,
     pub(crate) spool: crate::spool::Options,
     pub(crate) file_rotation: crate::rotate::Options,
+    pub(crate) exit_flush: Duration,
 }
 
 impl Builder {
@@ -101,6 +103,7 @@ impl Builder {
             inherit_fields: None,
             spool: crate::spool::Options::default(),
             file_rotation: crate::rotate::Options::default(),
+            exit_flush: Duration::from_secs(2),
         }
     }
 

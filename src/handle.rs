@@ -12,6 +12,10 @@ use crate::shared::{deadline_after, Counters, Progress, Shared, Stats, Ticket};
 use crate::spans::OpenSpans;
 use crate::Error;
 
+mod exit;
+
+pub(crate) use exit::flush_at_exit;
+
 /// Requests from a handle to the worker.
 #[derive(Debug)]
 pub(crate) enum Command {

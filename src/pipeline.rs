@@ -125,6 +125,7 @@ impl Builder {
             .map_err(Error::Spawn)?;
         let handle = JKoolHandle::new(shared, items_tx, control_tx, thread, runtime_handle);
         crate::metrics::start(self.metrics, &handle);
+        crate::handle::flush_at_exit(&handle, self.exit_flush.min(LONGEST));
         let options = Options {
             max_value_bytes: self.max_value_bytes,
             keys: self.field_keys,

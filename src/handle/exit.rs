@@ -1,0 +1,66 @@
+//! The last-chance flush when the process exits normally without a
+//! `shutdown` (returning from `main`, `std::process::exit`): registered
+//! once with the C library's `atexit`, it flushes every pipeline still
+//! running, each within its own deadline, and says on stderr what is still
+//! undelivered and how to keep it. The delivery threads still run while
+//! exit handlers do; the handler never unwinds into the C library.
+
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+use super::{JKoolHandle, WeakHandle};
+
+/// The pipelines to flush at exit, with their deadlines.
+static PIPELINES: Mutex<Vec<(WeakHandle, Duration)>> = Mutex::new(Vec::new());
+
+static REGISTER: Once = Once::new();
+
+/// Flushes `handle`'s pipeline, within `timeout`, if the process exits
+/// before its `shutdown`; a zero `timeout` does nothing.
+pub(crate) fn flush_at_exit(handle: &JKoolHandle, timeout: Duration) {
+    if timeout.is_zero() {
+        return;
+    }
+    let mut pipelines = PIPELINES.lock().unwrap_or_else(|e| e.into_inner());
+    pipelines.retain(|(pipeline, _)| pipeline.upgrade().is_some());
+    pipelines.push((handle.downgrade(), timeout));
+    drop(pipelines);
+    REGISTER.call_once(register);
+}
+
+#[cfg(unix)]
+fn register() {
+    extern "C" fn at_exit() {
+        let _ = std::panic::catch_unwind(flush_all);
+    }
+    // SAFETY: `at_exit` is a plain function that neither unwinds (the panic
+    // is caught) nor returns anything.
+    unsafe {
+        libc::atexit(at_exit);
+    }
+}
+
+/// Elsewhere there is no exit handler: `shutdown` is the only way.
+#[cfg(not(unix))]
+fn register() {}
+
+/// Flushes every pipeline still running, and says what did not arrive.
+fn flush_all() {
+    let pipelines = std::mem::take(&mut *PIPELINES.lock().unwrap_or_else(|e| e.into_inner()));
+    for (pipeline, timeout) in pipelines {
+        let Some(handle) = pipeline.upgrade() else {
+            continue;
+        };
+        // After `shutdown` there is nothing to do.
+        if handle.is_closed() {
+            continue;
+        }
+        if let Err(err) = handle.flush(timeout) {
+            crate::report::stderr(format_args!(
+                "exiting without shutdown: {err}. Call JKoolHandle::shutdown before main \
+                 returns, or keep its guard alive (`let _guard = handle.shutdown_guard(..)`, \
+                 not `let _ = ...`)"
+            ));
+        }
+    }
+}
