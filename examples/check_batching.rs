@@ -56,11 +56,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 tracing::info!(jkool.corr_id = %marker, n, "{marker}: event {n} of {EVENTS}");
             }
         });
-        handle.shutdown(Duration::from_secs(15))?;
+        let outcome = match handle.shutdown(Duration::from_secs(15)) {
+            Ok(()) => "all accepted".to_owned(),
+            Err(err) => err.to_string(),
+        };
         let stats = handle.stats();
         println!(
-            "{framing:?}: {} of {EVENTS} events accepted in {} request(s), {} failed",
-            stats.sent, stats.batches, stats.failed
+            "{framing:?}: {} of {EVENTS} events accepted in {} request(s): {outcome}",
+            stats.sent, stats.batches
         );
         markers.push((framing, marker));
     }

@@ -75,6 +75,22 @@ pub enum Error {
         /// How long the call waited.
         waited: Duration,
     },
+    /// `shutdown` delivered what it could, and some items never arrived:
+    /// jKool refused them or gave up on them (`failed`), the retry buffer
+    /// evicted them while jKool was away (`evicted`), or the queue was full
+    /// when they were emitted (`dropped`, counted up to the call).
+    #[error(
+        "not every item reached jKool: {failed} failed, {evicted} evicted, {dropped} dropped \
+         (queue full)"
+    )]
+    Undelivered {
+        /// Refused, or given up after retrying.
+        failed: u64,
+        /// Evicted from the retry buffer.
+        evicted: u64,
+        /// Dropped because the queue was full, before the call.
+        dropped: u64,
+    },
     /// The delivery thread stopped on a fault of its own (a panic), so
     /// `flush` or `shutdown` returned at once: what was queued and not yet
     /// delivered is lost, and what is queued from now on is dropped.

@@ -217,9 +217,14 @@ impl JKoolHandle {
     /// every `parent-id` resolves to exactly one activity.
     ///
     /// # Errors
-    /// [`Error::Timeout`] with the number of items given up.
+    /// [`Error::Timeout`] with the number of items given up at the
+    /// deadline; [`Error::Undelivered`] when every item had its answer but
+    /// some never arrived (refused, evicted, or dropped from a full queue),
+    /// so that `shutdown(..)?` means everything arrived;
+    /// [`Error::DeliveryStopped`] after a panic on the delivery thread.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
         self.send_open_spans();
+        let dropped = self.counters().dropped.load(Ordering::Relaxed);
         let ticket = self.begin(|_| Command::Shutdown {
             give_up_at: deadline_after(timeout),
         });
@@ -228,7 +233,21 @@ impl JKoolHandle {
         let result = ticket.result(&progress, progress.stopped);
         drop(progress);
         self.join_if_stopped();
-        result
+        result.and_then(|()| self.all_arrived(dropped))
+    }
+
+    /// `Ok` when nothing was ever refused, given up or evicted, and nothing
+    /// was dropped before `dropped` had been counted.
+    fn all_arrived(&self, dropped: u64) -> Result<(), Error> {
+        let stats = self.stats();
+        match (stats.failed, stats.evicted, dropped) {
+            (0, 0, 0) => Ok(()),
+            (failed, evicted, dropped) => Err(Error::Undelivered {
+                failed,
+                evicted,
+                dropped,
+            }),
+        }
     }
 
     /// [`shutdown`](Self::shutdown) for async code: awaits instead of
@@ -238,6 +257,7 @@ impl JKoolHandle {
     /// As [`shutdown`](Self::shutdown).
     pub async fn shutdown_async(&self, timeout: Duration) -> Result<(), Error> {
         self.send_open_spans();
+        let dropped = self.counters().dropped.load(Ordering::Relaxed);
         let ticket = self.begin(|_| Command::Shutdown {
             give_up_at: deadline_after(timeout),
         });
@@ -248,7 +268,7 @@ impl JKoolHandle {
         drop(progress);
         // The thread signalled its end: joining does not wait.
         self.join_if_stopped();
-        result
+        result.and_then(|()| self.all_arrived(dropped))
     }
 
     /// A guard that calls [`shutdown`](Self::shutdown) with `timeout` when

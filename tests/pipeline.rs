@@ -201,7 +201,7 @@ fn paths_per_kind_and_one_object_per_request_by_default() {
 }
 
 #[test]
-fn a_rejected_token_counts_items_as_failed() {
+fn a_rejected_token_counts_items_as_failed_and_shutdown_says_so() {
     let collector = collector();
     let builder = tracing_jkool::JKoolLayer::builder("wrong-token")
         .url(collector.url())
@@ -213,6 +213,22 @@ fn a_rejected_token_counts_items_as_failed() {
     assert!(collector.requests().iter().all(|r| r.status == 401));
     let stats = handle.stats();
     assert_eq!((stats.sent, stats.failed), (0, 3));
+    let err = handle.shutdown(WAIT).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            tracing_jkool::Error::Undelivered {
+                failed: 3,
+                evicted: 0,
+                dropped: 0
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "not every item reached jKool: 3 failed, 0 evicted, 0 dropped (queue full)"
+    );
 }
 
 #[test]
