@@ -63,6 +63,7 @@ pub struct Builder {
     pub(crate) spool: crate::spool::Options,
     pub(crate) file_rotation: crate::rotate::Options,
     pub(crate) exit_flush: Duration,
+    pub(crate) capture_panics: bool,
 }
 
 impl Builder {
@@ -104,6 +105,7 @@ impl Builder {
             spool: crate::spool::Options::default(),
             file_rotation: crate::rotate::Options::default(),
             exit_flush: Duration::from_secs(2),
+            capture_panics: false,
         }
     }
 

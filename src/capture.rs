@@ -32,6 +32,8 @@ pub(crate) struct Options {
     pub(crate) max_value_bytes: usize,
     pub(crate) keys: FieldKeys,
     pub(crate) inherit: Option<InheritFields>,
+    /// Spans closed by a captured panic's unwinding fail with its message.
+    pub(crate) panics: bool,
 }
 
 /// The layer's callbacks, behind [`JKoolLayer`](crate::JKoolLayer)'s level
@@ -345,6 +347,9 @@ where
             data.trace_id = trace_id;
         }
         data.timing.mark(false);
+        if self.options.panics && data.failure.is_none() {
+            data.failure = crate::handle::unwinding();
+        }
         self.handle.enqueue(data.into_activity(thread_number()));
     }
 }

@@ -16,7 +16,8 @@ impl Builder {
     /// ([`process_metrics`](Self::process_metrics)) and
     /// `JKOOL_SELF_METRICS_MS` ([`self_metrics`](Self::self_metrics)); for
     /// those two, `0` turns the reports off; `JKOOL_SPOOL_DIR`
-    /// ([`spool_dir`](Self::spool_dir)) and `JKOOL_SPOOL_MAX_BYTES`. Settings made after this call win
+    /// ([`spool_dir`](Self::spool_dir)) and `JKOOL_SPOOL_MAX_BYTES`;
+    /// `JKOOL_CAPTURE_PANICS` (`1` or `0`: [`capture_panics`](Self::capture_panics)). Settings made after this call win
     /// over the environment; [`build`](Self::build) checks them all.
     ///
     /// # Errors
@@ -67,6 +68,9 @@ impl Builder {
         if let Some(requests) = var.get("JKOOL_MAX_CONCURRENT_REQUESTS")? {
             self.settings.max_concurrent_requests = requests;
         }
+        if let Some(Flag(yes)) = var.get("JKOOL_CAPTURE_PANICS")? {
+            self.capture_panics = yes;
+        }
         if let Some(dir) = var.get::<String>("JKOOL_SPOOL_DIR")? {
             self.spool.dir = Some(dir.into());
         }
@@ -82,6 +86,21 @@ impl Builder {
             }
         }
         Ok(self)
+    }
+}
+
+/// A yes or no: `1`, `true`, `yes`, `on`, or `0`, `false`, `no`, `off`.
+struct Flag(bool);
+
+impl std::str::FromStr for Flag {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Flag(true)),
+            "0" | "false" | "no" | "off" => Ok(Flag(false)),
+            _ => Err("expected 1 or 0 (true or false)"),
+        }
     }
 }
 
@@ -157,6 +176,7 @@ mod tests {
                 ("JKOOL_LEVEL", "off"),
                 ("JKOOL_BATCH_SIZE", "7"),
                 ("JKOOL_FRAMING", " Lines "),
+                ("JKOOL_CAPTURE_PANICS", "1"),
                 ("JKOOL_MAX_CONCURRENT_REQUESTS", "9"),
                 ("JKOOL_FLUSH_INTERVAL_MS", "18446744073709551615"),
                 ("JKOOL_PROCESS_METRICS_MS", "250"),
@@ -170,6 +190,7 @@ mod tests {
         assert_eq!(builder.level, tracing::level_filters::LevelFilter::OFF);
         assert_eq!(builder.settings.batch_size, 8);
         assert_eq!(builder.settings.framing, crate::Framing::Lines);
+        assert!(builder.capture_panics);
         assert_eq!(builder.settings.max_concurrent_requests, 9);
         assert_eq!(
             builder.metrics.process,

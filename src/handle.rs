@@ -13,8 +13,10 @@ use crate::spans::OpenSpans;
 use crate::Error;
 
 mod exit;
+mod panics;
 
 pub(crate) use exit::flush_at_exit;
+pub(crate) use panics::{capture_panics, unwinding};
 
 /// Requests from a handle to the worker.
 #[derive(Debug)]

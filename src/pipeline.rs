@@ -126,10 +126,14 @@ impl Builder {
         let handle = JKoolHandle::new(shared, items_tx, control_tx, thread, runtime_handle);
         crate::metrics::start(self.metrics, &handle);
         crate::handle::flush_at_exit(&handle, self.exit_flush.min(LONGEST));
+        if self.capture_panics {
+            crate::handle::capture_panics(&handle);
+        }
         let options = Options {
             max_value_bytes: self.max_value_bytes,
             keys: self.field_keys,
             inherit: self.inherit_fields,
+            panics: self.capture_panics,
         };
         let capture = Capture::new(options, handle.clone());
         Ok(JKoolLayer::from_parts(self.level, capture, handle))

@@ -1,4 +1,4 @@
-//! What happens when the process exits without a `shutdown`.
+//! What happens when the process exits without a `shutdown`, or panics.
 
 use std::time::Duration;
 
@@ -22,6 +22,26 @@ impl Builder {
     /// ```
     pub fn exit_flush(mut self, timeout: Duration) -> Self {
         self.exit_flush = timeout;
+        self
+    }
+
+    /// Sends every panic to jKool, off by default; also
+    /// `JKOOL_CAPTURE_PANICS=1`. A panic becomes one `FATAL` event
+    /// (operation `panic`) with the panic message as `msg-text` and
+    /// `exception`, `file:line` as `location`, the thread's name as the
+    /// property `thread` and, when `RUST_BACKTRACE` asks for one, the
+    /// backtrace as the property `backtrace`; its `parent-id` is the span
+    /// it unwound from. The spans the panic unwinds through end with
+    /// status `EXCEPTION` and the panic message as their `exception`. A
+    /// panic on the main thread, or any panic where panics abort, first
+    /// waits up to 2 s for what is queued to be delivered (or spooled).
+    /// The hook that was installed before still runs, after this one.
+    ///
+    /// ```
+    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token").capture_panics(true);
+    /// ```
+    pub fn capture_panics(mut self, yes: bool) -> Self {
+        self.capture_panics = yes;
         self
     }
 }
