@@ -13,9 +13,11 @@ use crate::spans::OpenSpans;
 use crate::Error;
 
 mod exit;
+mod guard;
 mod panics;
 
 pub(crate) use exit::flush_at_exit;
+pub use guard::ShutdownGuard;
 pub(crate) use panics::{capture_panics, unwinding};
 
 /// Requests from a handle to the worker.
@@ -66,7 +68,12 @@ struct Inner {
     /// Set by the layer: its open spans, where `send` finds the current
     /// span's tracking id and correlators.
     open: OnceLock<Arc<OpenSpans>>,
+    /// The periodic reports' last reports, which `shutdown` sends.
+    last_reports: Mutex<Vec<LastReport>>,
 }
+
+/// A periodic report's last one, sent by `shutdown`.
+pub(crate) type LastReport = Box<dyn FnMut(&JKoolHandle) + Send>;
 
 /// What `shutdown` runs before the worker stops.
 pub(crate) type ShutdownHook = Box<dyn Fn(&JKoolHandle) + Send + Sync>;
@@ -96,6 +103,7 @@ impl JKoolHandle {
                 runtime,
                 on_shutdown: OnceLock::new(),
                 open: OnceLock::new(),
+                last_reports: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -103,6 +111,16 @@ impl JKoolHandle {
     /// Registers what `shutdown` runs first; only the first call counts.
     pub(crate) fn on_shutdown(&self, hook: ShutdownHook) {
         let _ = self.inner.on_shutdown.set(hook);
+    }
+
+    /// Registers a periodic report's last report, which `shutdown` sends
+    /// first, so that what was measured since the last interval arrives.
+    pub(crate) fn last_report(&self, report: LastReport) {
+        self.inner
+            .last_reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(report);
     }
 
     /// Registers the layer's open spans; only the first call counts.
@@ -273,26 +291,17 @@ impl JKoolHandle {
         result.and_then(|()| self.all_arrived(dropped))
     }
 
-    /// A guard that calls [`shutdown`](Self::shutdown) with `timeout` when
-    /// dropped: keep it alive until the end of `main`.
-    ///
-    /// ```no_run
-    /// use std::time::Duration;
-    /// use tracing_subscriber::prelude::*;
-    ///
-    /// let layer = tracing_jkool::JKoolLayer::new("my-access-token");
-    /// let _guard = layer.handle().shutdown_guard(Duration::from_secs(5));
-    /// tracing_subscriber::registry().with(layer).init();
-    /// tracing::info!("sent before main returns");
-    /// ```
-    pub fn shutdown_guard(&self, timeout: Duration) -> ShutdownGuard {
-        ShutdownGuard {
-            handle: self.clone(),
-            timeout,
-        }
-    }
-
     fn send_open_spans(&self) {
+        let last = std::mem::take(
+            &mut *self
+                .inner
+                .last_reports
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for mut report in last {
+            report(self);
+        }
         if let Some(hook) = self.inner.on_shutdown.get() {
             hook(self);
         }
@@ -379,22 +388,5 @@ impl WeakHandle {
     /// The handle, while the layer or any handle still exists.
     pub(crate) fn upgrade(&self) -> Option<JKoolHandle> {
         self.0.upgrade().map(|inner| JKoolHandle { inner })
-    }
-}
-
-/// Shuts the pipeline down when dropped; made by
-/// [`JKoolHandle::shutdown_guard`].
-#[derive(Debug)]
-#[must_use = "the guard shuts down when dropped: bind it to a variable"]
-pub struct ShutdownGuard {
-    handle: JKoolHandle,
-    timeout: Duration,
-}
-
-impl Drop for ShutdownGuard {
-    fn drop(&mut self) {
-        if let Err(err) = self.handle.shutdown(self.timeout) {
-            crate::report::stderr(format_args!("{err}"));
-        }
     }
 }

@@ -280,6 +280,27 @@ mod recorder {
     }
 
     #[test]
+    fn shutdown_sends_a_last_report_with_what_changed_since_the_interval() {
+        // A run shorter than the interval: only shutdown's report tells.
+        let collector = collector();
+        let jkool = builder(&collector).build().unwrap().handle();
+        let recorder = jkool.metrics_recorder(Duration::from_secs(60));
+        // The recorder's task starts on the delivery thread.
+        std::thread::sleep(Duration::from_millis(100));
+        metrics::with_local_recorder(&recorder, || {
+            for _ in 0..35 {
+                metrics::counter!("orders").increment(2);
+            }
+        });
+        jkool.shutdown(WAIT).expect("delivered");
+        let reports: Vec<Value> = (collector.items().into_iter())
+            .filter(|i| i["operation"] == "metrics")
+            .collect();
+        assert_eq!(reports.len(), 1, "{reports:#?}");
+        assert_eq!(prop(snapshot(&reports[0], "orders"), "orders")["value"], 70);
+    }
+
+    #[test]
     fn a_counter_reads_its_cumulative_value_in_the_last_report() {
         let collector = collector();
         let jkool = builder(&collector).build().unwrap().handle();

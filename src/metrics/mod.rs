@@ -14,11 +14,13 @@
 //! | `metrics` facade | `metrics` | `metrics` | one per metric and label set (`Metrics`) |
 //!
 //! Every report is built by a task on the delivery thread's runtime, never
-//! on an application thread, and goes through the same bounded queue as
-//! [`JKoolHandle::send`](crate::JKoolHandle::send): a full queue drops it
-//! and counts it. The tasks end with the pipeline: they stop reporting once
-//! shutdown begins, and they do not keep it alive when the layer and every
-//! handle are dropped.
+//! on an application thread, but for the last one: `shutdown` makes it on
+//! its caller's thread, so that what changed since the last interval (or
+//! in a run shorter than one) arrives. Reports go through the same bounded
+//! queue as [`JKoolHandle::send`](crate::JKoolHandle::send): a full queue
+//! drops them and counts them. The tasks end with the pipeline: they stop
+//! once shutdown begins, and they do not keep it alive when the layer and
+//! every handle are dropped.
 
 mod health;
 #[cfg(feature = "metrics")]
@@ -29,6 +31,7 @@ mod recorder;
 #[cfg(feature = "metrics")]
 mod series;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::handle::{JKoolHandle, WeakHandle};
@@ -166,17 +169,32 @@ pub(crate) fn spawn_periodic<R>(
 ) where
     R: FnMut(&JKoolHandle) -> Option<JKoolEvent> + Send + 'static,
 {
-    let task = periodic(handle.downgrade(), interval, setup);
+    // Made by `setup` on the delivery thread; `shutdown` makes the last
+    // report with it, so that what changed since the last interval, or in
+    // a run shorter than one, arrives.
+    let report = Arc::new(Mutex::new(None::<R>));
+    let last = report.clone();
+    handle.last_report(Box::new(move |handle| {
+        let mut report = last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(event) = report.as_mut().and_then(|report| report(handle)) {
+            handle.send(event);
+        }
+    }));
+    let task = periodic(handle.downgrade(), interval, setup, report);
     // Dropped with the runtime when the delivery thread ends.
     drop(handle.runtime().spawn(task));
 }
 
-async fn periodic<R>(handle: WeakHandle, interval: Duration, setup: impl FnOnce() -> R)
-where
+async fn periodic<R>(
+    handle: WeakHandle,
+    interval: Duration,
+    setup: impl FnOnce() -> R,
+    report: Arc<Mutex<Option<R>>>,
+) where
     R: FnMut(&JKoolHandle) -> Option<JKoolEvent>,
 {
     let interval = interval.clamp(Duration::from_millis(1), LONGEST);
-    let mut report = setup();
+    *report.lock().unwrap_or_else(|e| e.into_inner()) = Some(setup());
     let start = tokio::time::Instant::now() + interval;
     let mut ticks = tokio::time::interval_at(start, interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -192,7 +210,8 @@ where
         if handle.is_closed() {
             return;
         }
-        if let Some(event) = report(&handle) {
+        let mut report = report.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(event) = report.as_mut().and_then(|report| report(&handle)) {
             handle.send(event);
         }
     }

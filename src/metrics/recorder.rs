@@ -61,8 +61,8 @@ const OPERATION: &str = "metrics";
 /// label values few. Recording costs an atomic update (a histogram: a
 /// short lock); each `counter!`/`gauge!`/`histogram!` call also looks the
 /// metric up under a read lock, so hot loops should keep the handle the
-/// macro returns. Values recorded after the last report are not sent at
-/// shutdown: pick an interval short enough for that loss.
+/// macro returns. [`JKoolHandle::shutdown`](crate::JKoolHandle::shutdown)
+/// sends one last report, with what was recorded since the last interval.
 ///
 /// ```
 /// use std::time::Duration;
