@@ -270,3 +270,34 @@ fn disk_used(dir: &Path) -> u64 {
         })
         .unwrap_or(0)
 }
+
+#[test]
+fn activities_jkool_keeps_failing_on_do_not_hold_up_spooled_events() {
+    let dir = TempDir::new("fair");
+    let port = free_port();
+    // Two chunks out per kind at most: the failing activities fill theirs.
+    let builder = spooled_to(port, &dir.0)
+        .max_concurrent_requests(2)
+        .give_up_refused_after(Duration::from_secs(60));
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..10 {
+            tracing::info_span!("job", i).in_scope(|| {});
+        }
+        for i in 0..40 {
+            info!(i, "waits in the spool");
+        }
+    });
+    let spooled = wait_stats(&handle, |s| s.spooled >= 50);
+    assert_eq!(spooled.spooled, 50, "{spooled:?}");
+    // jKool comes back failing on every activity.
+    let collector = tracing_jkool_collector::Collector::builder()
+        .port(port)
+        .reject_items_containing("\"type\":\"ACTIVITY\"", 500)
+        .start()
+        .expect("collector");
+    let events = collector.wait_for_items(40, WAIT);
+    assert_eq!(events.len(), 40, "{:?}", handle.stats());
+    assert!(events.iter().all(|e| e["type"] == "EVENT"));
+    let _ = handle.shutdown(Duration::from_millis(200));
+}

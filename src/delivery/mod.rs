@@ -164,27 +164,9 @@ impl Delivery {
             if waiting || (self.down && !self.in_flight.is_empty()) {
                 return;
             }
-            // What is in the backlog is older than what is in the spool.
-            let spooled = |kind| spool.as_ref().is_some_and(|s| s.has(kind));
-            let eager = !self.framing(now).batches();
-            let Some(kind) = [Kind::Activity, Kind::Event]
-                .into_iter()
-                .find(|kind| backlog.due(*kind, now, eager) || spooled(*kind))
+            let Some((kind, items, chunk)) = self.next_body(backlog, spool.as_deref_mut(), now)
             else {
                 return;
-            };
-            let (items, chunk) = match spool.as_deref_mut() {
-                Some(spool) if backlog.kind_len(kind) == 0 => {
-                    let max_items = match self.framing(now) {
-                        Framing::Object => 1,
-                        _ => self.settings.batch_size,
-                    };
-                    match spool.take(kind, max_items, self.settings.max_body_bytes) {
-                        Some((items, chunk)) => (items, Some(chunk)),
-                        None => return,
-                    }
-                }
-                _ => (self.take_batch(backlog, kind, now), None),
             };
             let id = self.next_id;
             self.next_id += 1;
@@ -203,6 +185,37 @@ impl Delivery {
             };
             self.launch_group(id, group, now);
         }
+    }
+
+    /// The items of the next body to send, and the spool chunk they came
+    /// from: of the first kind, activities before events, that has a body
+    /// due. What is in the backlog is older than what is in the spool; a
+    /// kind whose spool has as many chunks out as it allows is passed
+    /// over, so that the other kind still goes.
+    fn next_body(
+        &self,
+        backlog: &mut Backlog,
+        mut spool: Option<&mut Spool>,
+        now: Instant,
+    ) -> Option<(Kind, Vec<Bytes>, Option<ChunkRef>)> {
+        let eager = !self.framing(now).batches();
+        for kind in [Kind::Activity, Kind::Event] {
+            let spooled = spool.as_ref().is_some_and(|s| s.has(kind));
+            if !backlog.due(kind, now, eager) && !spooled {
+                continue;
+            }
+            match spool.as_deref_mut() {
+                Some(spool) if backlog.kind_len(kind) == 0 => {
+                    let max_items = if eager { 1 } else { self.settings.batch_size };
+                    let max_bytes = self.settings.max_body_bytes;
+                    if let Some((items, chunk)) = spool.take(kind, max_items, max_bytes) {
+                        return Some((kind, items, Some(chunk)));
+                    }
+                }
+                _ => return Some((kind, self.take_batch(backlog, kind, now), None)),
+            }
+        }
+        None
     }
 
     /// The oldest items of `kind` for one body: a batch, or, with a
