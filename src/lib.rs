@@ -120,6 +120,7 @@ mod env;
 mod error;
 mod event;
 mod fields;
+mod files;
 mod group;
 mod handle;
 mod hashing;

@@ -44,10 +44,7 @@ impl FileSink {
     }
 
     fn append_to(path: &PathBuf) -> std::io::Result<File> {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
+        crate::files::private().create(true).append(true).open(path)
     }
 
     /// Appends `body`, first rotating when it would pass the size. A write

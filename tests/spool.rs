@@ -301,3 +301,41 @@ fn activities_jkool_keeps_failing_on_do_not_hold_up_spooled_events() {
     assert!(events.iter().all(|e| e["type"] == "EVENT"));
     let _ = handle.shutdown(Duration::from_millis(200));
 }
+
+#[cfg(unix)]
+#[test]
+fn spool_files_are_the_owners_alone_and_a_planted_symlink_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("private");
+    let spool = dir.0.join("spool");
+    let (dispatch, handle) = dispatch(spooled_to(free_port(), &spool));
+    tracing::dispatcher::with_default(&dispatch, || info!("kept on disk"));
+    wait_stats(&handle, |s| s.spooled >= 1);
+    let _ = handle.shutdown(Duration::from_millis(100));
+    drop(dispatch);
+    let mode = |path: &Path| {
+        std::fs::metadata(path)
+            .expect("exists")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&spool), 0o700);
+    for entry in std::fs::read_dir(&spool).expect("the spool") {
+        let path = entry.expect("entry").path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+
+    // Another directory whose lock file is a symlink to a file elsewhere.
+    let planted = dir.0.join("planted");
+    std::fs::create_dir(&planted).expect("dir");
+    let target = dir.0.join("target.txt");
+    std::fs::write(&target, "not the spool's").expect("target");
+    std::os::unix::fs::symlink(&target, planted.join("lock")).expect("symlink");
+    let err = spooled_to(free_port(), &planted).build().unwrap_err();
+    assert!(matches!(err, Error::Spool { .. }), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("target"),
+        "not the spool's"
+    );
+}

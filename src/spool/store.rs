@@ -59,8 +59,8 @@ impl Spool {
             dir: dir.clone(),
             reason,
         };
-        std::fs::create_dir_all(&dir).map_err(|e| fail(e.to_string()))?;
-        let mut lock = std::fs::OpenOptions::new()
+        crate::files::private_dir(&dir).map_err(|e| fail(e.to_string()))?;
+        let mut lock = crate::files::private()
             .read(true)
             .write(true)
             .create(true)

@@ -98,7 +98,7 @@ impl Log {
     /// left segments and a read position.
     pub(super) fn open(dir: PathBuf, kind: u8) -> std::io::Result<Log> {
         let ack_path = dir.join(format!("{}.ack", kind as char));
-        let mut ack_file = std::fs::OpenOptions::new()
+        let mut ack_file = crate::files::private()
             .read(true)
             .write(true)
             .create(true)
@@ -208,7 +208,7 @@ impl Log {
         if self.writer.is_none() {
             let id = *next_id;
             // Not `create_new`: the lock makes the name this process's.
-            let file = std::fs::OpenOptions::new()
+            let file = crate::files::private()
                 .create(true)
                 .append(true)
                 .open(segment::path(&self.dir, self.kind, id))?;
@@ -327,7 +327,7 @@ impl Log {
             (None, _) => {}
             (Some((_, read)), Some(records)) => dropped.own = records.saturating_sub(read),
             (Some((off, _)), None) => {
-                if let Ok(mut file) = File::open(&path) {
+                if let Ok(mut file) = crate::files::private().read(true).open(&path) {
                     dropped.recovered = segment::count(&mut file, self.kind, off, seg.bytes);
                 }
             }

@@ -1,8 +1,6 @@
 //! Reading a log: chunks of records from the front, a segment at a time,
 //! skipping what is torn or corrupt.
 
-use std::fs::File;
-
 use bytes::Bytes;
 
 use super::{Chunk, Log, Pos, Result, Taken};
@@ -136,7 +134,9 @@ impl Log {
     fn fill(&mut self, want: usize) -> Result {
         let seg = self.read.seg;
         if self.reader.as_ref().is_none_or(|(id, _)| *id != seg) {
-            let file = File::open(segment::path(&self.dir, self.kind, seg))?;
+            let file = crate::files::private()
+                .read(true)
+                .open(segment::path(&self.dir, self.kind, seg))?;
             self.reader = Some((seg, file));
         }
         if let Some((_, file)) = self.reader.as_mut() {
