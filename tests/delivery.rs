@@ -444,7 +444,13 @@ fn a_flush_while_producers_keep_emitting_returns() {
         while_flooding(&dispatch, || handle.flush(Duration::from_secs(4)));
     assert!(result.is_ok(), "{result:?} after {took:?}");
     assert!(took < Duration::from_secs(4), "{took:?}");
-    handle.shutdown(WAIT).expect("the rest delivered");
+    // The flood may have filled the queue or the retry buffer: shutdown
+    // says so, and nothing is refused.
+    match handle.shutdown(WAIT) {
+        Ok(()) => {}
+        Err(tracing_jkool::Error::Undelivered { failed: 0, .. }) => {}
+        Err(err) => panic!("the rest delivered: {err}"),
+    }
     let stats = handle.stats();
     assert_eq!(stats.queued + stats.dropped, emitted as u64, "{stats:?}");
     assert_accounted(&stats);

@@ -336,7 +336,17 @@ fn a_runtime_shutting_down_mid_emit_loses_nothing_that_was_queued() {
     std::thread::sleep(Duration::from_millis(50));
     // As at the end of `#[tokio::main]`: tasks are cancelled mid-loop.
     rt.shutdown_timeout(Duration::from_secs(1));
-    handle.shutdown(WAIT).expect("shut down in time");
+    // Four tasks emitting flat out may fill the queue: drops are said, and
+    // nothing else may be lost.
+    match handle.shutdown(WAIT) {
+        Ok(()) => {}
+        Err(tracing_jkool::Error::Undelivered {
+            failed: 0,
+            evicted: 0,
+            dropped,
+        }) => assert!(dropped > 0),
+        Err(err) => panic!("{err}"),
+    }
     let stats = handle.stats();
     assert!(stats.queued > 0);
     assert_eq!(stats.sent, stats.queued, "{stats:?}");
