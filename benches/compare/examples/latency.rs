@@ -144,7 +144,10 @@ fn main() {
                     r.slowest.as_millis(),
                     r.peak_in_flight
                 ),
-                None => println!("| {framing:?} | {rtt_ms} ms | below {} events/s | | |", rates[0]),
+                None => println!(
+                    "| {framing:?} | {rtt_ms} ms | below {} events/s | | |",
+                    rates[0]
+                ),
             }
         }
         let low = run(framing, Duration::from_millis(50), 100, RUN);
