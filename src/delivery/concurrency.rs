@@ -6,7 +6,8 @@
 //! - back-pressure (a retryable answer, a timeout), or a round trip well
 //!   above its running mean, cuts the limit to 90 %;
 //! - otherwise, if the limit was reached and the round trip held, the
-//!   limit grows: doubled until the first cut (slow start), then by one.
+//!   limit grows: doubled until the first cut (slow start), then by one;
+//!   doubled again once jKool answers after an outage.
 //!
 //! Each attempt is timed on its own, from its start to its answer, never a
 //! whole retry sequence (Vector bug #26123), and retries go through the
@@ -141,6 +142,13 @@ impl Concurrency {
         self.variance = (1.0 - ALPHA) * (self.variance + ALPHA * delta * delta);
     }
 
+    /// jKool answers again after an outage, whose answers cut the limit to
+    /// its floor: grow by doubling again, as TCP starts slowly again after
+    /// a timeout, so that what waited goes out quickly.
+    pub(super) fn slow_start_again(&mut self) {
+        self.slow_start = true;
+    }
+
     fn grow(&mut self) {
         let next = match self.slow_start {
             true => self.limit.saturating_mul(2),
@@ -218,6 +226,21 @@ mod tests {
             c.answered(now, Duration::from_millis(20), false);
         }
         assert_eq!(c.limit(), INITIAL);
+    }
+
+    #[test]
+    fn after_an_outage_the_limit_doubles_again() {
+        let mut now = Instant::now();
+        let mut c = Concurrency::new(256, now);
+        let rtt = Duration::from_millis(50);
+        for _ in 0..30 {
+            c.started(c.limit());
+            now += rtt;
+            c.answered(now, rtt, true);
+        }
+        assert_eq!(c.limit(), 1);
+        c.slow_start_again();
+        assert_eq!(periods(&mut c, &mut now, rtt, 4), [2, 4, 8, 16]);
     }
 
     #[test]

@@ -309,6 +309,7 @@ impl Delivery {
         if outcome.server_answered() && std::mem::take(&mut self.down) {
             // jKool is back: what waited for it need not wait any longer.
             self.groups.retry_waiting_now(now);
+            self.concurrency.slow_start_again();
         }
         match outcome {
             Outcome::Accepted => {
