@@ -201,6 +201,11 @@ impl JKoolHandle {
         ticket.result(&progress, ticket.flushed(&progress))
     }
 
+    /// Asks for a flush without waiting for it.
+    pub(crate) fn start_flush(&self) {
+        self.begin(|t| Command::Flush { queued: t.target });
+    }
+
     /// [`flush`](Self::flush) for async code: awaits instead of blocking
     /// the thread. It runs in any executor; the waiting itself happens on
     /// the delivery thread's own runtime.

@@ -6,7 +6,7 @@
 //! exit handlers do; the handler never unwinds into the C library.
 
 use std::sync::{Mutex, Once};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{JKoolHandle, WeakHandle};
 
@@ -45,17 +45,22 @@ fn register() {
 fn register() {}
 
 /// Flushes every pipeline still running, and says what did not arrive.
+/// The exit waits for the longest deadline, not their sum: each pipeline
+/// has its own delivery thread, and all were asked at once.
 fn flush_all() {
     let pipelines = std::mem::take(&mut *PIPELINES.lock().unwrap_or_else(|e| e.into_inner()));
-    for (pipeline, timeout) in pipelines {
-        let Some(handle) = pipeline.upgrade() else {
-            continue;
-        };
+    let started = Instant::now();
+    let running: Vec<(JKoolHandle, Duration)> = (pipelines.into_iter())
+        .filter_map(|(pipeline, timeout)| Some((pipeline.upgrade()?, timeout)))
         // After `shutdown` there is nothing to do.
-        if handle.is_closed() {
-            continue;
-        }
-        if let Err(err) = handle.flush(timeout) {
+        .filter(|(handle, _)| !handle.is_closed())
+        .collect();
+    for (handle, _) in &running {
+        handle.start_flush();
+    }
+    for (handle, timeout) in running {
+        let left = timeout.saturating_sub(started.elapsed());
+        if let Err(err) = handle.flush(left) {
             crate::report::stderr(format_args!(
                 "exiting without shutdown: {err}. Call JKoolHandle::shutdown before main \
                  returns, or keep its guard alive (`let _guard = handle.shutdown_guard(..)`, \
