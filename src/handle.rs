@@ -70,6 +70,8 @@ struct Inner {
     open: OnceLock<Arc<OpenSpans>>,
     /// The periodic reports' last reports, which `shutdown` sends.
     last_reports: Mutex<Vec<LastReport>>,
+    /// Set by the layer: the subscriber whose spans its table holds.
+    home: OnceLock<crate::send::Home>,
 }
 
 /// A periodic report's last one, sent by `shutdown`.
@@ -104,6 +106,7 @@ impl JKoolHandle {
                 on_shutdown: OnceLock::new(),
                 open: OnceLock::new(),
                 last_reports: Mutex::new(Vec::new()),
+                home: OnceLock::new(),
             }),
         }
     }
@@ -131,6 +134,10 @@ impl JKoolHandle {
     /// The open-span table of the layer this handle belongs to, once set.
     pub(crate) fn open_spans(&self) -> Option<&Arc<OpenSpans>> {
         self.inner.open.get()
+    }
+
+    pub(crate) fn home(&self) -> &OnceLock<crate::send::Home> {
+        &self.inner.home
     }
 
     pub(crate) fn counters(&self) -> &Counters {

@@ -197,6 +197,14 @@ where
     /// moment to learn whether it can see this layer at all.
     fn on_register_dispatch(&self, dispatch: &Dispatch) {
         let _ = self.access.walk.set(walk::<S>);
+        let find = |dispatch: &Dispatch| {
+            let subscriber = dispatch.downcast_ref::<S>()?;
+            Some(std::ptr::from_ref(subscriber) as usize)
+        };
+        if let Some(subscriber) = find(dispatch) {
+            let home = crate::send::Home { subscriber, find };
+            let _ = self.handle().home().set(home);
+        }
         if let Some(f) = self.filtered::<S>() {
             if dispatch.downcast_ref::<JKoolLayer>().is_none() {
                 self.hidden.store(true, Ordering::Relaxed);

@@ -1,9 +1,26 @@
 //! What the application sends by hand, beside what the layer captures:
 //! fully specified jKool events, and items already in JSON.
 
+use tracing::Dispatch;
+
 use crate::model::{Item, Kind};
 use crate::propagation::nearest;
 use crate::{Error, JKoolEvent, JKoolHandle};
+
+/// Where a layer's spans live: the address of its subscriber inside the
+/// dispatcher, and how to find that subscriber in a dispatcher.
+#[derive(Debug)]
+pub(crate) struct Home {
+    pub(crate) subscriber: usize,
+    pub(crate) find: fn(&Dispatch) -> Option<usize>,
+}
+
+impl Home {
+    /// Whether `dispatch` is the layer's own dispatcher.
+    fn is(&self, dispatch: &Dispatch) -> bool {
+        (self.find)(dispatch) == Some(self.subscriber)
+    }
+}
 
 impl JKoolHandle {
     /// Sends a fully specified jKool event through the same queue as the
@@ -13,7 +30,9 @@ impl JKoolHandle {
     /// that span's activity as its `parent-id` and the span's correlators
     /// (its trace id first) as its `corrid`, unless it set them itself
     /// ([`JKoolEvent::parent_id`], [`JKoolEvent::corr_id`]). The current
-    /// span is the calling thread's, in its current dispatcher.
+    /// span is the calling thread's, in its current dispatcher; in a
+    /// dispatcher that is not the layer's own, the event gets no parent
+    /// from it.
     ///
     /// ```no_run
     /// use tracing_jkool::{JKoolEvent, JKoolLayer, Snapshot};
@@ -39,6 +58,13 @@ impl JKoolHandle {
             return;
         };
         let span = tracing::Span::current();
+        // Span ids are a subscriber's own: in another subscriber's span,
+        // this layer's table would answer for an unrelated span.
+        let home = self.home().get();
+        let at_home = span.with_subscriber(|(_, dispatch)| home.is_none_or(|h| h.is(dispatch)));
+        if at_home != Some(true) {
+            return;
+        }
         let found = nearest(&span, Some(open), |data| {
             let mut buf = uuid::Uuid::encode_buffer();
             let parent = data.tracking_id.as_str(&mut buf).to_owned();

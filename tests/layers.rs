@@ -306,3 +306,30 @@ fn two_layers_with_two_levels_keep_their_own_parent_chains() {
         );
     }
 }
+
+#[test]
+fn send_inside_another_subscribers_span_takes_no_parent_from_it() {
+    let (ours, theirs) = (collector(), collector());
+    let (our_dispatch, our_handle) = dispatch(builder(&ours));
+    let (their_dispatch, _their_handle) = dispatch(builder(&theirs));
+    // Each registry's first span gets the same id.
+    let ours_open = tracing::dispatcher::with_default(&our_dispatch, || info_span!("ours"));
+    tracing::dispatcher::with_default(&their_dispatch, || {
+        info_span!("theirs").in_scope(|| {
+            our_handle.send(tracing_jkool::JKoolEvent::new("sent from their span"));
+        });
+    });
+    tracing::dispatcher::with_default(&our_dispatch, || {
+        ours_open.in_scope(|| {
+            our_handle.send(tracing_jkool::JKoolEvent::new("sent from our span"));
+        });
+    });
+    drop(ours_open);
+    our_handle.flush(WAIT).expect("delivered");
+    let items = ours.items();
+    let span = find(&items, "operation", "ours");
+    let inside = find(&items, "msg-text", "sent from our span");
+    assert_eq!(inside["parent-id"], span["tracking-id"]);
+    let outside = find(&items, "msg-text", "sent from their span");
+    assert!(outside.get("parent-id").is_none(), "{outside:#}");
+}
