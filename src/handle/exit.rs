@@ -48,7 +48,15 @@ fn register() {}
 /// The exit waits for the longest deadline, not their sum: each pipeline
 /// has its own delivery thread, and all were asked at once.
 fn flush_all() {
-    let pipelines = std::mem::take(&mut *PIPELINES.lock().unwrap_or_else(|e| e.into_inner()));
+    // Another thread registering a pipeline as the process exits holds
+    // the lock: skip rather than hang the exit.
+    let pipelines = match PIPELINES.try_lock() {
+        Ok(mut pipelines) => std::mem::take(&mut *pipelines),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+            std::mem::take(&mut *poisoned.into_inner())
+        }
+        Err(std::sync::TryLockError::WouldBlock) => return,
+    };
     let started = Instant::now();
     let running: Vec<(JKoolHandle, Duration)> = (pipelines.into_iter())
         .filter_map(|(pipeline, timeout)| Some((pipeline.upgrade()?, timeout)))
