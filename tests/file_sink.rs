@@ -166,3 +166,61 @@ fn rotation_finds_the_rotated_files_so_any_max_files_works() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+/// Set in the child process that the partial-write test starts: its file.
+#[cfg(unix)]
+const CHILD_FILE: &str = "TRACING_JKOOL_FSIZE_CHILD_FILE";
+
+/// The largest file the child may write (`RLIMIT_FSIZE`).
+#[cfg(unix)]
+const CAP: u64 = 3_000;
+
+#[cfg(unix)]
+#[test]
+fn a_write_cut_short_by_a_full_disk_leaves_no_torn_line_and_no_duplicate() {
+    if let Some(path) = std::env::var_os(CHILD_FILE) {
+        // Past the cap, a write fails with EFBIG instead of killing the
+        // process, as a full disk fails with ENOSPC.
+        // SAFETY: plain calls with valid arguments, before any thread of
+        // this test writes a file.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let mut limit = std::mem::zeroed::<libc::rlimit>();
+            libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit);
+            limit.rlim_cur = CAP as libc::rlim_t;
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+        }
+        let to_file = JKoolLayer::builder("unused")
+            .url(format!("file://{}", PathBuf::from(path).display()))
+            .max_body_bytes(1_500)
+            .flush_interval(std::time::Duration::from_millis(10));
+        let (writer, handle) = dispatch(to_file);
+        tracing::dispatcher::with_default(&writer, || {
+            for i in 0..40 {
+                info!(i, text = "x".repeat(100).as_str(), "cut short");
+            }
+        });
+        let _ = handle.shutdown(std::time::Duration::from_millis(500));
+        return;
+    }
+    let path = temp_file("fsize");
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "a_write_cut_short_by_a_full_disk_leaves_no_torn_line_and_no_duplicate",
+        ])
+        .env(CHILD_FILE, &path)
+        .output()
+        .expect("child runs");
+    assert!(output.status.success(), "{output:?}");
+    let text = std::fs::read_to_string(&path).expect("the file");
+    assert!(text.len() as u64 <= CAP, "{} bytes", text.len());
+    assert!(text.is_empty() || text.ends_with('\n'), "a torn last line");
+    let mut ids = std::collections::HashSet::new();
+    for line in text.lines() {
+        let item: Value = serde_json::from_str(line).expect("whole JSON lines");
+        assert!(ids.insert(item["tracking-id"].clone()), "twice: {line}");
+    }
+    assert!(!ids.is_empty(), "some bodies fit");
+    let _ = std::fs::remove_file(&path);
+}
