@@ -288,7 +288,7 @@ impl Builder {
 
     /// The most requests in flight at once; default
     /// [`DEFAULT_MAX_CONCURRENT_REQUESTS`]. The delivery thread uses as many
-    /// as the round trip needs: it starts at one, doubles while every slot
+    /// as the round trip needs: it starts at four, doubles while every slot
     /// is busy and the round trip holds, then grows by one; it cuts back on
     /// a retryable answer, a timeout, or a round trip well above its mean
     /// (as Vector's adaptive request concurrency does).

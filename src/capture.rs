@@ -51,7 +51,7 @@ impl Capture {
     pub(crate) fn new(options: Options, handle: JKoolHandle) -> Self {
         let open = Arc::new(OpenSpans::new());
         let table = Arc::clone(&open);
-        handle.on_shutdown(Box::new(move |handle: &JKoolHandle| {
+        handle.before_shutdown(Box::new(move |handle: &JKoolHandle| {
             table.send_cut_short(|item| handle.enqueue(item));
         }));
         handle.set_open_spans(Arc::clone(&open));

@@ -18,7 +18,7 @@ mod panics;
 
 pub(crate) use exit::flush_at_exit;
 pub use guard::ShutdownGuard;
-pub(crate) use panics::{capture_panics, unwinding};
+pub(crate) use panics::{capture_panics, panic_message, unwinding};
 
 /// Requests from a handle to the worker.
 #[derive(Debug)]
@@ -62,23 +62,18 @@ struct Inner {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// The delivery thread's runtime, where async waits run.
     runtime: tokio::runtime::Handle,
-    /// Set by the layer: queues the spans still open, first thing in
-    /// `shutdown`.
-    on_shutdown: OnceLock<ShutdownHook>,
+    /// What `shutdown` runs first, in the order registered: the periodic
+    /// reports' last reports, then the layer's spans still open.
+    before_shutdown: Mutex<Vec<ShutdownHook>>,
     /// Set by the layer: its open spans, where `send` finds the current
     /// span's tracking id and correlators.
     open: OnceLock<Arc<OpenSpans>>,
-    /// The periodic reports' last reports, which `shutdown` sends.
-    last_reports: Mutex<Vec<LastReport>>,
     /// Set by the layer: the subscriber whose spans its table holds.
     home: OnceLock<crate::send::Home>,
 }
 
-/// A periodic report's last one, sent by `shutdown`.
-pub(crate) type LastReport = Box<dyn FnMut(&JKoolHandle) + Send>;
-
-/// What `shutdown` runs before the worker stops.
-pub(crate) type ShutdownHook = Box<dyn Fn(&JKoolHandle) + Send + Sync>;
+/// What `shutdown` runs, once, before the worker stops.
+pub(crate) type ShutdownHook = Box<dyn FnMut(&JKoolHandle) + Send>;
 
 impl std::fmt::Debug for JKoolHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -103,27 +98,17 @@ impl JKoolHandle {
                 control,
                 thread: Mutex::new(Some(thread)),
                 runtime,
-                on_shutdown: OnceLock::new(),
+                before_shutdown: Mutex::new(Vec::new()),
                 open: OnceLock::new(),
-                last_reports: Mutex::new(Vec::new()),
                 home: OnceLock::new(),
             }),
         }
     }
 
-    /// Registers what `shutdown` runs first; only the first call counts.
-    pub(crate) fn on_shutdown(&self, hook: ShutdownHook) {
-        let _ = self.inner.on_shutdown.set(hook);
-    }
-
-    /// Registers a periodic report's last report, which `shutdown` sends
-    /// first, so that what was measured since the last interval arrives.
-    pub(crate) fn last_report(&self, report: LastReport) {
-        self.inner
-            .last_reports
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(report);
+    /// Registers what the first `shutdown` runs before the worker stops,
+    /// after what was registered before.
+    pub(crate) fn before_shutdown(&self, hook: ShutdownHook) {
+        self.hooks().push(hook);
     }
 
     /// Registers the layer's open spans; only the first call counts.
@@ -255,7 +240,7 @@ impl JKoolHandle {
     /// so that `shutdown(..)?` means everything arrived;
     /// [`Error::DeliveryStopped`] after a panic on the delivery thread.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
-        self.send_open_spans();
+        self.run_before_shutdown();
         let dropped = self.counters().dropped.load(Ordering::Relaxed);
         let ticket = self.begin(|_| Command::Shutdown {
             give_up_at: deadline_after(timeout),
@@ -288,7 +273,7 @@ impl JKoolHandle {
     /// # Errors
     /// As [`shutdown`](Self::shutdown).
     pub async fn shutdown_async(&self, timeout: Duration) -> Result<(), Error> {
-        self.send_open_spans();
+        self.run_before_shutdown();
         let dropped = self.counters().dropped.load(Ordering::Relaxed);
         let ticket = self.begin(|_| Command::Shutdown {
             give_up_at: deadline_after(timeout),
@@ -303,18 +288,14 @@ impl JKoolHandle {
         result.and_then(|()| self.all_arrived(dropped))
     }
 
-    fn send_open_spans(&self) {
-        let last = std::mem::take(
-            &mut *self
-                .inner
-                .last_reports
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
-        for mut report in last {
-            report(self);
-        }
-        if let Some(hook) = self.inner.on_shutdown.get() {
+    fn hooks(&self) -> std::sync::MutexGuard<'_, Vec<ShutdownHook>> {
+        (self.inner.before_shutdown.lock()).unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn run_before_shutdown(&self) {
+        // Taken out, so that none runs twice and none runs under the lock.
+        let hooks = std::mem::take(&mut *self.hooks());
+        for mut hook in hooks {
             hook(self);
         }
     }

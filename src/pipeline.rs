@@ -114,7 +114,8 @@ impl Builder {
                 // timeout.
                 runtime.shutdown_background();
                 if let Err(panic) = ran {
-                    let why = panic_message(panic.as_ref());
+                    let text = crate::handle::panic_message(panic.as_ref());
+                    let why = format!("panicked: {}", text.unwrap_or("no message"));
                     crate::report::stderr(format_args!(
                         "the delivery thread stopped ({why}); what is queued is lost and \
                          new items are dropped"
@@ -218,13 +219,6 @@ impl Builder {
         }
         Ok(())
     }
-}
-
-/// A panic's message, when it has one.
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let text = (panic.downcast_ref::<&str>().copied())
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str));
-    format!("panicked: {}", text.unwrap_or("no message"))
 }
 
 #[cfg(test)]

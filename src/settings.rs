@@ -31,12 +31,11 @@ pub enum Framing {
     /// not wait for a batch.
     #[default]
     Object,
-    /// Several newline-terminated JSON objects of one kind in one body,
-    /// up to [`batch_size`](crate::Builder::batch_size): the form of
-    /// JESL's socket stream.
+    /// Several newline-terminated JSON objects of one kind in one body, a
+    /// batch at a time (see [`batch_size`](crate::Builder::batch_size)):
+    /// the form of JESL's socket stream.
     Lines,
-    /// A JSON array of up to [`batch_size`](crate::Builder::batch_size)
-    /// items of one kind.
+    /// A JSON array of the items of one kind, a batch at a time.
     Array,
 }
 

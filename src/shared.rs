@@ -213,12 +213,8 @@ impl Shared {
 
     /// The delivery thread panicked: every wait ends now, with `why`.
     pub(crate) fn crashed(&self, why: String) {
-        let mut progress = self.progress();
-        progress.crashed = Some(why);
-        progress.stopped = true;
-        drop(progress);
-        self.changed.notify_all();
-        self.notify.notify_waiters();
+        self.progress().crashed = Some(why);
+        self.stop();
     }
 
     /// Called by the worker as its last act.

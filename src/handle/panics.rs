@@ -43,14 +43,17 @@ pub(crate) fn unwinding() -> Option<Box<str>> {
     UNWINDING.with(|message| message.borrow().clone())
 }
 
+/// A panic's message, when its payload is text (as `panic!` makes it).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    (payload.downcast_ref::<&str>().copied())
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
 fn report(pipeline: &WeakHandle, info: &PanicHookInfo<'_>) {
     let Some(handle) = pipeline.upgrade() else {
         return;
     };
-    let payload = info.payload();
-    let message = (payload.downcast_ref::<&str>().copied())
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("Box<dyn Any>");
+    let message = panic_message(info.payload()).unwrap_or("Box<dyn Any>");
     UNWINDING.with(|unwinding| *unwinding.borrow_mut() = Some(message.into()));
     let thread = std::thread::current();
     let name = thread.name().unwrap_or("unnamed");

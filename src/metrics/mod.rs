@@ -174,7 +174,7 @@ pub(crate) fn spawn_periodic<R>(
     // a run shorter than one, arrives.
     let report = Arc::new(Mutex::new(None::<R>));
     let last = report.clone();
-    handle.last_report(Box::new(move |handle| {
+    handle.before_shutdown(Box::new(move |handle| {
         let mut report = last.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(event) = report.as_mut().and_then(|report| report(handle)) {
             handle.send(event);
