@@ -279,6 +279,16 @@ mod tests {
     }
 
     #[test]
+    fn more_requests_in_flight_than_1024_are_taken_as_1024() {
+        let mut builder = Builder::new("t".into()).max_concurrent_requests(usize::MAX);
+        builder.check().expect("accepted");
+        assert_eq!(builder.settings.max_concurrent_requests, MAX_CONCURRENT);
+        let mut builder = Builder::new("t".into()).max_concurrent_requests(7);
+        builder.check().expect("accepted");
+        assert_eq!(builder.settings.max_concurrent_requests, 7);
+    }
+
+    #[test]
     fn a_panic_on_the_delivery_thread_ends_every_wait_at_once_saying_why() {
         // Nothing listens there: the item stays undelivered.
         let layer = Builder::new("t".into())

@@ -114,3 +114,18 @@ fn host_name() -> Option<String> {
     let name = name.trim();
     (!name.is_empty()).then(|| name.to_owned())
 }
+
+#[test]
+fn by_default_an_item_leaves_without_waiting_for_a_batch() {
+    let collector = Collector::builder()
+        .token(TOKEN)
+        .start()
+        .expect("collector");
+    // No flush, and a flush interval far beyond the wait.
+    let builder = builder(&collector).flush_interval(Duration::from_secs(60));
+    let (_dispatch, handle) = dispatch(builder);
+    handle.send(JKoolEvent::new("alone"));
+    let items = collector.wait_for_items(1, Duration::from_secs(10));
+    assert_eq!(items.len(), 1, "{:?}", handle.stats());
+    assert_eq!(items[0]["msg-text"], "alone");
+}

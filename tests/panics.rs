@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use common::*;
 use tracing::{info, instrument};
 
@@ -29,6 +31,13 @@ fn thread_of(item: &serde_json::Value) -> Option<&str> {
 
 #[test]
 fn a_panic_is_a_fatal_event_in_its_span_and_the_spans_it_unwinds_fail() {
+    // The hook installed before still runs, after the layer's.
+    static EARLIER_HOOK_RAN: AtomicUsize = AtomicUsize::new(0);
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        EARLIER_HOOK_RAN.fetch_add(1, Ordering::SeqCst);
+        default(info);
+    }));
     let collector = collector();
     let (dispatch, handle) = dispatch(builder(&collector).capture_panics(true));
     let worker = std::thread::Builder::new()
@@ -61,6 +70,7 @@ fn a_panic_is_a_fatal_event_in_its_span_and_the_spans_it_unwinds_fail() {
             .is_some_and(|at| at.starts_with("tests/panics.rs:")),
         "{panic:#}"
     );
+    assert!(EARLIER_HOOK_RAN.load(Ordering::SeqCst) >= 1);
     for span in [charge, checkout] {
         assert_eq!(span["status"], "EXCEPTION", "{span:#}");
         assert_eq!(span["severity"], "ERROR", "{span:#}");
@@ -83,4 +93,60 @@ fn without_capture_a_panic_sends_nothing_of_its_own() {
         "{items:#?}"
     );
     assert_eq!(find(&items, "operation", "charge")["status"], "END");
+}
+
+/// Set in the child process of the main-thread test: where jKool is.
+const CHILD_URL: &str = "TRACING_JKOOL_PANIC_CHILD_URL";
+
+const CHILD: &str = "child_panics_on_a_thread_named_main_then_aborts";
+
+/// In the child: a panic on a thread named `main`, as the main thread is,
+/// then an abort, which runs no exit flush. Only the panic's own flush can
+/// have sent what waited for a batch.
+#[test]
+fn child_panics_on_a_thread_named_main_then_aborts() {
+    let Some(url) = std::env::var_os(CHILD_URL) else {
+        return;
+    };
+    let builder = tracing_jkool::JKoolLayer::builder(TOKEN)
+        .url(url.to_string_lossy())
+        .framing(tracing_jkool::Framing::Array)
+        .flush_interval(std::time::Duration::from_secs(60))
+        .exit_flush(std::time::Duration::ZERO)
+        .capture_panics(true);
+    let (dispatch, _handle) = dispatch(builder);
+    let main = std::thread::Builder::new()
+        .name("main".into())
+        .spawn(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                for i in 0..20 {
+                    info!(i, "waits for its batch");
+                }
+                panic!("the end of main");
+            })
+        })
+        .expect("thread");
+    let _ = main.join();
+    std::process::abort();
+}
+
+#[test]
+fn a_panic_on_the_main_thread_first_sends_what_is_queued() {
+    let collector = collector();
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", CHILD])
+        .env(CHILD_URL, collector.url())
+        .output()
+        .expect("child runs");
+    assert!(!output.status.success(), "the child aborts");
+    let items = collector.items();
+    let waited = items
+        .iter()
+        .filter(|i| i["msg-text"] == "waits for its batch")
+        .count();
+    assert_eq!(waited, 20, "{items:#?}");
+    assert!(
+        items.iter().any(|i| i["msg-text"] == "the end of main"),
+        "{items:#?}"
+    );
 }

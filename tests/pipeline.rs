@@ -232,6 +232,25 @@ fn a_rejected_token_counts_items_as_failed_and_shutdown_says_so() {
 }
 
 #[test]
+fn shutdown_counts_what_a_full_queue_dropped_before_it() {
+    let collector = collector();
+    let builder = builder(&collector).queue_capacity(1);
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, || emit(200));
+    let before = handle.stats();
+    assert!(before.dropped > 0, "{before:?}");
+    match handle.shutdown(WAIT) {
+        Err(tracing_jkool::Error::Undelivered {
+            failed: 0,
+            evicted: 0,
+            dropped,
+        }) => assert_eq!(dropped, before.dropped),
+        other => panic!("{other:?} {before:?}"),
+    }
+    assert_eq!(collector.items().len() as u64, handle.stats().sent);
+}
+
+#[test]
 fn a_full_queue_drops_and_counts_without_blocking() {
     // A server that accepts connections and never answers keeps the
     // delivery thread busy, so the queue of two fills.
