@@ -32,18 +32,31 @@ fn emit_for(handle: &JKoolHandle, per_ms: u64, length: Duration) -> Vec<u64> {
     samples
 }
 
-fn layer(collector: &Collector) -> (tracing::Dispatch, JKoolHandle) {
-    dispatch(builder(collector).max_concurrent_requests(MAX))
+/// Flushes, and checks that every item queued arrived.
+fn all_delivered(handle: &JKoolHandle) -> tracing_jkool::Stats {
+    handle.flush(WAIT).expect("everything delivered");
+    let stats = handle.stats();
+    assert_eq!(
+        (stats.sent, stats.dropped, stats.failed),
+        (stats.queued, 0, 0)
+    );
+    stats
+}
+
+/// A collector answering after `latency`, and a layer sending to it.
+fn at_distance(latency: Duration) -> (Collector, tracing::Dispatch, JKoolHandle) {
+    let collector = Collector::builder()
+        .token(TOKEN)
+        .latency(latency)
+        .start()
+        .expect("collector");
+    let (dispatch, handle) = dispatch(builder(&collector).max_concurrent_requests(MAX));
+    (collector, dispatch, handle)
 }
 
 #[test]
 fn the_limit_shrinks_when_the_round_trip_grows_and_grows_back_never_past_the_max() {
-    let collector = Collector::builder()
-        .token(TOKEN)
-        .latency(Duration::from_millis(50))
-        .start()
-        .expect("collector");
-    let (dispatch, handle) = layer(&collector);
+    let (collector, dispatch, handle) = at_distance(Duration::from_millis(50));
     let (fast, slow, fast_again) = tracing::dispatcher::with_default(&dispatch, || {
         let fast = emit_for(&handle, 1, Duration::from_millis(1_500));
         collector.set_latency(Duration::from_millis(500));
@@ -52,12 +65,7 @@ fn the_limit_shrinks_when_the_round_trip_grows_and_grows_back_never_past_the_max
         let fast_again = emit_for(&handle, 1, Duration::from_millis(2_000));
         (fast, slow, fast_again)
     });
-    handle.flush(WAIT).expect("everything delivered");
-    let stats = handle.stats();
-    assert_eq!(
-        (stats.sent, stats.dropped, stats.failed),
-        (stats.queued, 0, 0)
-    );
+    all_delivered(&handle);
     let max = MAX as u64;
     let peak = |s: &[u64]| s.iter().copied().max().unwrap_or_default();
     let last = |s: &[u64]| s.last().copied().unwrap_or_default();
@@ -81,12 +89,7 @@ fn the_limit_shrinks_when_the_round_trip_grows_and_grows_back_never_past_the_max
 
 #[test]
 fn unavailable_answers_cut_the_limit_and_it_grows_back() {
-    let collector = Collector::builder()
-        .token(TOKEN)
-        .latency(Duration::from_millis(20))
-        .start()
-        .expect("collector");
-    let (dispatch, handle) = layer(&collector);
+    let (collector, dispatch, handle) = at_distance(Duration::from_millis(20));
     let (before, during, after) = tracing::dispatcher::with_default(&dispatch, || {
         let before = emit_for(&handle, 3, Duration::from_millis(1_000));
         collector.inject(Fault::status(503), 5);
@@ -94,12 +97,7 @@ fn unavailable_answers_cut_the_limit_and_it_grows_back() {
         let after = emit_for(&handle, 3, Duration::from_millis(1_500));
         (before, during, after)
     });
-    handle.flush(WAIT).expect("everything delivered");
-    let stats = handle.stats();
-    assert_eq!(
-        (stats.sent, stats.dropped, stats.failed),
-        (stats.queued, 0, 0)
-    );
+    let stats = all_delivered(&handle);
     assert!(stats.retried >= 5, "{stats:?}");
     let last = |s: &[u64]| s.last().copied().unwrap_or_default();
     let lowest = [&during[..], &after[..]].concat().into_iter().min();
