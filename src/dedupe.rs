@@ -36,6 +36,8 @@ pub(crate) struct Dedupe {
 #[derive(Debug)]
 struct HeldEvent {
     item: Item,
+    /// Its place in the queue.
+    seq: u64,
     count: u64,
 }
 
@@ -61,7 +63,7 @@ impl Dedupe {
     /// Gives back what is not an event of a tracing callsite, and what
     /// does not fit (more than `capacity` distinct events held), to deliver
     /// now; keeps the rest.
-    pub(crate) fn admit(&mut self, item: Item, now: Instant) -> Result<Item, Absorbed> {
+    pub(crate) fn admit(&mut self, item: Item, seq: u64, now: Instant) -> Result<Item, Absorbed> {
         let Item::Event(event) = &item else {
             return Ok(item);
         };
@@ -79,7 +81,12 @@ impl Dedupe {
             return Ok(item);
         }
         self.due.push_back((now + self.window, key.clone()));
-        self.held.insert(key, HeldEvent { item, count: 1 });
+        let held = HeldEvent {
+            item,
+            seq,
+            count: 1,
+        };
+        self.held.insert(key, held);
         Err(Absorbed::Held)
     }
 
@@ -90,8 +97,9 @@ impl Dedupe {
 
     /// The held events whose window ended by `now` (all of them for
     /// `None`), in the order they first happened, each with its
-    /// `repeat_count` when it happened more than once.
-    pub(crate) fn release(&mut self, now: Option<Instant>) -> Vec<Item> {
+    /// `repeat_count` when it happened more than once, and its place in
+    /// the queue.
+    pub(crate) fn release(&mut self, now: Option<Instant>) -> Vec<(u64, Item)> {
         let mut released = Vec::new();
         while let Some((at, _)) = self.due.front() {
             if now.is_some_and(|now| *at > now) {
@@ -109,7 +117,7 @@ impl Dedupe {
                     properties.push((REPEAT_COUNT, Value::U64(held.count)));
                 }
             }
-            released.push(held.item);
+            released.push((held.seq, held.item));
         }
         released
     }

@@ -75,7 +75,9 @@ pub enum Error {
         /// How long the call waited.
         waited: Duration,
     },
-    /// `shutdown` delivered what it could, and some items never arrived:
+    /// `shutdown` or `flush` had an answer for every item, and some never
+    /// arrived (`shutdown` counts every loss since the start; `flush`, those
+    /// since a flush last reported them):
     /// jKool refused them or gave up on them (`failed`), the retry buffer
     /// evicted them while jKool was away (`evicted`), or the queue was full
     /// when they were emitted (`dropped`, counted up to the call).

@@ -7,13 +7,21 @@ use tokio::time::Instant;
 use crate::model::Kind;
 use crate::spool::ChunkRef;
 
+/// An item's JSON, and its place in the queue: the items before a flush
+/// are those with a lower `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Serialized {
+    pub(crate) seq: u64,
+    pub(crate) json: Bytes,
+}
+
 /// Items sent together, and retried together until the answer says to
 /// split them.
 #[derive(Debug)]
 pub(crate) struct Group {
     pub(crate) kind: Kind,
     /// Each item's JSON.
-    pub(crate) items: Vec<Bytes>,
+    pub(crate) items: Vec<Serialized>,
     /// When its first try started.
     pub(crate) first_try: Instant,
     /// When its latest try started.
@@ -40,6 +48,11 @@ pub(crate) struct Group {
 impl Group {
     pub(crate) fn len(&self) -> usize {
         self.items.len()
+    }
+
+    /// Its items' places in the queue.
+    pub(crate) fn seqs(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
+        self.items.iter().map(|item| item.seq)
     }
 
     /// The two halves, each to be tried again now. They keep the time

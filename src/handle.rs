@@ -15,10 +15,12 @@ use crate::Error;
 mod exit;
 mod guard;
 mod panics;
+mod watermark;
 
 pub(crate) use exit::flush_at_exit;
 pub use guard::ShutdownGuard;
 pub(crate) use panics::{capture_panics, panic_message, unwinding};
+pub(crate) use watermark::Watermark;
 
 /// Requests from a handle to the worker.
 #[derive(Debug)]
@@ -134,14 +136,19 @@ impl JKoolHandle {
     pub(crate) fn enqueue(&self, item: Item) {
         // A slot first, then the item into it: `try_send` moves the item
         // once more on its way to the queue.
-        let counter = match self.inner.items.try_reserve() {
+        match self.inner.items.try_reserve() {
             Ok(permit) => {
+                // Counted before it is sent: an item a flush counts may
+                // be behind one it does not, never the other way round, so
+                // the first `queued` items taken hold every item queued
+                // before the flush began.
+                self.counters().queued.fetch_add(1, Ordering::Relaxed);
                 permit.send(item);
-                &self.counters().queued
             }
-            Err(_) => &self.counters().dropped,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+            Err(_) => {
+                self.counters().dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     /// A reference that does not keep the pipeline alive: the periodic
@@ -185,12 +192,20 @@ impl JKoolHandle {
     ///
     /// # Errors
     /// [`Error::Timeout`] with the number of those items not delivered:
-    /// still pending, or given up because their retry time ran out. Items
-    /// jKool rejected are counted in [`Stats::failed`].
+    /// still pending, or given up because their retry time ran out;
+    /// [`Error::Undelivered`] when each had its answer but items were lost
+    /// (refused, evicted, or dropped from a full queue) since a flush last
+    /// said so: each loss is reported once, by the first flush to return
+    /// after it, so that `flush(..)?` means everything emitted so far
+    /// arrived. [`Error::DeliveryStopped`] after a panic on the delivery
+    /// thread.
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        let dropped = self.counters().dropped.load(Ordering::Relaxed);
         let ticket = self.begin(|t| Command::Flush { queued: t.target });
         let progress = self.inner.shared.wait(timeout, |p| ticket.flushed(p));
-        ticket.result(&progress, ticket.flushed(&progress))
+        let result = ticket.result(&progress, ticket.flushed(&progress));
+        drop(progress);
+        result.and_then(|()| self.inner.shared.new_losses(dropped).result())
     }
 
     /// Asks for a flush without waiting for it.
@@ -213,10 +228,13 @@ impl JKoolHandle {
     /// # }
     /// ```
     pub async fn flush_async(&self, timeout: Duration) -> Result<(), Error> {
+        let dropped = self.counters().dropped.load(Ordering::Relaxed);
         let ticket = self.begin(|t| Command::Flush { queued: t.target });
         self.wait_async(timeout, move |p| ticket.flushed(p)).await;
         let progress = self.inner.shared.progress();
-        ticket.result(&progress, ticket.flushed(&progress))
+        let result = ticket.result(&progress, ticket.flushed(&progress));
+        drop(progress);
+        result.and_then(|()| self.inner.shared.new_losses(dropped).result())
     }
 
     /// Sends everything queued, then stops the delivery thread. What is
@@ -250,21 +268,7 @@ impl JKoolHandle {
         let result = ticket.result(&progress, progress.stopped);
         drop(progress);
         self.join_if_stopped();
-        result.and_then(|()| self.all_arrived(dropped))
-    }
-
-    /// `Ok` when nothing was ever refused, given up or evicted, and nothing
-    /// was dropped before `dropped` had been counted.
-    fn all_arrived(&self, dropped: u64) -> Result<(), Error> {
-        let stats = self.stats();
-        match (stats.failed, stats.evicted, dropped) {
-            (0, 0, 0) => Ok(()),
-            (failed, evicted, dropped) => Err(Error::Undelivered {
-                failed,
-                evicted,
-                dropped,
-            }),
-        }
+        result.and_then(|()| self.inner.shared.all_losses(dropped).result())
     }
 
     /// [`shutdown`](Self::shutdown) for async code: awaits instead of
@@ -285,7 +289,7 @@ impl JKoolHandle {
         drop(progress);
         // The thread signalled its end: joining does not wait.
         self.join_if_stopped();
-        result.and_then(|()| self.all_arrived(dropped))
+        result.and_then(|()| self.inner.shared.all_losses(dropped).result())
     }
 
     fn hooks(&self) -> std::sync::MutexGuard<'_, Vec<ShutdownHook>> {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use crate::handle::Watermark;
 use crate::Error;
 
 /// Delivery counters, as read by [`JKoolHandle::stats`](crate::JKoolHandle::stats).
@@ -121,6 +122,8 @@ impl Counters {
 pub(crate) struct Progress {
     /// Items the worker is done with: sent, failed, dropped or suppressed.
     pub finished: u64,
+    /// Which of them, by their place in the queue.
+    pub done: Watermark,
     /// Items given up because time ran out.
     pub abandoned: u64,
     /// The worker has stopped.
@@ -137,6 +140,38 @@ pub(crate) struct Shared {
     changed: Condvar,
     /// Wakes async waiters, as `changed` wakes blocked ones.
     pub notify: Notify,
+    /// The losses a flush has reported so far.
+    reported: Mutex<Losses>,
+}
+
+/// Items that never arrived, as `shutdown` and `flush` report them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Losses {
+    failed: u64,
+    evicted: u64,
+    dropped: u64,
+}
+
+impl Losses {
+    /// `Ok` when there are none.
+    pub(crate) fn result(self) -> Result<(), Error> {
+        match self {
+            Losses {
+                failed: 0,
+                evicted: 0,
+                dropped: 0,
+            } => Ok(()),
+            Losses {
+                failed,
+                evicted,
+                dropped,
+            } => Err(Error::Undelivered {
+                failed,
+                evicted,
+                dropped,
+            }),
+        }
+    }
 }
 
 impl Shared {
@@ -144,21 +179,30 @@ impl Shared {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn finish(&self, count: u64, abandoned: u64) {
+    /// The items at `seqs` are done with (`abandoned`: for lack of time).
+    fn finish(&self, seqs: impl Iterator<Item = u64>, abandoned: bool) {
         let mut progress = self.progress();
+        let mut count = 0;
+        for seq in seqs {
+            progress.done.done(seq);
+            count += 1;
+        }
         progress.finished += count;
-        progress.abandoned += abandoned;
+        if abandoned {
+            progress.abandoned += count;
+        }
         drop(progress);
         self.changed.notify_all();
         self.notify.notify_waiters();
     }
 
-    /// `count` items in one accepted request of `bytes` bytes.
-    pub(crate) fn sent(&self, count: u64, bytes: u64) {
+    /// The items at `seqs`, in one accepted request of `bytes` bytes.
+    pub(crate) fn sent(&self, seqs: impl ExactSizeIterator<Item = u64>, bytes: u64) {
+        let count = seqs.len() as u64;
         self.counters.sent.fetch_add(count, Ordering::Relaxed);
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
-        self.finish(count, 0);
+        self.finish(seqs, false);
     }
 
     /// `count` items an earlier process left, in one accepted request.
@@ -174,29 +218,32 @@ impl Shared {
         c.spool_dropped.fetch_add(count, Ordering::Relaxed);
     }
 
-    /// `count` items rejected for good.
-    pub(crate) fn failed(&self, count: u64) {
+    /// The items at `seqs` rejected for good.
+    pub(crate) fn failed(&self, seqs: impl ExactSizeIterator<Item = u64>) {
+        let count = seqs.len() as u64;
         self.counters.failed.fetch_add(count, Ordering::Relaxed);
-        self.finish(count, 0);
+        self.finish(seqs, false);
     }
 
-    /// `count` items given up because the retry time or the shutdown
+    /// The items at `seqs` given up because the retry time or the shutdown
     /// deadline ran out.
-    pub(crate) fn abandoned(&self, count: u64) {
+    pub(crate) fn abandoned(&self, seqs: impl ExactSizeIterator<Item = u64>) {
+        let count = seqs.len() as u64;
         self.counters.failed.fetch_add(count, Ordering::Relaxed);
-        self.finish(count, count);
+        self.finish(seqs, true);
     }
 
-    /// `count` held items evicted to keep memory bounded.
-    pub(crate) fn evicted(&self, count: u64) {
+    /// The held items at `seqs` evicted to keep memory bounded.
+    pub(crate) fn evicted(&self, seqs: impl ExactSizeIterator<Item = u64>) {
+        let count = seqs.len() as u64;
         self.counters.evicted.fetch_add(count, Ordering::Relaxed);
-        self.finish(count, 0);
+        self.finish(seqs, false);
     }
 
-    /// `count` repeats folded into a held event.
-    pub(crate) fn suppressed(&self, count: u64) {
-        self.counters.suppressed.fetch_add(count, Ordering::Relaxed);
-        self.finish(count, 0);
+    /// The repeat at `seq`, folded into a held event.
+    pub(crate) fn suppressed(&self, seq: u64) {
+        self.counters.suppressed.fetch_add(1, Ordering::Relaxed);
+        self.finish(std::iter::once(seq), false);
     }
 
     /// The concurrency limit changed.
@@ -209,6 +256,42 @@ impl Shared {
 
     pub(crate) fn retried(&self) {
         self.counters.retried.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Everything lost so far, with `dropped` items dropped from a full
+    /// queue before the caller began.
+    fn losses(&self, dropped: u64) -> Losses {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Losses {
+            failed: load(&self.counters.failed),
+            evicted: load(&self.counters.evicted),
+            dropped,
+        }
+    }
+
+    /// What was lost since a flush or shutdown last reported losses, now
+    /// reported: each loss is reported by the first flush that returns
+    /// after it.
+    pub(crate) fn new_losses(&self, dropped: u64) -> Losses {
+        let now = self.losses(dropped);
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        let new = Losses {
+            failed: now.failed.saturating_sub(reported.failed),
+            evicted: now.evicted.saturating_sub(reported.evicted),
+            dropped: now.dropped.saturating_sub(reported.dropped),
+        };
+        *reported = Losses {
+            failed: reported.failed.max(now.failed),
+            evicted: reported.evicted.max(now.evicted),
+            dropped: reported.dropped.max(now.dropped),
+        };
+        new
+    }
+
+    /// Everything lost so far, as [`losses`](Self::losses), now reported.
+    pub(crate) fn all_losses(&self, dropped: u64) -> Losses {
+        self.new_losses(dropped);
+        self.losses(dropped)
     }
 
     /// The delivery thread panicked: every wait ends now, with `why`.
@@ -248,13 +331,14 @@ pub(crate) struct Ticket {
 }
 
 impl Ticket {
+    /// Whether every item queued before the ticket is done with.
     pub(crate) fn flushed(&self, progress: &Progress) -> bool {
-        progress.finished >= self.target || progress.stopped
+        progress.done.low() >= self.target || progress.stopped
     }
 
     /// `Ok` when the wait ended (`done`) with nothing given up.
     pub(crate) fn result(&self, progress: &Progress, done: bool) -> Result<(), Error> {
-        let pending = self.target.saturating_sub(progress.finished)
+        let pending = progress.done.not_done_below(self.target)
             + (progress.abandoned - self.abandoned_before);
         if done && pending == 0 {
             return Ok(());

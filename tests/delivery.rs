@@ -95,6 +95,19 @@ fn count(collector: &Collector, status: u16) -> usize {
         .count()
 }
 
+/// A flush that had an answer for everything, and says the poison failed.
+fn assert_one_failed(flushed: Result<(), tracing_jkool::Error>) {
+    let one = tracing_jkool::Error::Undelivered {
+        failed: 1,
+        evicted: 0,
+        dropped: 0,
+    };
+    match flushed {
+        Err(err) => assert_eq!(err.to_string(), one.to_string()),
+        Ok(()) => panic!("the poison's failure was not reported"),
+    }
+}
+
 #[test]
 fn one_bad_item_among_thousands_at_20_ms_fails_alone_and_the_rest_flows() {
     let collector = poisoned_collector(Duration::from_millis(20), 400);
@@ -102,7 +115,7 @@ fn one_bad_item_among_thousands_at_20_ms_fails_alone_and_the_rest_flows() {
     let paced = tracing::dispatcher::with_default(&dispatch, || paced(&handle, 2, 3_000, 3_000));
     let (total, deepest) = (paced.total, paced.deepest);
     let flushed = Instant::now();
-    handle.flush(WAIT).expect("delivered");
+    assert_one_failed(handle.flush(WAIT));
     let flush_took = flushed.elapsed();
     let stats = handle.stats();
     assert_eq!(total, 6_000);
@@ -156,7 +169,7 @@ fn a_body_failing_with_500_is_split_until_the_poison_fails_alone() {
     let (dispatch, handle) = dispatch(builder);
     let total =
         tracing::dispatcher::with_default(&dispatch, || paced(&handle, 1, 1_200, 300)).total;
-    handle.flush(WAIT).expect("delivered or failed");
+    assert_one_failed(handle.flush(WAIT));
     let stats = handle.stats();
     assert_eq!(
         (
@@ -186,7 +199,7 @@ fn a_body_alone_failing_with_500_is_still_split_until_the_poison_fails_alone() {
         }
         info!("poison pill");
     });
-    handle.flush(WAIT).expect("delivered or failed");
+    assert_one_failed(handle.flush(WAIT));
     let stats = handle.stats();
     assert_eq!(
         (stats.queued, stats.sent, stats.failed),
@@ -564,9 +577,17 @@ fn a_flush_releases_repeats_held_from_what_was_still_in_the_queue() {
     });
     let flushed = handle.flush(Duration::from_secs(10));
     let stats = handle.stats();
-    assert!(flushed.is_ok(), "{flushed:?} {stats:?}");
     // The retry buffer is small: what the suppression let go of when full
-    // may have evicted some; nothing is pending.
+    // may have evicted some, and the flush says so; nothing is pending.
+    match flushed {
+        Ok(()) => assert_eq!(stats.evicted, 0, "{stats:?}"),
+        Err(tracing_jkool::Error::Undelivered {
+            failed: 0,
+            evicted,
+            dropped: 0,
+        }) => assert_eq!(evicted, stats.evicted),
+        Err(err) => panic!("{err} {stats:?}"),
+    }
     let accounted = stats.sent + stats.suppressed + stats.evicted;
     assert_eq!((accounted, stats.queue_depth), (2 * events, 0), "{stats:?}");
     assert!(stats.sent >= 1, "{stats:?}");

@@ -23,8 +23,7 @@ fn emit(builder: Builder, n: usize) -> tracing_jkool::Stats {
             info!(i, "event");
         }
     });
-    handle.flush(WAIT).expect("delivered or given up in time");
-    handle.stats()
+    first_flush(&handle)
 }
 
 fn statuses(collector: &Collector) -> Vec<u16> {
@@ -204,8 +203,7 @@ fn an_item_too_large_alone_fails_alone() {
         info!(blob = "x".repeat(5_000).as_str(), "too large");
         info!("small two");
     });
-    handle.flush(WAIT).expect("done");
-    let stats = handle.stats();
+    let stats = first_flush(&handle);
     assert_eq!((stats.sent, stats.failed), (2, 1));
     let texts: Vec<Value> = collector
         .items()

@@ -239,8 +239,7 @@ fn at_the_cap_the_oldest_are_dropped_and_counted_and_the_disk_stays_bounded() {
     assert_eq!(stats.spool_dropped, stats.evicted, "{stats:?}");
 
     let collector = start_on(port);
-    handle.flush(WAIT).expect("what is left is delivered");
-    let stats = handle.stats();
+    let stats = first_flush(&handle);
     assert_eq!(
         stats.sent + stats.evicted + stats.dropped,
         N as u64,

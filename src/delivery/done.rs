@@ -5,7 +5,6 @@ use reqwest::StatusCode;
 
 use crate::group::Group;
 use crate::report::Notice;
-use crate::spool::ChunkRef;
 
 use super::Delivery;
 
@@ -34,37 +33,41 @@ impl Delivery {
         (self.groups).take_where(|g| g.chunk.is_none() && g.retry_at.is_some())
     }
 
-    /// `count` items of a group are done with for good: acknowledged in
-    /// the spool if they came from it, and counted (apart, when an earlier
-    /// process left them).
-    pub(super) fn done(&mut self, chunk: Option<ChunkRef>, count: usize, how: Done) {
+    /// A group's items are done with for good: acknowledged in the spool
+    /// if they came from it, and counted (apart, when an earlier process
+    /// left them).
+    pub(super) fn done(&mut self, group: &Group, how: Done) {
+        let chunk = group.chunk;
+        let count = group.len();
         self.acks.extend(chunk.map(|chunk| (chunk, count)));
-        let count = count as u64;
+        let seqs = group.seqs();
         match (chunk.is_some_and(|c| c.recovered), how) {
-            (false, Done::Sent(bytes)) => self.shared.sent(count, bytes),
-            (false, Done::Failed) => self.shared.failed(count),
-            (false, Done::GaveUp) => self.shared.abandoned(count),
-            (true, Done::Sent(bytes)) => self.shared.recovered(count, bytes),
-            (true, _) => self.shared.spool_dropped(count),
+            (false, Done::Sent(bytes)) => self.shared.sent(seqs, bytes),
+            (false, Done::Failed) => self.shared.failed(seqs),
+            (false, Done::GaveUp) => self.shared.abandoned(seqs),
+            (true, Done::Sent(bytes)) => self.shared.recovered(count as u64, bytes),
+            (true, _) => self.shared.spool_dropped(count as u64),
         }
     }
 
-    /// Items given up for lack of time: failed, and for a shutdown,
-    /// reported as undelivered.
-    pub(crate) fn give_up(&mut self, count: u64, why: &str) {
+    /// The items at `seqs` given up for lack of time: failed, and for a
+    /// shutdown, reported as undelivered.
+    pub(crate) fn give_up(&mut self, seqs: impl ExactSizeIterator<Item = u64>, why: &str) {
+        let count = seqs.len();
         self.reporter.say(
             Notice::GaveUp,
             format_args!("gave up on {count} item(s): {why}"),
         );
-        self.shared.abandoned(count);
+        self.shared.abandoned(seqs);
     }
 
-    /// Items the server refused for good.
-    pub(super) fn refused(&mut self, status: StatusCode, chunk: Option<ChunkRef>, count: usize) {
+    /// A group the server refused for good.
+    pub(super) fn refused(&mut self, status: StatusCode, group: &Group) {
+        let count = group.len();
         self.reporter.say(
             Notice::GaveUp,
             format_args!("jKool refused {count} item(s) with {status}; they are counted as failed"),
         );
-        self.done(chunk, count, Done::Failed);
+        self.done(group, Done::Failed);
     }
 }

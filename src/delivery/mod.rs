@@ -6,13 +6,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use reqwest::StatusCode;
 use tokio::task::JoinSet;
 use tokio::time::{Duration, Instant};
 
 use crate::backlog::{body, Backlog};
-use crate::group::Group;
+use crate::group::{Group, Serialized};
 use crate::model::Kind;
 use crate::report::{Notice, Reporter};
 use crate::retry;
@@ -197,7 +196,7 @@ impl Delivery {
         backlog: &mut Backlog,
         mut spool: Option<&mut Spool>,
         now: Instant,
-    ) -> Option<(Kind, Vec<Bytes>, Option<ChunkRef>)> {
+    ) -> Option<(Kind, Vec<Serialized>, Option<ChunkRef>)> {
         let eager = !self.framing(now).batches();
         for kind in [Kind::Activity, Kind::Event] {
             let spooled = spool.as_ref().is_some_and(|s| s.has(kind));
@@ -221,7 +220,7 @@ impl Delivery {
     /// The oldest items of `kind` for one body: a batch, or, with a
     /// backlog larger than a batch for every request the limit allows, as
     /// many as a body may hold.
-    fn take_batch(&self, backlog: &mut Backlog, kind: Kind, now: Instant) -> Vec<Bytes> {
+    fn take_batch(&self, backlog: &mut Backlog, kind: Kind, now: Instant) -> Vec<Serialized> {
         let max_bytes = self.settings.max_body_bytes;
         let batch = self.settings.batch_size;
         let many = batch.saturating_mul(self.concurrency.limit());
@@ -297,7 +296,6 @@ impl Delivery {
             return;
         };
         let count = group.len();
-        let chunk = group.chunk;
         group.waits_for_jkool = false;
         // Half of a refused pair tells the endpoint refuses batches only if
         // its first answer accepts it; any other answer ends the pair.
@@ -314,7 +312,7 @@ impl Delivery {
         match outcome {
             Outcome::Accepted => {
                 self.last_accepted = Some(now);
-                self.done(chunk, count, Done::Sent(size));
+                self.done(&group, Done::Sent(size));
                 self.pair_accepted(group.pair, now);
             }
             Outcome::Unavailable { after, why } => {
@@ -353,7 +351,7 @@ impl Delivery {
                 if (singled_out || probe) && count > 1 {
                     self.split(group, now);
                 } else if refused_too_long {
-                    self.refused(status, chunk, count);
+                    self.refused(status, &group);
                 } else {
                     self.reporter.say(
                         Notice::Retrying,
@@ -375,13 +373,13 @@ impl Delivery {
                     self.split(group, now);
                 }
             }
-            Outcome::TooLarge => self.refused(StatusCode::PAYLOAD_TOO_LARGE, chunk, count),
+            Outcome::TooLarge => self.refused(StatusCode::PAYLOAD_TOO_LARGE, &group),
             Outcome::BadRequest(status) | Outcome::Rejected(status) => {
-                self.refused(status, chunk, count);
+                self.refused(status, &group);
             }
             Outcome::TokenRejected(status) => {
                 self.reporter.token_rejected(status);
-                self.done(chunk, count, Done::Failed);
+                self.done(&group, Done::Failed);
             }
         }
     }
@@ -413,7 +411,7 @@ impl Delivery {
                 Notice::GaveUp,
                 format_args!("gave up on {count} item(s): retried for longer than give_up_after"),
             );
-            return self.done(group.chunk, count, Done::GaveUp);
+            return self.done(&group, Done::GaveUp);
         }
         self.shared.retried();
         group.retry_at = Some(now + wait);

@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use tokio::time::{Duration, Instant};
 
 use super::log::Log;
 use super::{ChunkRef, FsyncPolicy, Options, SpoolFull};
+use crate::group::Serialized;
 use crate::model::Kind;
 use crate::report::{Notice, Reporter};
 use crate::shared::Shared;
@@ -20,6 +20,9 @@ use crate::Error;
 /// After a disk error, items stay in memory this long before the spool
 /// is tried again.
 const PAUSE_AFTER_ERROR: Duration = Duration::from_secs(30);
+
+/// Items handed back to memory after a disk error, with their kinds.
+pub(crate) type Back = Vec<(Kind, Serialized)>;
 
 /// With [`FsyncPolicy::Interval`], a sync also once this much was written.
 const SYNC_BYTES: u64 = 4 << 20;
@@ -133,8 +136,8 @@ impl Spool {
     /// [`SpoolFull`] says (an item dropped is counted). `Err` holds what
     /// goes back to memory after a disk error: this item and those not yet
     /// written.
-    pub(crate) fn append(&mut self, kind: Kind, json: &[u8]) -> Result<(), Vec<(Kind, Bytes)>> {
-        let size = (json.len() + 9) as u64;
+    pub(crate) fn append(&mut self, kind: Kind, item: &Serialized) -> Result<(), Back> {
+        let size = (item.json.len() + 9) as u64;
         // Each round deletes a segment, or stops.
         for _ in 0..64 {
             let used = self.events.bytes
@@ -144,7 +147,7 @@ impl Spool {
                 break;
             }
             if self.options.full == SpoolFull::DropNewest {
-                self.count_dropped(1, true);
+                self.count_dropped(vec![item.seq], 0);
                 return Ok(());
             }
             let oldest = match (self.events.first_id(), self.activities.first_id()) {
@@ -154,11 +157,12 @@ impl Spool {
                 (None, None) => break,
             };
             let dropped = self.log(oldest).drop_oldest();
-            self.count_dropped(dropped.own, true);
-            self.count_dropped(dropped.recovered, false);
+            self.count_dropped(dropped.own, dropped.recovered);
         }
         let (seg_limit, mut next_id) = (self.seg_limit, self.next_id);
-        let appended = self.log(kind).append(json, seg_limit, &mut next_id);
+        let appended = self
+            .log(kind)
+            .append(&item.json, item.seq, seg_limit, &mut next_id);
         self.next_id = next_id;
         match appended {
             Ok(()) => Ok(()),
@@ -166,21 +170,20 @@ impl Spool {
         }
     }
 
-    /// Items dropped at the cap: this process's count as evicted too.
-    fn count_dropped(&self, count: u64, own: bool) {
-        if count == 0 {
-            return;
-        }
+    /// Items dropped at the cap: this process's (at `own` in the queue)
+    /// count as evicted too.
+    fn count_dropped(&self, own: Vec<u64>, recovered: u64) {
         let c = &self.shared.counters;
+        let count = own.len() as u64 + recovered;
         c.spool_dropped.fetch_add(count, Ordering::Relaxed);
-        if own {
-            self.shared.evicted(count);
+        if !own.is_empty() {
+            self.shared.evicted(own.into_iter());
         }
     }
 
     /// Writes what waits, each log in one call, and syncs as the policy
     /// says. `Err` holds what goes back to memory after a disk error.
-    pub(crate) fn flush(&mut self, now: Instant) -> Result<(), Vec<(Kind, Bytes)>> {
+    pub(crate) fn flush(&mut self, now: Instant) -> Result<(), Back> {
         let mut next_id = self.next_id;
         let before = self.events.bytes + self.activities.bytes;
         let mut written = 0;
@@ -236,15 +239,15 @@ impl Spool {
 
     /// A disk error: says so (rate-limited), pauses the spool, and hands
     /// back the items not yet written.
-    fn failed(&mut self, err: &std::io::Error) -> Vec<(Kind, Bytes)> {
+    fn failed(&mut self, err: &std::io::Error) -> Back {
         self.tell(err);
         self.paused_until = Some(Instant::now() + PAUSE_AFTER_ERROR);
-        let events = self.events.take_pending().into_iter();
-        let activities = self.activities.take_pending().into_iter();
-        events
-            .map(|json| (Kind::Event, json))
-            .chain(activities.map(|json| (Kind::Activity, json)))
-            .collect()
+        let mut back = Vec::new();
+        for kind in [Kind::Event, Kind::Activity] {
+            let pending = self.log(kind).take_pending().into_iter();
+            back.extend(pending.map(|(seq, json)| (kind, Serialized { seq, json })));
+        }
+        back
     }
 
     fn tell(&mut self, err: &std::io::Error) {
@@ -261,17 +264,21 @@ impl Spool {
     }
 
     /// The oldest items of `kind` on disk: at most `max_items` and
-    /// `max_bytes`, from one segment.
+    /// `max_bytes`, from one segment. This process's items skipped as
+    /// corrupt count as failed.
     pub(crate) fn take(
         &mut self,
         kind: Kind,
         max_items: usize,
         max_bytes: usize,
-    ) -> Option<(Vec<Bytes>, ChunkRef)> {
+    ) -> Option<(Vec<Serialized>, ChunkRef)> {
         let window = self.window;
         let taken = self.log(kind).take(max_items, max_bytes, window);
         let c = &self.shared.counters;
         c.spool_corrupt.fetch_add(taken.corrupt, Ordering::Relaxed);
+        if !taken.skipped.is_empty() {
+            self.shared.failed(taken.skipped.into_iter());
+        }
         if taken.items.is_empty() {
             return None;
         }
@@ -280,7 +287,12 @@ impl Spool {
             id: taken.chunk,
             recovered: taken.recovered,
         };
-        Some((taken.items, chunk))
+        // An earlier process's items have no place in this one's queue.
+        let seqs = taken.seqs.into_iter().chain(std::iter::repeat(u64::MAX));
+        let items = (taken.items.into_iter().zip(seqs))
+            .map(|(json, seq)| Serialized { seq, json })
+            .collect();
+        Some((items, chunk))
     }
 
     /// `count` items of `chunk` were delivered or failed for good.
@@ -306,7 +318,8 @@ impl Spool {
     pub(crate) fn close(&mut self) {
         let now = Instant::now();
         if let Err(items) = self.flush(now) {
-            self.shared.abandoned(items.len() as u64);
+            self.shared
+                .abandoned(items.iter().map(|(_, item)| item.seq));
         }
         self.sync(now, self.options.fsync != FsyncPolicy::Never);
         self.gauge();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::{FsyncPolicy, Options, Spool, SpoolFull};
+use crate::group::Serialized;
 use crate::model::Kind;
 use crate::shared::Shared;
 
@@ -44,8 +45,13 @@ fn open(dir: &Dir, max_bytes: u64, full: SpoolFull) -> (Spool, Arc<Shared>) {
     (spool, shared)
 }
 
-fn item(i: usize) -> Vec<u8> {
-    format!(r#"{{"i":{i},"pad":"{}"}}"#, "x".repeat(100)).into_bytes()
+/// The item at `i` in the queue.
+fn item(i: usize) -> Serialized {
+    let json = format!(r#"{{"i":{i},"pad":"{}"}}"#, "x".repeat(100));
+    Serialized {
+        seq: i as u64,
+        json: json.into(),
+    }
 }
 
 #[test]
@@ -58,10 +64,7 @@ fn items_come_back_in_order_and_only_unacknowledged_ones_after_a_reopen() {
     spool.flush(Instant::now()).unwrap();
     let (first, a) = spool.take(Kind::Event, 100, 1 << 20).unwrap();
     let (second, b) = spool.take(Kind::Event, 100, 1 << 20).unwrap();
-    assert_eq!(
-        (first[0].to_vec(), second[0].to_vec()),
-        (item(0), item(100))
-    );
+    assert_eq!((&first[0], &second[0]), (&item(0), &item(100)));
     // The second is done first: nothing moves until the first is too.
     spool.ack(b, 100);
     spool.ack(a, 60);
@@ -97,6 +100,8 @@ fn at_the_cap_whole_segments_go_oldest_first_or_new_items_are_refused() {
         item(dropped as usize),
         "the oldest kept follows the dropped"
     );
+    let done = shared.progress().done.low();
+    assert_eq!(done, dropped, "the items dropped are done with, by place");
     drop(spool);
 
     let dir = Dir::new("newest");

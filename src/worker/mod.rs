@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::backlog::Backlog;
 use crate::dedupe::{Absorbed, Dedupe};
 use crate::delivery::Delivery;
+use crate::group::{Group, Serialized};
 use crate::handle::Command;
 use crate::model::{Context, Item, Kind};
 use crate::report::Notice;
@@ -244,7 +245,7 @@ impl Worker {
     /// What a flush does with what it finds: held repeats and partial batches go now.
     fn send_what_waits(&mut self) {
         self.release_repeats(None);
-        self.backlog.flush_what_waits();
+        self.backlog.flush_below(self.taken);
     }
 
     /// Moves the events whose repeat window ended by `now` (or all) on
@@ -256,50 +257,53 @@ impl Worker {
             .map(|d| d.release(now))
             .unwrap_or_default();
         let now = now.unwrap_or_else(Instant::now);
-        for mut item in released {
-            self.hold(&mut item, now);
+        for (seq, mut item) in released {
+            self.hold(&mut item, seq, now);
         }
     }
 
     /// Takes an item from the queue: repeats of a held event are counted,
     /// everything else goes towards its batch.
     fn accept(&mut self, item: &mut Item, now: Instant) {
+        // Its place in the queue: what a flush waits for is below its own.
+        let seq = self.taken;
         self.taken += 1;
         if let Some(dedupe) = &mut self.dedupe {
             let taken = std::mem::replace(item, Item::taken());
-            match dedupe.admit(taken, now) {
+            match dedupe.admit(taken, seq, now) {
                 Ok(back) => *item = back,
                 Err(Absorbed::Held) => return,
-                Err(Absorbed::Repeat) => return self.shared.suppressed(1),
+                Err(Absorbed::Repeat) => return self.shared.suppressed(seq),
             }
         }
-        self.hold(item, now);
+        self.hold(item, seq, now);
     }
 
     /// Serializes an item into the backlog, or into the spool while items
     /// cannot be delivered now; evicts the oldest waiting item when the
     /// retry buffer is full.
-    fn hold(&mut self, item: &mut Item, now: Instant) {
+    fn hold(&mut self, item: &mut Item, seq: u64, now: Instant) {
         item.fill_defaults(&self.context);
         let context = &self.context;
         let written = split_written(&mut self.chunk, |out| {
             crate::wire::item_json(item, context, out)
         });
         let Ok(json) = written else {
-            self.shared.failed(1);
+            self.shared.failed(std::iter::once(seq));
             return;
         };
+        let item_json = Serialized { seq, json };
         let kind = item.kind();
         let spools = self.spool.as_ref().is_some_and(|s| s.has(kind))
             || self.delivery.is_down()
             || self.held() >= self.settings.retry_buffer;
         match self.spool.as_mut() {
             Some(spool) if spools && spool.usable(now) => {
-                if let Err(back) = spool.append(kind, &json) {
+                if let Err(back) = spool.append(kind, &item_json) {
                     self.keep(back, now);
                 }
             }
-            _ => self.keep([(kind, json)], now),
+            _ => self.keep([(kind, item_json)], now),
         }
     }
 
@@ -361,10 +365,11 @@ impl Worker {
             self.write_spool(now);
         }
         let in_memory = groups.iter().filter(|g| g.chunk.is_none());
-        let count = self.backlog.clear() + in_memory.map(|g| g.len()).sum::<usize>();
-        if count > 0 {
+        let mut seqs = self.backlog.clear();
+        seqs.extend(in_memory.flat_map(Group::seqs));
+        if !seqs.is_empty() {
             let why = "could not reach jKool before the shutdown deadline";
-            self.delivery.give_up(count as u64, why);
+            self.delivery.give_up(seqs.into_iter(), why);
         }
     }
 

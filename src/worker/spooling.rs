@@ -1,11 +1,10 @@
 //! The worker and the spool: what goes to disk and back, and what stays in
 //! memory when the disk fails.
 
-use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::{Phase, Worker};
-use crate::group::Group;
+use crate::group::{Group, Serialized};
 use crate::model::Kind;
 
 impl Worker {
@@ -13,14 +12,18 @@ impl Worker {
     /// at `now`: the retry buffer holds the backlog and what requests in
     /// flight or waiting to be tried again hold, so that however many are
     /// in flight, memory stays within it.
-    pub(super) fn keep(&mut self, items: impl IntoIterator<Item = (Kind, Bytes)>, now: Instant) {
+    pub(super) fn keep(
+        &mut self,
+        items: impl IntoIterator<Item = (Kind, Serialized)>,
+        now: Instant,
+    ) {
         let limit = match self.phase {
             Phase::Running => (self.settings.retry_buffer).saturating_sub(self.delivery.held()),
             Phase::Stopping { .. } => usize::MAX,
         };
-        for (kind, json) in items {
-            if self.backlog.push(kind, json, now, limit) {
-                self.shared.evicted(1);
+        for (kind, item) in items {
+            if let Some(seq) = self.backlog.push(kind, item, now, limit) {
+                self.shared.evicted(std::iter::once(seq));
             }
         }
     }
@@ -59,7 +62,7 @@ impl Worker {
         let mut back = Vec::new();
         let from_groups = groups.into_iter().filter(|g| g.chunk.is_none());
         let items = from_groups
-            .flat_map(|g| g.items.into_iter().map(move |json| (g.kind, json)))
+            .flat_map(|g| g.items.into_iter().map(move |item| (g.kind, item)))
             .collect::<Vec<_>>();
         let backlog = [Kind::Activity, Kind::Event].map(|kind| {
             let all = self.backlog.kind_len(kind);
@@ -67,14 +70,14 @@ impl Worker {
         });
         let backlog = backlog
             .into_iter()
-            .flat_map(|(kind, items)| items.into_iter().map(move |json| (kind, json)));
-        for (kind, json) in items.into_iter().chain(backlog) {
+            .flat_map(|(kind, items)| items.into_iter().map(move |item| (kind, item)));
+        for (kind, item) in items.into_iter().chain(backlog) {
             match back.is_empty() {
-                true => match spool.append(kind, &json) {
+                true => match spool.append(kind, &item) {
                     Ok(_) => {}
                     Err(items) => back = items,
                 },
-                false => back.push((kind, json)),
+                false => back.push((kind, item)),
             }
         }
         self.keep(back, now);

@@ -54,6 +54,26 @@ pub fn dispatch(builder: Builder) -> (Dispatch, JKoolHandle) {
     )
 }
 
+/// The pipeline's first flush, which must have an answer for every item
+/// and report exactly the losses its stats count (`Ok` only when none);
+/// returns the stats.
+pub fn first_flush(handle: &JKoolHandle) -> tracing_jkool::Stats {
+    let flushed = handle.flush(WAIT);
+    let stats = handle.stats();
+    let told = match flushed {
+        Ok(()) => (0, 0, 0),
+        Err(tracing_jkool::Error::Undelivered {
+            failed,
+            evicted,
+            dropped,
+        }) => (failed, evicted, dropped),
+        Err(err) => panic!("not every item had its answer: {err} {stats:?}"),
+    };
+    let counted = (stats.failed, stats.evicted, stats.dropped);
+    assert_eq!(told, counted, "{stats:?}");
+    stats
+}
+
 /// Runs `f` with the layer as the thread's subscriber, flushes, and
 /// returns everything the collector received.
 pub fn run(collector: &Collector, builder: Builder, f: impl FnOnce()) -> Vec<Value> {

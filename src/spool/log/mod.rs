@@ -28,6 +28,9 @@ struct Seg {
     bytes: u64,
     /// Records in it, when this process wrote it.
     records: Option<u64>,
+    /// The places in the queue of its records not yet read, when this
+    /// process wrote it.
+    seqs: VecDeque<u64>,
 }
 
 /// Records read and not yet acknowledged, up to `end`.
@@ -43,6 +46,10 @@ struct Chunk {
 pub(super) struct Taken {
     /// Each record's JSON.
     pub(super) items: Vec<Bytes>,
+    /// Their places in the queue, when this process wrote them.
+    pub(super) seqs: Vec<u64>,
+    /// The places of this process's records skipped as corrupt.
+    pub(super) skipped: Vec<u64>,
     pub(super) chunk: u64,
     /// Left by an earlier process.
     pub(super) recovered: bool,
@@ -53,8 +60,8 @@ pub(super) struct Taken {
 /// What dropping the oldest segment cost.
 #[derive(Debug, Default)]
 pub(super) struct Dropped {
-    /// Unread records this process wrote.
-    pub(super) own: u64,
+    /// The places in the queue of the unread records this process wrote.
+    pub(super) own: Vec<u64>,
     /// Unread records an earlier process left.
     pub(super) recovered: u64,
 }
@@ -72,10 +79,9 @@ pub(super) struct Log {
     /// A segment was created since the last sync: sync the directory too.
     created: bool,
     pending: Vec<u8>,
-    pending_records: u64,
+    /// The places in the queue of the records in `pending`.
+    pending_seqs: Vec<u64>,
     read: Pos,
-    /// Records read from `read.seg` so far.
-    read_records: u64,
     reader: Option<(u64, File)>,
     /// Bytes read ahead from `buf_at` on.
     buf: Vec<u8>,
@@ -119,6 +125,7 @@ impl Log {
                 id,
                 bytes,
                 records: None,
+                seqs: VecDeque::new(),
             });
         }
         let read = match segs.front() {
@@ -138,9 +145,8 @@ impl Log {
             retired: Vec::new(),
             created: false,
             pending: Vec::new(),
-            pending_records: 0,
+            pending_seqs: Vec::new(),
             read,
-            read_records: 0,
             reader: None,
             buf: Vec::new(),
             buf_at: read,
@@ -168,11 +174,17 @@ impl Log {
         self.pending.len()
     }
 
-    /// Adds a record, in memory until [`flush`](Self::flush), which also
-    /// happens here once a megabyte waits or the segment is full (the next
-    /// record goes to a new segment). On an error, the record is still
-    /// waiting.
-    pub(super) fn append(&mut self, json: &[u8], seg_limit: u64, next_id: &mut u64) -> Result {
+    /// Adds the record of the item at `seq` in the queue, in memory until
+    /// [`flush`](Self::flush), which also happens here once a megabyte
+    /// waits or the segment is full (the next record goes to a new
+    /// segment). On an error, the record is still waiting.
+    pub(super) fn append(
+        &mut self,
+        json: &[u8],
+        seq: u64,
+        seg_limit: u64,
+        next_id: &mut u64,
+    ) -> Result {
         let size = (segment::HEADER + json.len()) as u64;
         let current = match self.writer {
             Some(_) => self.segs.back().map_or(0, |s| s.bytes),
@@ -180,19 +192,18 @@ impl Log {
         };
         let used = current + self.pending.len() as u64;
         let roll = used > 0 && used + size > seg_limit;
-        segment::encode(&mut self.pending, self.kind, json);
-        self.pending_records += 1;
         if roll {
             // The new record goes on with the next segment.
-            let last = self.pending.len() - size as usize;
-            let tail = self.pending.split_off(last);
-            self.pending_records -= 1;
             let flushed = self.flush(next_id);
             self.retire();
-            self.pending.extend_from_slice(&tail);
-            self.pending_records += 1;
+            segment::encode(&mut self.pending, self.kind, json);
+            self.pending_seqs.push(seq);
             flushed?;
-        } else if self.pending.len() >= 1 << 20 {
+            return Ok(());
+        }
+        segment::encode(&mut self.pending, self.kind, json);
+        self.pending_seqs.push(seq);
+        if self.pending.len() >= 1 << 20 {
             self.flush(next_id)?;
         }
         Ok(())
@@ -218,6 +229,7 @@ impl Log {
                 id,
                 bytes: 0,
                 records: Some(0),
+                seqs: VecDeque::new(),
             });
             self.writer = Some(file);
         }
@@ -229,9 +241,10 @@ impl Log {
             return Err(err);
         }
         let len = self.pending.len() as u64;
-        let records = std::mem::take(&mut self.pending_records);
+        let records = self.pending_seqs.len() as u64;
         seg.bytes += len;
         seg.records = seg.records.map(|r| r + records);
+        seg.seqs.extend(self.pending_seqs.drain(..));
         self.bytes += len;
         self.pending.clear();
         self.unsynced = true;
@@ -239,14 +252,17 @@ impl Log {
         Ok(records)
     }
 
-    /// The records still waiting in memory, taken back after an error.
-    pub(super) fn take_pending(&mut self) -> Vec<Bytes> {
+    /// The records still waiting in memory, taken back after an error,
+    /// each with its place in the queue.
+    pub(super) fn take_pending(&mut self) -> Vec<(u64, Bytes)> {
         let pending = std::mem::take(&mut self.pending);
-        self.pending_records = 0;
         let mut items = Vec::new();
         let mut at = 0;
-        while let Decoded::Record(json, size) = segment::decode(&pending[at..], self.kind) {
-            items.push(Bytes::copy_from_slice(json));
+        for seq in std::mem::take(&mut self.pending_seqs) {
+            let Decoded::Record(json, size) = segment::decode(&pending[at..], self.kind) else {
+                break;
+            };
+            items.push((seq, Bytes::copy_from_slice(json)));
             at += size;
         }
         items
@@ -317,19 +333,18 @@ impl Log {
             self.retire();
         }
         let path = segment::path(&self.dir, self.kind, seg.id);
-        let read_from = match self.read.seg.cmp(&seg.id) {
+        let unread_from = match self.read.seg.cmp(&seg.id) {
             std::cmp::Ordering::Greater => None,
-            std::cmp::Ordering::Equal => Some((self.read.off, self.read_records)),
-            std::cmp::Ordering::Less => Some((0, 0)),
+            std::cmp::Ordering::Equal => Some(self.read.off),
+            std::cmp::Ordering::Less => Some(0),
         };
-        let mut dropped = Dropped::default();
-        match (read_from, seg.records) {
-            (None, _) => {}
-            (Some((_, read)), Some(records)) => dropped.own = records.saturating_sub(read),
-            (Some((off, _)), None) => {
-                if let Ok(mut file) = crate::files::private().read(true).open(&path) {
-                    dropped.recovered = segment::count(&mut file, self.kind, off, seg.bytes);
-                }
+        let mut dropped = Dropped {
+            own: seg.seqs.into(),
+            recovered: 0,
+        };
+        if let (Some(off), None) = (unread_from, seg.records) {
+            if let Ok(mut file) = crate::files::private().read(true).open(&path) {
+                dropped.recovered = segment::count(&mut file, self.kind, off, seg.bytes);
             }
         }
         let _ = std::fs::remove_file(&path);
@@ -339,7 +354,6 @@ impl Log {
                 seg: seg.id + 1,
                 off: 0,
             };
-            self.read_records = 0;
         }
         dropped
     }

@@ -33,7 +33,6 @@ impl Log {
             );
             if id != self.read.seg {
                 self.read = Pos { seg: id, off: 0 };
-                self.read_records = 0;
             }
             if self.read.off >= end {
                 if last {
@@ -43,17 +42,23 @@ impl Log {
                     seg: id + 1,
                     off: 0,
                 };
-                self.read_records = 0;
                 continue;
             }
-            match self.read_records_from(end, max_items, max_bytes, &mut taken.items) {
-                Ok(true) => {}
-                _ => {
-                    // Torn or corrupt (or unreadable): the rest of the
-                    // segment is skipped.
-                    taken.corrupt += 1;
-                    self.read.off = end;
+            let read = self.read_records_from(end, max_items, max_bytes, &mut taken.items);
+            let broken = !matches!(read, Ok(true));
+            if let Some(seg) = self.segs.iter_mut().find(|s| s.id == id) {
+                // This process's records: their places go with them.
+                let read = taken.items.len().min(seg.seqs.len());
+                taken.seqs.extend(seg.seqs.drain(..read));
+                if broken {
+                    taken.skipped.extend(seg.seqs.drain(..));
                 }
+            }
+            if broken {
+                // Torn or corrupt (or unreadable): the rest of the
+                // segment is skipped.
+                taken.corrupt += 1;
+                self.read.off = end;
             }
             if !taken.items.is_empty() {
                 taken.chunk = self.next_chunk;
@@ -115,7 +120,6 @@ impl Log {
             items.push(Bytes::copy_from_slice(json));
             at += size;
             self.read.off += size as u64;
-            self.read_records += 1;
         }
         if items.is_empty() {
             return Ok(false);
