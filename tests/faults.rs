@@ -191,6 +191,59 @@ fn a_413_splits_the_batch_in_halves_until_it_fits() {
 }
 
 #[test]
+fn one_request_at_a_time_keeps_the_order_across_500_retries() {
+    let collector = collector();
+    // The first three answers are 500: the first item is tried four
+    // times, and everything after it waits its turn.
+    collector.inject(Fault::status(500), 3);
+    let builder = builder(&collector)
+        .max_concurrent_requests(1)
+        .max_retry_wait(Duration::from_millis(100));
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..10 {
+            info!(i, "one object per request");
+        }
+    });
+    let stats = first_flush(&handle);
+    assert_eq!((stats.sent, stats.retried), (10, 3), "{stats:?}");
+    let order: Vec<i64> = collector
+        .items()
+        .iter()
+        .map(|i| property(i, "i")["value"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, (0..10).collect::<Vec<_>>(), "in the order emitted");
+}
+
+#[test]
+fn in_order_an_item_jkool_always_fails_on_does_not_hold_back_the_rest() {
+    let collector = Collector::builder()
+        .token(TOKEN)
+        .reject_items_containing("poison", 500)
+        .start()
+        .expect("collector");
+    let builder = builder(&collector)
+        .max_concurrent_requests(1)
+        .max_retry_wait(Duration::from_millis(50))
+        .give_up_refused_after(Duration::from_millis(300));
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, || {
+        info!(i = 0, "poison");
+        for i in 1..10 {
+            info!(i, "fine");
+        }
+    });
+    let stats = first_flush(&handle);
+    assert_eq!((stats.sent, stats.failed), (9, 1), "{stats:?}");
+    let order: Vec<i64> = collector
+        .items()
+        .iter()
+        .map(|i| property(i, "i")["value"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, (1..10).collect::<Vec<_>>());
+}
+
+#[test]
 fn an_item_too_large_alone_fails_alone() {
     let collector = Collector::builder()
         .token(TOKEN)

@@ -64,6 +64,33 @@ fn numbers(items: &[Value]) -> Vec<i64> {
         .collect()
 }
 
+#[test]
+fn items_on_disk_before_an_outage_stay_behind_the_older_ones_in_memory() {
+    let dir = TempDir::new("order");
+    let collector = collector();
+    // The first body is answered 503 after 300 ms: while it is in flight,
+    // the next item fills the retry buffer and the rest go to disk.
+    collector.set_latency(Duration::from_millis(300));
+    collector.inject(tracing_jkool_collector::Fault::status(503), 1);
+    let builder = spooled_to(collector.addr().port(), &dir.0)
+        .max_concurrent_requests(1)
+        .batch_size(2)
+        .retry_buffer(2);
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..10 {
+            info!(i, "in order");
+        }
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    collector.set_latency(Duration::ZERO);
+    let stats = first_flush(&handle);
+    assert!(stats.spooled >= 5, "some went to disk: {stats:?}");
+    assert_eq!(stats.sent, 10, "{stats:?}");
+    let order = numbers(&collector.items());
+    assert_eq!(order, (0..10).collect::<Vec<_>>(), "in the order emitted");
+}
+
 /// Set in the child process that the abort test starts: the spool dir.
 const CHILD_DIR: &str = "TRACING_JKOOL_SPOOL_CHILD_DIR";
 

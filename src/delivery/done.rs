@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::group::Group;
+use crate::model::Kind;
 use crate::report::Notice;
 
 use super::Delivery;
@@ -26,11 +27,12 @@ impl Delivery {
         self.groups.take_all()
     }
 
-    /// The groups waiting to be tried again that hold items from memory
-    /// (not from the spool), oldest first: while jKool is down, the worker
-    /// moves them to the spool.
-    pub(crate) fn take_unspooled(&mut self) -> Vec<Group> {
-        (self.groups).take_where(|g| g.chunk.is_none() && g.retry_at.is_some())
+    /// The groups of the kinds `spill` says, waiting to be tried again,
+    /// that hold items from memory (not from the spool), oldest first:
+    /// while jKool is down, the worker moves them to the spool.
+    pub(crate) fn take_unspooled(&mut self, spill: impl Fn(Kind) -> bool) -> Vec<Group> {
+        let spilled = |g: &Group| g.chunk.is_none() && g.retry_at.is_some() && spill(g.kind);
+        self.groups.take_where(spilled)
     }
 
     /// A group's items are done with for good: acknowledged in the spool

@@ -56,6 +56,15 @@ impl Groups {
         self.by_id.is_empty()
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Every group, oldest first.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Group> {
+        self.by_id.values()
+    }
+
     /// The group whose retry is due first, if one is due by `now`.
     pub(super) fn due(&self, now: Instant) -> Option<u64> {
         let (at, id) = self.retries.first()?;

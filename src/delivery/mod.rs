@@ -37,6 +37,12 @@ const REPROBE_BATCHES: Duration = Duration::from_secs(300);
 /// server failing on everything.
 const PROBE_AFTER_FAILURES: u32 = 3;
 
+/// In order, a lone body jKool keeps failing on (5xx) holds back the rest
+/// for this many tries; then one body goes past it, to tell a bad item
+/// (refused alone once jKool takes the other) from jKool failing on
+/// everything (both wait). With the default backoff, 6 to 13 s of failures.
+const PASS_AFTER_FAILURES: u32 = 8;
+
 /// What a request's task gives back: which group, the answer, the body's
 /// size, and how long this attempt took.
 #[derive(Debug)]
@@ -108,6 +114,12 @@ impl Delivery {
         self.down
     }
 
+    /// Whether one request at a time keeps each kind in the order it was
+    /// emitted: then a body waiting to be tried again holds back the rest.
+    pub(crate) fn ordered(&self) -> bool {
+        self.settings.max_concurrent_requests == 1 || !self.transport.concurrent()
+    }
+
     /// Whether no request is in flight or waiting.
     pub(crate) fn is_idle(&self) -> bool {
         self.groups.is_empty()
@@ -158,8 +170,9 @@ impl Delivery {
                 self.launch(id, now);
                 continue;
             }
-            // What waited out an outage goes before anything newer.
-            let waiting = self.groups.any_waiting_for_jkool();
+            // What waited out an outage goes before anything newer; in
+            // order, so does whatever waits to be tried again.
+            let waiting = self.groups.any_waiting_for_jkool() || self.holds_back();
             if waiting || (self.down && !self.in_flight.is_empty()) {
                 return;
             }
@@ -184,6 +197,17 @@ impl Delivery {
             };
             self.launch_group(id, group, now);
         }
+    }
+
+    /// In order, whether a body waiting to be tried again holds back new
+    /// ones: any does, but one singled out as refused, and a lone item
+    /// failing [`PASS_AFTER_FAILURES`] times, past which one body goes.
+    fn holds_back(&self) -> bool {
+        let lone = self.groups.len() == 1;
+        let passed = |g: &Group| {
+            g.refused_since.is_some() || (lone && g.len() == 1 && g.failures >= PASS_AFTER_FAILURES)
+        };
+        self.ordered() && !self.groups.iter().all(passed)
     }
 
     /// The items of the next body to send, and the spool chunk they came
@@ -340,14 +364,15 @@ impl Delivery {
                         .refused_since
                         .is_some_and(|since| now - since >= self.settings.give_up_refused_after);
                 // A body failing alone, with nothing else to compare it
-                // with, is split once after a few tries: if one half goes
-                // through, the other is singled out; if jKool fails on
-                // everything, two bodies wait instead of one.
+                // with (in order, what follows waits for it), is split once
+                // after a few tries: if one half goes through, the other is
+                // singled out; if jKool fails on everything, two bodies
+                // wait instead of one.
                 let probe = !singled_out
                     && count > 1
                     && group.failures >= PROBE_AFTER_FAILURES
                     && self.groups.is_empty()
-                    && backlog.len() == 0;
+                    && (backlog.len() == 0 || self.ordered());
                 if (singled_out || probe) && count > 1 {
                     self.split(group, now);
                 } else if refused_too_long {

@@ -297,6 +297,9 @@ impl Worker {
         let spools = self.spool.as_ref().is_some_and(|s| s.has(kind))
             || self.delivery.is_down()
             || self.held() >= self.settings.retry_buffer;
+        if spools && self.spool_usable(now) {
+            self.spill_older(kind, now);
+        }
         match self.spool.as_mut() {
             Some(spool) if spools && spool.usable(now) => {
                 if let Err(back) = spool.append(kind, &item_json) {
@@ -361,7 +364,8 @@ impl Worker {
         if self.spool_usable(now) {
             // Left on disk for the next start, with what came from the
             // spool (still there): not given up.
-            self.spill(std::mem::take(&mut groups), now);
+            let kinds = [Kind::Activity, Kind::Event].into_iter();
+            self.spill(std::mem::take(&mut groups), kinds, now);
             self.write_spool(now);
         }
         let in_memory = groups.iter().filter(|g| g.chunk.is_none());

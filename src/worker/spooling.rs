@@ -7,6 +7,8 @@ use super::{Phase, Worker};
 use crate::group::{Group, Serialized};
 use crate::model::Kind;
 
+const KINDS: [Kind; 2] = [Kind::Activity, Kind::Event];
+
 impl Worker {
     /// Holds serialized items in memory, within the retry buffer, as taken
     /// at `now`: the retry buffer holds the backlog and what requests in
@@ -51,23 +53,46 @@ impl Worker {
         }
         let now = Instant::now();
         if self.delivery.is_down() && spool.usable(now) {
-            let groups = self.delivery.take_unspooled();
-            self.spill(groups, now);
+            // In order, not behind newer items of its kind already there:
+            // it would arrive after them. It waits in memory instead (at
+            // most a body: the backlog went to disk before them).
+            let ordered = self.delivery.ordered();
+            let kinds = KINDS.map(|kind| (!ordered || !spool.has(kind)).then_some(kind));
+            let groups = self
+                .delivery
+                .take_unspooled(|kind| kinds.contains(&Some(kind)));
+            self.spill(groups, kinds.into_iter().flatten(), now);
         }
     }
 
-    /// Moves `groups`, then the backlog, to the spool, oldest first.
-    pub(super) fn spill(&mut self, groups: Vec<Group>, now: Instant) {
+    /// In order, before the first item of `kind` goes to disk: the older
+    /// ones waiting in memory go first.
+    pub(super) fn spill_older(&mut self, kind: Kind, now: Instant) {
+        let first = self.spool.as_ref().is_some_and(|s| !s.has(kind));
+        if first && self.delivery.ordered() && self.backlog.kind_len(kind) > 0 {
+            self.spill(Vec::new(), std::iter::once(kind), now);
+        }
+    }
+
+    /// Moves `groups`, then the backlog of `kinds`, to the spool, oldest
+    /// first.
+    pub(super) fn spill(
+        &mut self,
+        groups: Vec<Group>,
+        kinds: impl Iterator<Item = Kind>,
+        now: Instant,
+    ) {
         let Some(spool) = &mut self.spool else { return };
         let mut back = Vec::new();
         let from_groups = groups.into_iter().filter(|g| g.chunk.is_none());
         let items = from_groups
             .flat_map(|g| g.items.into_iter().map(move |item| (g.kind, item)))
             .collect::<Vec<_>>();
-        let backlog = [Kind::Activity, Kind::Event].map(|kind| {
+        let backlog = kinds.map(|kind| {
             let all = self.backlog.kind_len(kind);
             (kind, self.backlog.take(kind, all, usize::MAX))
         });
+        let backlog = backlog.collect::<Vec<_>>();
         let backlog = backlog
             .into_iter()
             .flat_map(|(kind, items)| items.into_iter().map(move |item| (kind, item)));
