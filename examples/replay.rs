@@ -46,7 +46,7 @@ fn replay(
             continue;
         }
         let started = Instant::now();
-        while handle.stats().queue_depth >= QUEUE as u64 / 2 && started.elapsed() < patience {
+        while handle.stats().pending >= QUEUE as u64 / 2 && started.elapsed() < patience {
             std::thread::sleep(Duration::from_millis(10));
         }
         handle.send_json(&line)?;

@@ -69,7 +69,7 @@ fn args() -> Result<Args, Box<dyn std::error::Error>> {
             "--rate" => args.rate = number()?,
             "--queue" => args.queue = number()? as usize,
             "--fsync-never" => args.fsync = FsyncPolicy::Never,
-            "--fsync-every-batch" => args.fsync = FsyncPolicy::EveryBatch,
+            "--fsync-every-batch" => args.fsync = FsyncPolicy::EveryWrite,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }

@@ -8,9 +8,10 @@ use tracing::field::FieldSet;
 use tracing::metadata::Kind;
 use tracing::{Level, Metadata};
 
-use crate::fields::Fields;
-use crate::model::{ActivityRecord, Common, Context, EventRecord, Item, TrackingId};
-use crate::value::{Value, ValueType};
+use crate::item::fields::Fields;
+use crate::item::model::{ActivityRecord, Common, EventRecord, Item, TrackingId};
+use crate::item::value::{Value, ValueType};
+use crate::wire::context::Context;
 
 static CALLSITE: DefaultCallsite = DefaultCallsite::new(&META);
 static META: Metadata<'static> = Metadata::new(
@@ -66,7 +67,7 @@ pub fn item_json(
         Default::default(),
     )
     .with_pid(1);
-    let mut out = crate::json::Buf::new();
+    let mut out = crate::wire::json::Buf::new();
     // Writing to memory cannot fail, and the serializer has no other error.
     let _ = crate::wire::item_json(&item, &context, &mut out);
     out.to_vec()

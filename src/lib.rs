@@ -107,66 +107,40 @@
 // folded into `doc_cfg` (nightly 1.92), which now does it by itself.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod backlog;
-mod builder;
+// The stages, in the order items flow through them: configured, captured
+// on the application's thread, queued as items, delivered (written as
+// JSON, sent, spooled) on the crate's own thread; the handle controls and
+// observes.
 mod capture;
-mod clock;
-mod codes;
-mod dedupe;
+mod config;
 mod delivery;
-mod destination;
-mod durability;
-mod env;
 mod error;
-mod event;
-mod fields;
-mod files;
-mod group;
 mod handle;
-mod hashing;
-mod json;
-mod keys;
-mod layer;
+mod item;
 mod metrics;
-mod model;
-mod pipeline;
 pub mod propagation;
-mod report;
-mod retry;
-mod rotate;
-mod secret;
-mod send;
-mod settings;
-mod shared;
-mod snapshot;
-mod source;
-mod spans;
 mod spool;
-mod thread;
-mod trace_id;
 mod transport;
-mod value;
 mod wire;
-mod worker;
 
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use builder::{Builder, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_URL};
-pub use codes::{CompCode, EventType, Severity};
+pub use capture::keys::{InheritFields, JKoolKey};
+pub use capture::layer::JKoolLayer;
+pub use config::builder::{Builder, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_URL};
+pub use delivery::settings::{Framing, UnknownFraming};
 pub use error::Error;
-pub use event::JKoolEvent;
+pub use handle::stats::Stats;
 pub use handle::{JKoolHandle, ShutdownGuard};
-pub use keys::{InheritFields, JKoolKey};
-pub use layer::JKoolLayer;
+pub use item::codes::{CompCode, EventType, Severity};
+pub use item::event::JKoolEvent;
+pub use item::snapshot::{Property, Snapshot};
+pub use item::value::{Text, UnknownValueType, Value, ValueType};
 #[cfg(feature = "metrics")]
 pub use metrics::JKoolRecorder;
-pub use settings::{Framing, UnknownFraming};
-pub use shared::Stats;
-pub use snapshot::{Property, Snapshot};
 pub use spool::{FsyncPolicy, SpoolFull};
-pub use value::{Text, UnknownValueType, Value, ValueType};
 
 /// The README's examples, compiled as doc tests so that they stay true.
 #[cfg(doctest)]

@@ -56,7 +56,7 @@ fn paced(handle: &JKoolHandle, per_ms: usize, millis: u64, poison_at: usize) -> 
             progress.push((Instant::now(), n));
         }
         if ms % 50 == 0 {
-            deepest = deepest.max(handle.stats().queue_depth);
+            deepest = deepest.max(handle.stats().pending);
         }
     }
     Paced {
@@ -589,7 +589,7 @@ fn a_flush_releases_repeats_held_from_what_was_still_in_the_queue() {
         Err(err) => panic!("{err} {stats:?}"),
     }
     let accounted = stats.sent + stats.suppressed + stats.evicted;
-    assert_eq!((accounted, stats.queue_depth), (2 * events, 0), "{stats:?}");
+    assert_eq!((accounted, stats.pending), (2 * events, 0), "{stats:?}");
     assert!(stats.sent >= 1, "{stats:?}");
     // Shutdown tells the evictions, and nothing else.
     match handle.shutdown(WAIT) {

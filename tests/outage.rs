@@ -46,7 +46,7 @@ fn collector_down_at_start_and_up_after_two_seconds_loses_nothing() {
         (200, 200, 0, 0)
     );
     assert!(stats.retried >= 1, "{stats:?}");
-    assert_eq!(stats.queue_depth, 0);
+    assert_eq!(stats.pending, 0);
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn a_long_outage_keeps_memory_bounded_and_counts_the_oldest_as_dropped() {
         // The queue; the items the delivery thread took from it together
         // (at most a queue's worth) while the queue refills; and the retry
         // buffer, which holds the body in flight too.
-        stats.queue_depth <= 10 + 10 + 20,
+        stats.pending <= 10 + 10 + 20,
         "memory bounded: {stats:?}"
     );
 
@@ -156,7 +156,7 @@ fn while_jkool_answers_500_to_everything_memory_stays_within_the_queue_and_retry
         for i in 0..20_000 {
             info!(i, "fails with 500");
             if i % 100 == 0 {
-                deepest = deepest.max(handle.stats().queue_depth);
+                deepest = deepest.max(handle.stats().pending);
                 std::thread::sleep(Duration::from_millis(1));
             }
         }

@@ -272,7 +272,7 @@ fn at_the_cap_the_oldest_are_dropped_and_counted_and_the_disk_stays_bounded() {
         N as u64,
         "{stats:?}"
     );
-    assert_eq!(stats.queued, stats.sent + stats.evicted + stats.queue_depth);
+    assert_eq!(stats.queued, stats.sent + stats.evicted + stats.pending);
     let seen = numbers(&collector.items());
     assert_eq!(seen.len() as u64, stats.sent);
     assert_eq!(seen.last(), Some(&(N as i64 - 1)), "the newest are kept");

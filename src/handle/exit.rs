@@ -69,7 +69,7 @@ fn flush_all() {
     for (handle, timeout) in running {
         let left = timeout.saturating_sub(started.elapsed());
         if let Err(err) = handle.flush(left) {
-            crate::report::stderr(format_args!(
+            crate::handle::notices::stderr(format_args!(
                 "exiting without shutdown: {err}. Call JKoolHandle::shutdown before main \
                  returns, or keep its guard alive (`let _guard = handle.shutdown_guard(..)`, \
                  not `let _ = ...`)"

@@ -37,7 +37,7 @@ pub struct ShutdownGuard {
 impl Drop for ShutdownGuard {
     fn drop(&mut self) {
         if let Err(err) = self.handle.shutdown(self.timeout) {
-            crate::report::stderr(format_args!("{err}"));
+            crate::handle::notices::stderr(format_args!("{err}"));
         }
     }
 }

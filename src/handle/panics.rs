@@ -9,8 +9,8 @@ use std::panic::PanicHookInfo;
 use std::time::Duration;
 
 use super::{JKoolHandle, WeakHandle};
-use crate::codes::Severity;
-use crate::event::JKoolEvent;
+use crate::item::codes::Severity;
+use crate::item::event::JKoolEvent;
 
 /// How long a panic that ends the process waits for what is queued.
 const FLUSH_BEFORE_THE_END: Duration = Duration::from_secs(2);
@@ -27,7 +27,7 @@ pub(crate) fn capture_panics(handle: &JKoolHandle) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         // The crate's own threads send nothing, as for their events.
-        if !crate::thread::in_delivery_thread() {
+        if !crate::item::thread::in_delivery_thread() {
             report(&pipeline, info);
         }
         previous(info);

@@ -1,7 +1,7 @@
 //! The pipeline's own health: its delivery counters as a snapshot, so that
 //! loss shows in jKool itself (`Builder::self_metrics` has the table).
 
-use crate::clock::now_usec;
+use crate::item::clock::now_usec;
 use crate::{JKoolEvent, JKoolHandle, Snapshot, ValueType};
 
 /// The `operation` of a health report.
@@ -27,7 +27,7 @@ pub(crate) fn report(handle: &JKoolHandle) -> JKoolEvent {
         snapshot = snapshot.property_with_unit(name, value, ValueType::Counter);
     }
     snapshot = snapshot
-        .property_with_unit("queue_depth", stats.queue_depth, ValueType::Gauge)
+        .property_with_unit("queue_depth", stats.pending, ValueType::Gauge)
         .property_with_unit("spool_bytes", stats.spool_bytes, ValueType::SizeByte);
     super::report_event(OPERATION, "tracing-jkool health")
         .time_usec(time)

@@ -120,7 +120,7 @@ impl Builder {
     /// | `evicted` | `long` | `counter` | items evicted to bound memory |
     /// | `failed` | `long` | `counter` | items refused or given up |
     /// | `retried` | `long` | `counter` | requests tried again |
-    /// | `queue_depth` | `long` | `gauge` | items accepted and not yet finished |
+    /// | `queue_depth` | `long` | `gauge` | items accepted and not yet finished ([`Stats::pending`](crate::Stats::pending)) |
     /// | `spool_bytes` | `long` | `size.byte` | bytes in the disk spool: always 0 until the spool exists |
     ///
     /// The figures are read just before the report is queued: the report

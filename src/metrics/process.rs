@@ -28,7 +28,7 @@
 
 use std::time::Instant;
 
-use crate::clock::now_usec;
+use crate::item::clock::now_usec;
 use crate::{JKoolEvent, Snapshot, ValueType};
 
 /// The `operation` of a process metrics report.

@@ -15,7 +15,7 @@ use ::metrics::{
 
 use super::histogram::Window;
 use super::series::{labels, series, series_name, value_type};
-use crate::clock::now_usec;
+use crate::item::clock::now_usec;
 use crate::{JKoolEvent, JKoolHandle, ValueType};
 
 /// The `operation` of a metrics report.

@@ -39,10 +39,9 @@ use http::header::{HeaderMap, HeaderValue};
 pub(crate) mod otel;
 pub(crate) mod span_ext;
 
-use crate::trace_id::write_hex;
-pub use crate::trace_id::TraceId;
+use crate::item::trace_id::write_hex;
+pub use crate::item::trace_id::TraceId;
 pub use span_ext::JKoolSpanExt;
-pub(crate) use span_ext::{nearest, Access};
 
 /// The header that carries the trace and the caller's span.
 pub const TRACEPARENT: &str = "traceparent";
@@ -246,7 +245,7 @@ fn parse_hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace_id::hex_u64;
+    use crate::item::trace_id::hex_u64;
 
     const GOOD: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 

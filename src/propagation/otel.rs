@@ -5,28 +5,9 @@
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId as OtelTraceId, TraceState,
 };
-use tracing_opentelemetry::{OpenTelemetrySpanExt as _, OtelData};
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::{TraceContext, TraceId};
-
-/// The OpenTelemetry trace id of the first span in `scope` whose
-/// OpenTelemetry context is built (tracing-opentelemetry builds it when the
-/// span is first entered).
-pub(crate) fn trace_id_in<'a, S, I>(scope: I) -> Option<TraceId>
-where
-    S: for<'l> LookupSpan<'l> + 'a,
-    I: IntoIterator<Item = SpanRef<'a, S>>,
-{
-    for span in scope {
-        let extensions = span.extensions();
-        let id = extensions.get::<OtelData>().and_then(OtelData::trace_id);
-        if let Some(id) = id.filter(|id| *id != OtelTraceId::INVALID) {
-            return TraceId::from_bytes(id.to_bytes());
-        }
-    }
-    None
-}
 
 /// The span's OpenTelemetry trace and span ids, when a tracing-opentelemetry
 /// layer gives it a valid context.

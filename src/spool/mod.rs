@@ -78,7 +78,7 @@ pub(crate) use store::Spool;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::Kind;
+use crate::item::model::Kind;
 
 /// When the spool makes what it wrote durable (`fsync`), for
 /// [`Builder::spool_fsync`](crate::Builder::spool_fsync).
@@ -99,7 +99,7 @@ use crate::model::Kind;
 #[non_exhaustive]
 pub enum FsyncPolicy {
     /// After every write: the safest and slowest.
-    EveryBatch,
+    EveryWrite,
     /// At most this long after a write (the default: 1 s), and after
     /// every 4 MiB written, so that no single sync holds the delivery
     /// thread up for long.

@@ -11,10 +11,10 @@ use tokio::time::{Duration, Instant};
 
 use super::log::Log;
 use super::{ChunkRef, FsyncPolicy, Options, SpoolFull};
-use crate::group::Serialized;
-use crate::model::Kind;
-use crate::report::{Notice, Reporter};
-use crate::shared::Shared;
+use crate::handle::notices::{Notice, Reporter};
+use crate::handle::stats::Shared;
+use crate::item::model::Kind;
+use crate::wire::Serialized;
 use crate::Error;
 
 /// After a disk error, items stay in memory this long before the spool
@@ -62,8 +62,8 @@ impl Spool {
             dir: dir.clone(),
             reason,
         };
-        crate::files::private_dir(&dir).map_err(|e| fail(e.to_string()))?;
-        let mut lock = crate::files::private()
+        crate::transport::files::private_dir(&dir).map_err(|e| fail(e.to_string()))?;
+        let mut lock = crate::transport::files::private()
             .read(true)
             .write(true)
             .create(true)
@@ -203,7 +203,7 @@ impl Spool {
         let after = self.events.bytes + self.activities.bytes;
         self.unsynced_bytes += after.saturating_sub(before);
         let durable = match self.options.fsync {
-            FsyncPolicy::EveryBatch => true,
+            FsyncPolicy::EveryWrite => true,
             // Also every few megabytes: one sync of a second's worth of
             // writes at full speed would hold the thread up for long.
             FsyncPolicy::Interval(every) => {
@@ -300,7 +300,7 @@ impl Spool {
         if let Err(err) = self.log(chunk.kind).ack(chunk.id, count) {
             self.tell(&err);
         }
-        if self.options.fsync == FsyncPolicy::EveryBatch {
+        if self.options.fsync == FsyncPolicy::EveryWrite {
             self.sync(Instant::now(), true);
         }
         self.gauge();
@@ -325,7 +325,7 @@ impl Spool {
         self.gauge();
         if self.has(Kind::Event) || self.has(Kind::Activity) {
             let bytes = self.events.bytes + self.activities.bytes;
-            crate::report::stderr(format_args!(
+            crate::handle::notices::stderr(format_args!(
                 "{bytes} bytes of items wait in the spool in {}; the next start on it \
                  delivers them",
                 self.dir.display()

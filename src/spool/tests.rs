@@ -8,9 +8,9 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::{FsyncPolicy, Options, Spool, SpoolFull};
-use crate::group::Serialized;
-use crate::model::Kind;
-use crate::shared::Shared;
+use crate::handle::stats::Shared;
+use crate::item::model::Kind;
+use crate::wire::Serialized;
 
 struct Dir(PathBuf);
 

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use tracing::Metadata;
 
-use crate::hashing::KeyHasher;
+use crate::item::hashing::KeyHasher;
 
 /// JSON text made once.
 pub(super) type Json = Box<[u8]>;

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 
 use uuid::Uuid;
 
-use crate::model::uuid_text;
+use crate::item::model::uuid_text;
 
 thread_local! {
     static NEXT: RefCell<Option<[u8; 36]>> = const { RefCell::new(None) };

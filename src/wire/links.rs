@@ -10,9 +10,9 @@ use std::sync::Arc;
 use bytes::BufMut;
 use uuid::Uuid;
 
-use crate::json::{self, key, Object};
-use crate::model::{uuid_text, Common, TrackingId};
-use crate::trace_id::TraceId;
+use crate::item::model::{uuid_text, Common, TrackingId};
+use crate::item::trace_id::TraceId;
+use crate::wire::json::{self, key, Object};
 
 /// Writes an item's `parent-id` and `corrid`: its trace id, the
 /// correlators it inherited and `own_corr`.
@@ -105,8 +105,8 @@ fn write(item: &mut Object<'_>, common: &Common, own_corr: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::Fields;
-    use crate::json::Buf;
+    use crate::item::fields::Fields;
+    use crate::wire::json::Buf;
 
     static META: tracing::Metadata<'static> = tracing::Metadata::new(
         "links",

@@ -6,9 +6,12 @@
 //! tracking id is made here (`ids.rs`).
 
 mod callsite;
+pub(crate) mod context;
 mod ids;
+pub(crate) mod json;
 mod links;
 mod plain;
+mod serialized;
 mod snapshots;
 mod usec;
 
@@ -18,16 +21,18 @@ use bytes::BufMut;
 use tracing::{Level, Metadata};
 use uuid::Uuid;
 
-use crate::codes::{CompCode, Severity};
-use crate::fields::JKoolFields;
-use crate::json::{self, key, Buf, Object};
-use crate::model::{uuid_text, ActivityRecord, Common, Context, Item, TrackingId};
-use crate::snapshot::{property_head, snapshot_head};
-use crate::value::{Typed, Value};
+use crate::item::codes::{CompCode, Severity};
+use crate::item::fields::JKoolFields;
+use crate::item::model::{uuid_text, ActivityRecord, Common, Item, TrackingId};
+use crate::item::value::{Typed, Value};
+use crate::wire::context::Context;
 use callsite::Callsite;
+use json::{key, Buf, Object};
 use links::links;
-use snapshots::Snapshots;
-use usec::Usec;
+use snapshots::{property_head, snapshot_head, Snapshots};
+use usec::{times, Usec};
+
+pub(crate) use serialized::Serialized;
 
 /// Appends an item's JSON object to `out`.
 pub(crate) fn item_json(item: &Item, ctx: &Context, out: &mut Buf) -> serde_json::Result<()> {
@@ -193,18 +198,6 @@ fn write(common: &Common, activity: Option<&ActivityRecord>, ctx: &Context, out:
         snapshots.write(&mut item);
     }
     item.end();
-}
-
-/// Writes an activity's start, end, elapsed and wait times.
-/// It ends at its time, `time_usec`, written before as digits.
-fn times(item: &mut Object<'_>, time_usec: &[u8], common: &Common, activity: &ActivityRecord) {
-    item.key(key::START_TIME_USEC);
-    item.raw(Usec::new(activity.start_usec).as_bytes());
-    item.key(key::END_TIME_USEC);
-    item.raw(time_usec);
-    let elapsed = common.time_usec.saturating_sub(activity.start_usec).max(0);
-    item.i64(key::ELAPSED_TIME_USEC, elapsed);
-    item.u64(key::WAIT_TIME_USEC, activity.idle_usec);
 }
 
 /// An activity's busy and idle time, as properties of its default

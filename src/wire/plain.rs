@@ -8,11 +8,13 @@ use bytes::BufMut;
 use uuid::Uuid;
 
 use super::callsite::Callsite;
+use super::snapshots::finish_snapshot;
 use super::{ids, links, message, times, timing, Usec};
-use crate::json::{key, Buf, Object};
-use crate::model::{uuid_text, ActivityRecord, Common, Context, TrackingId};
-use crate::snapshot::{finish_snapshot, PropertyRef};
-use crate::value::{Value, ValueType};
+use crate::item::model::{uuid_text, ActivityRecord, Common, TrackingId};
+use crate::item::snapshot::PropertyRef;
+use crate::item::value::{Value, ValueType};
+use crate::wire::context::Context;
+use crate::wire::json::{key, Buf, Object};
 
 /// Writes `common`'s event when [`is_plain`]; otherwise writes nothing
 /// and returns false.

@@ -6,10 +6,10 @@ use bytes::BufMut;
 use smallvec::SmallVec;
 
 use super::callsite::Callsite;
-use crate::json::{key, Buf, Object};
-use crate::model::Context;
-use crate::snapshot::{finish_snapshot, snapshot_head, PropertyRef};
-use crate::value::{Value, ValueType};
+use crate::item::snapshot::PropertyRef;
+use crate::item::value::{Typed, Value, ValueType};
+use crate::wire::context::Context;
+use crate::wire::json::{self, key, Buf, Object};
 
 /// An item's snapshots, as they are about to be written.
 pub(super) struct Snapshots<'a> {
@@ -133,5 +133,156 @@ impl<'a> Snapshots<'a> {
             self.id_is_uuid,
             properties,
         );
+    }
+}
+
+impl PropertyRef<'_> {
+    /// Appends the property's JSON, as its `Serialize` writes it. `head`
+    /// is its start, `{"name":…`, when [`property_head`] wrote it before.
+    pub(crate) fn write(&self, out: &mut Buf, head: Option<&[u8]>) {
+        match head {
+            Some(head) => out.extend_from_slice(head),
+            None => property_head(out, self.name),
+        }
+        let typed = Typed::of(self.value);
+        // Each arm writes its own constant: its length known, it is copied
+        // in place rather than by a call.
+        let head = |out: &mut Buf| out.extend_from_slice(type_and_value(&typed).as_bytes());
+        match &typed {
+            Typed::Long(v) => {
+                head(out);
+                json::integer(out, *v);
+            }
+            Typed::ULong(v) => {
+                head(out);
+                json::integer(out, *v);
+            }
+            Typed::Double(v) => {
+                head(out);
+                json::float(out, *v);
+            }
+            Typed::Bool(v) => {
+                head(out);
+                out.extend_from_slice(if *v { b"true" } else { b"false" });
+            }
+            Typed::Text(v) => {
+                head(out);
+                json::string(out, v.as_bytes());
+            }
+        }
+        let mut property = Object::continuing(out);
+        match self.unit {
+            // The application's own text: escaped.
+            Some(ValueType::Custom(unit)) => property.str(key::VALUE_TYPE, unit),
+            // jKool's words need no escaping.
+            Some(unit) => property.plain(key::VALUE_TYPE, unit.as_str()),
+            None => {}
+        }
+        property.end();
+    }
+}
+
+/// `,"type":"…","value":`, a property's data type and the key of its value
+/// in one piece: what `plain(key::TYPE, data_type)` and `key(key::VALUE)`
+/// write (a test checks that they agree).
+#[inline(always)]
+fn type_and_value(typed: &Typed<'_>) -> &'static str {
+    match typed {
+        Typed::Long(_) | Typed::ULong(_) => r#","type":"long","value":"#,
+        Typed::Double(_) => r#","type":"double","value":"#,
+        Typed::Bool(_) => r#","type":"bool","value":"#,
+        Typed::Text(_) => r#","type":"string","value":"#,
+    }
+}
+
+/// Appends how a property named `name` starts: `{"name":"…"`.
+pub(crate) fn property_head(out: &mut Buf, name: &str) {
+    Object::new(out).str(key::NAME, name);
+}
+
+/// Appends how a snapshot starts:
+/// `{"type":"SNAPSHOT","name":…,"category":…,"time-usec":`.
+pub(crate) fn snapshot_head(out: &mut Buf, name: &str, category: &str) {
+    let mut snapshot = Object::new(out);
+    snapshot.plain(key::TYPE, "SNAPSHOT");
+    snapshot.str(key::NAME, name);
+    snapshot.str(key::CATEGORY, category);
+    snapshot.key(key::TIME_USEC);
+}
+
+/// Appends the rest of a snapshot begun by [`snapshot_head`], as
+/// [`SnapshotRef`]'s `Serialize` writes it: each property comes with its
+/// head when written before.
+pub(crate) fn finish_snapshot<'a>(
+    out: &mut Buf,
+    time_usec: &[u8],
+    parent_id: Option<&[u8]>,
+    parent_is_uuid: bool,
+    properties: impl Iterator<Item = (PropertyRef<'a>, Option<&'a [u8]>)>,
+) {
+    let mut snapshot = Object::continuing(out);
+    // Digits, written before.
+    snapshot.raw(time_usec);
+    match parent_id {
+        Some(parent) if parent_is_uuid => snapshot.plain(key::PARENT_ID, parent),
+        Some(parent) => json::string(snapshot.key(key::PARENT_ID), parent),
+        None => {}
+    }
+    let list = snapshot.key(key::PROPERTIES);
+    list.put_u8(b'[');
+    for (i, (property, head)) in properties.enumerate() {
+        if i > 0 {
+            list.put_u8(b',');
+        }
+        property.write(list, head);
+    }
+    list.put_u8(b']');
+    snapshot.end();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::value::Typed;
+
+    #[test]
+    fn a_type_and_value_key_in_one_piece_is_what_the_object_writer_writes() {
+        let text = Value::from("x");
+        for value in [
+            Value::I64(-1),
+            Value::U64(1),
+            Value::F64(0.5),
+            Value::Bool(true),
+            text,
+        ] {
+            let typed = Typed::of(&value);
+            let mut out = Buf::new();
+            let mut object = Object::continuing(&mut out);
+            object.plain(key::TYPE, typed.data_type());
+            object.key(key::VALUE);
+            assert_eq!(type_and_value(&typed).as_bytes(), &out[..]);
+        }
+    }
+
+    #[test]
+    fn a_property_is_written_as_serde_json_writes_it_with_any_unit() {
+        let units = [
+            None,
+            Some(ValueType::AgeUsec),
+            Some(ValueType::CurrencyUsd),
+            Some(ValueType::Custom("rate.min")),
+            Some(ValueType::Custom("a \"quoted\" unit")),
+        ];
+        for unit in units {
+            let value = Value::F64(12.5);
+            let property = PropertyRef {
+                name: "amount \"due\"",
+                value: &value,
+                unit,
+            };
+            let mut out = Buf::new();
+            property.write(&mut out, None);
+            assert_eq!(out.to_vec(), serde_json::to_vec(&property).unwrap());
+        }
     }
 }

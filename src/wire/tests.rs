@@ -6,10 +6,10 @@ use tracing::metadata::Kind;
 use tracing::{Level, Metadata};
 
 use super::*;
-use crate::fields::Fields;
-use crate::model::{EventRecord, LogOrigin};
-use crate::trace_id::TraceId;
-use crate::value::ValueType;
+use crate::item::fields::Fields;
+use crate::item::model::{EventRecord, LogOrigin};
+use crate::item::trace_id::TraceId;
+use crate::item::value::ValueType;
 
 #[test]
 fn levels_map_to_jkool_severity_and_completion_code() {

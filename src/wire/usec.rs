@@ -1,6 +1,10 @@
 //! Times in microseconds as JSON digits. Every time from 2001-09-09 to 2286
 //! has sixteen digits: those are made eight at a time in one 64-bit word,
-//! rather than two at a time as `itoa` does for any integer.
+//! rather than two at a time as `itoa` does for any integer; and an
+//! activity's times.
+
+use super::json::{key, Object};
+use crate::item::model::{ActivityRecord, Common};
 
 /// A time in microseconds, written as its decimal digits.
 pub(super) struct Usec {
@@ -55,6 +59,23 @@ fn eight_digits(n: u32) -> [u8; 8] {
     // Eight bytes, each a digit: tens low, ones high.
     x = tens | (x - 10 * tens) << 8;
     (x + 0x3030_3030_3030_3030).to_le_bytes()
+}
+
+/// Writes an activity's start, end, elapsed and wait times.
+/// It ends at its time, `time_usec`, written before as digits.
+pub(super) fn times(
+    item: &mut Object<'_>,
+    time_usec: &[u8],
+    common: &Common,
+    activity: &ActivityRecord,
+) {
+    item.key(key::START_TIME_USEC);
+    item.raw(Usec::new(activity.start_usec).as_bytes());
+    item.key(key::END_TIME_USEC);
+    item.raw(time_usec);
+    let elapsed = common.time_usec.saturating_sub(activity.start_usec).max(0);
+    item.i64(key::ELAPSED_TIME_USEC, elapsed);
+    item.u64(key::WAIT_TIME_USEC, activity.idle_usec);
 }
 
 #[cfg(test)]

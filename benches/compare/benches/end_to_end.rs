@@ -52,7 +52,7 @@ fn emit(dispatch: &Dispatch, threads: usize, per_thread: u64) {
 enum Wait {
     /// `flush` at once, as the issue asks.
     FlushAtOnce,
-    /// Poll `stats()` until the backlog (`queue_depth`) is under 1,000
+    /// Poll `stats()` until the backlog (`pending`) is under 1,000
     /// items (or a batch, if larger), then `flush`: the backlog goes out
     /// by itself first, and the flush sends only its last, partial batch.
     DrainThenFlush,
@@ -131,7 +131,7 @@ fn throughput(
         // Fewer than a batch waits for the flush interval: not drained
         // further without the flush.
         let drained = 1_000.max(batch as u64);
-        while jkool.stats().queue_depth > drained && Instant::now() < deadline {
+        while jkool.stats().pending > drained && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -199,7 +199,7 @@ fn steady(rate: u64, seconds: u64) -> Result<Steady, BoxError> {
                 info!(order_no = emitted, amount = 12.5, "order processed");
                 emitted += 1;
             }
-            max_depth = max_depth.max(jkool.stats().queue_depth);
+            max_depth = max_depth.max(jkool.stats().pending);
             next += tick;
             let now = Instant::now();
             if next > now {

@@ -1,6 +1,6 @@
 //! Memory while jKool answers 500 to everything: 30,000 events at 5,000/s
 //! from one thread, with default settings, against the workspace's
-//! collector faulting every request. Prints the deepest `queue_depth`
+//! collector faulting every request. Prints the deepest `pending`
 //! seen, the README's bound (queue + 64 + retry buffer), the process's
 //! peak RSS and the counters. Linux only (RSS from /proc); nothing is sent
 //! anywhere but 127.0.0.1.
@@ -39,16 +39,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for n in 0..EVENTS {
             info!(n, amount = 12.5, "order processed");
             if n % (RATE / 100) == 0 {
-                deepest = deepest.max(handle.stats().queue_depth);
+                deepest = deepest.max(handle.stats().pending);
                 let due = start + Duration::from_secs_f64(n as f64 / RATE as f64);
                 std::thread::sleep(due.saturating_duration_since(Instant::now()));
             }
         }
     });
-    deepest = deepest.max(handle.stats().queue_depth);
+    deepest = deepest.max(handle.stats().pending);
     let stats = handle.stats();
     println!(
-        "deepest queue_depth {deepest} (bound 10,000 + 64 + 10,000 = 20,064); peak rss {} KiB",
+        "deepest pending {deepest} (bound 10,000 + 64 + 10,000 = 20,064); peak rss {} KiB",
         peak_rss_kib().unwrap_or(0)
     );
     println!(

@@ -562,7 +562,7 @@ impl Running {
     }
 
     /// Waits (up to a minute) until the contender's queue is nearly empty:
-    /// tracing-jkool's `queue_depth` (queued, held or in flight) or the
+    /// tracing-jkool's `pending` (queued, held or in flight) or the
     /// reference channel's length at most [`SETTLED`]. Does nothing for the
     /// others.
     pub fn settle(&self) {
@@ -571,7 +571,7 @@ impl Running {
                 return channel.len() as u64;
             }
             match &self.teardown {
-                Teardown::JKool { handle, .. } => handle.stats().queue_depth,
+                Teardown::JKool { handle, .. } => handle.stats().pending,
                 _ => 0,
             }
         };
@@ -631,7 +631,7 @@ impl Running {
                 // drops what does not fit (see README.md).
                 let settle_started = std::time::Instant::now();
                 let deadline = settle_started + Duration::from_secs(120);
-                while handle.stats().queue_depth > SETTLED && std::time::Instant::now() < deadline {
+                while handle.stats().pending > SETTLED && std::time::Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 let started = std::time::Instant::now();

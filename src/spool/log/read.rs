@@ -138,7 +138,7 @@ impl Log {
     fn fill(&mut self, want: usize) -> Result {
         let seg = self.read.seg;
         if self.reader.as_ref().is_none_or(|(id, _)| *id != seg) {
-            let file = crate::files::private()
+            let file = crate::transport::files::private()
                 .read(true)
                 .open(segment::path(&self.dir, self.kind, seg))?;
             self.reader = Some((seg, file));

@@ -1,0 +1,212 @@
+//! Settings from environment variables, read through a lookup function so
+//! that tests need not change the process's environment.
+
+use std::time::Duration;
+
+use crate::transport::secret::Secret;
+use crate::{Builder, Error};
+
+impl Builder {
+    /// Applies the settings given in environment variables, for those that
+    /// are set: `JKOOL_TOKEN`, `JKOOL_URL`, `JKOOL_LEVEL` (`off`, `error`,
+    /// ..., `trace`), `JKOOL_SOURCE_FQN`, `JKOOL_QUEUE_CAPACITY`,
+    /// `JKOOL_FRAMING` (`object`, `lines`, `array`: [`framing`](Self::framing)),
+    /// `JKOOL_BATCH_SIZE`, `JKOOL_FLUSH_INTERVAL_MS`,
+    /// `JKOOL_MAX_CONCURRENT_REQUESTS`, `JKOOL_PROCESS_METRICS_MS`
+    /// ([`process_metrics`](Self::process_metrics)) and
+    /// `JKOOL_SELF_METRICS_MS` ([`self_metrics`](Self::self_metrics)); for
+    /// those two, `0` turns the reports off; `JKOOL_SPOOL_DIR`
+    /// ([`spool_dir`](Self::spool_dir)) and `JKOOL_SPOOL_MAX_BYTES`;
+    /// `JKOOL_CAPTURE_PANICS` (`1` or `0`: [`capture_panics`](Self::capture_panics)). Settings made after this call win
+    /// over the environment; [`build`](Self::build) checks them all.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEnv`] naming the variable and its value (never the
+    /// token's).
+    ///
+    /// ```
+    /// let layer = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .with_env()?
+    ///     .batch_size(512) // wins over JKOOL_BATCH_SIZE
+    ///     .build()?;
+    /// # Ok::<(), tracing_jkool::Error>(())
+    /// ```
+    pub fn with_env(self) -> Result<Self, Error> {
+        self.with_env_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`with_env`](Self::with_env) with the variables from `lookup`.
+    pub(crate) fn with_env_from(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
+        let var = Lookup(&lookup);
+        if let Some(token) = var.get::<String>("JKOOL_TOKEN")? {
+            self.token = Secret::new(token);
+        }
+        if let Some(url) = var.get("JKOOL_URL")? {
+            self.url = url;
+        }
+        if let Some(level) = var.get("JKOOL_LEVEL")? {
+            self.level = level;
+        }
+        if let Some(fqn) = var.get("JKOOL_SOURCE_FQN")? {
+            self.source_fqn = Some(fqn);
+        }
+        if let Some(capacity) = var.get("JKOOL_QUEUE_CAPACITY")? {
+            self.queue_capacity = capacity;
+        }
+        if let Some(framing) = var.get("JKOOL_FRAMING")? {
+            self.settings.framing = framing;
+        }
+        if let Some(size) = var.get("JKOOL_BATCH_SIZE")? {
+            self.settings.batch_size = size;
+        }
+        if let Some(ms) = var.get("JKOOL_FLUSH_INTERVAL_MS")? {
+            self.settings.flush_interval = Duration::from_millis(ms);
+        }
+        if let Some(requests) = var.get("JKOOL_MAX_CONCURRENT_REQUESTS")? {
+            self.settings.max_concurrent_requests = requests;
+        }
+        if let Some(Flag(yes)) = var.get("JKOOL_CAPTURE_PANICS")? {
+            self.capture_panics = yes;
+        }
+        if let Some(dir) = var.get::<String>("JKOOL_SPOOL_DIR")? {
+            self.spool.dir = Some(dir.into());
+        }
+        if let Some(bytes) = var.get("JKOOL_SPOOL_MAX_BYTES")? {
+            self.spool.max_bytes = bytes;
+        }
+        for (variable, setting) in [
+            ("JKOOL_PROCESS_METRICS_MS", &mut self.metrics.process),
+            ("JKOOL_SELF_METRICS_MS", &mut self.metrics.health),
+        ] {
+            if let Some(ms) = var.get::<u64>(variable)? {
+                *setting = (ms > 0).then(|| Duration::from_millis(ms));
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// A yes or no: `1`, `true`, `yes`, `on`, or `0`, `false`, `no`, `off`.
+struct Flag(bool);
+
+impl std::str::FromStr for Flag {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Flag(true)),
+            "0" | "false" | "no" | "off" => Ok(Flag(false)),
+            _ => Err("expected 1 or 0 (true or false)"),
+        }
+    }
+}
+
+struct Lookup<'a, F>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Lookup<'_, F> {
+    /// The value of `variable`, parsed, if it is set.
+    fn get<T>(&self, variable: &'static str) -> Result<Option<T>, Error>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let Some(value) = (self.0)(variable) else {
+            return Ok(None);
+        };
+        value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e: T::Err| Error::InvalidEnv {
+                variable,
+                reason: e.to_string(),
+                // The token is never shown, whatever is wrong with it.
+                value: if variable == "JKOOL_TOKEN" {
+                    "<redacted>".into()
+                } else {
+                    value
+                },
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_and_the_value_but_never_the_token() {
+        let err = Builder::new("t".into())
+            .with_env_from(env(&[("JKOOL_BATCH_SIZE", "many")]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"environment variable JKOOL_BATCH_SIZE="many" is invalid: invalid digit found in string"#
+        );
+        let err = Builder::new("t".into())
+            .with_env_from(env(&[("JKOOL_LEVEL", "loud")]))
+            .unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with(r#"environment variable JKOOL_LEVEL="loud""#));
+        let err = Builder::new("t".into())
+            .with_env_from(env(&[("JKOOL_FRAMING", "ndjson")]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"environment variable JKOOL_FRAMING="ndjson" is invalid: expected object, lines or array"#
+        );
+    }
+
+    #[test]
+    fn values_apply_and_later_settings_win() {
+        let builder = Builder::new("t".into())
+            .with_env_from(env(&[
+                ("JKOOL_LEVEL", "off"),
+                ("JKOOL_BATCH_SIZE", "7"),
+                ("JKOOL_FRAMING", " Lines "),
+                ("JKOOL_CAPTURE_PANICS", "1"),
+                ("JKOOL_MAX_CONCURRENT_REQUESTS", "9"),
+                ("JKOOL_FLUSH_INTERVAL_MS", "18446744073709551615"),
+                ("JKOOL_PROCESS_METRICS_MS", "250"),
+                ("JKOOL_SELF_METRICS_MS", "0"),
+                ("JKOOL_SPOOL_DIR", "/var/spool/app"),
+                ("JKOOL_SPOOL_MAX_BYTES", "1048576"),
+            ]))
+            .unwrap()
+            .url("http://127.0.0.1:9")
+            .batch_size(8);
+        assert_eq!(builder.level, tracing::level_filters::LevelFilter::OFF);
+        assert_eq!(builder.settings.batch_size, 8);
+        assert_eq!(builder.settings.framing, crate::Framing::Lines);
+        assert!(builder.capture_panics);
+        assert_eq!(builder.settings.max_concurrent_requests, 9);
+        assert_eq!(
+            builder.metrics.process,
+            Some(Duration::from_millis(250)),
+            "JKOOL_PROCESS_METRICS_MS"
+        );
+        assert_eq!(builder.metrics.health, None, "0 turns it off");
+        assert_eq!(builder.spool.dir, Some("/var/spool/app".into()));
+        assert_eq!(builder.spool.max_bytes, 1 << 20);
+        let builder = builder.spool_dir(
+            std::env::temp_dir().join(format!("tracing-jkool-env-{}", std::process::id())),
+        );
+        let dir = builder.spool.dir.clone().unwrap();
+        // A huge interval saturates instead of panicking.
+        drop(builder.build().expect("builds"));
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
