@@ -1,4 +1,4 @@
-//! The public layer: the callbacks of `capture.rs` behind a per-layer level
+//! The public layer: the callbacks of `callbacks.rs` behind a per-layer level
 //! filter, so that levels below the configured one are decided at the
 //! callsite without hiding anything from the application's other layers.
 

@@ -1,6 +1,6 @@
-//! Configuration: the builder and its setters (those for correlation in
-//! `builder/correlation.rs`). `env.rs` reads the
-//! environment into it; `pipeline.rs` checks it and starts the pipeline.
+//! The builder and its setters (those for correlation in
+//! `builder/correlation.rs`). `env.rs` reads the environment into it;
+//! `build.rs` checks it and starts the pipeline.
 
 use std::collections::HashMap;
 use std::time::Duration;

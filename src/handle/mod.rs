@@ -1,4 +1,8 @@
-//! The user's handle on the delivery pipeline: flush, shutdown, statistics.
+//! The user's handle on the delivery pipeline: flush, shutdown, statistics,
+//! and what the application sends by hand (`send`). Called from any
+//! application thread; it waits for the delivery thread only in `flush`
+//! and `shutdown`, never on the hot path. The counters both threads share
+//! live here (`stats.rs`), and so do the stderr notices (`notices.rs`).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock, Weak};

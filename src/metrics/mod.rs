@@ -2,7 +2,8 @@
 //! process metrics ([`Builder::process_metrics`]), the pipeline's own
 //! health ([`Builder::self_metrics`]) and, with the `metrics` feature, the
 //! [`metrics`](https://docs.rs/metrics) facade
-//! (`JKoolHandle::metrics_recorder`).
+//! (`JKoolHandle::metrics_recorder`). The reports are built on a task of
+//! the delivery thread's runtime and sent through the handle, as any item.
 //!
 //! Each report is one plain jKool `EVENT` (not a `DATASET`: XRay lists and
 //! queries events everywhere) whose snapshots hold the values:

@@ -2,7 +2,8 @@
 //! cannot be delivered now (jKool down, a retry pending, the retry buffer
 //! full) is appended to disk by the delivery thread instead of being
 //! evicted, and delivered from there, oldest first, once jKool answers
-//! again — by this process or the next one on the same directory.
+//! again — by this process or the next one on the same directory. Only
+//! the delivery thread calls it.
 //!
 //! # Format
 //!

@@ -1,5 +1,7 @@
-//! HTTP to jKool: one reused reqwest client, where each kind of item goes,
-//! and what the answer means.
+//! Where a body goes, on the delivery thread: HTTP to jKool (one reused
+//! reqwest client, where each kind of item goes, and what the answer
+//! means), or a `file://` sink of JSON lines. It sends what it is given and
+//! says what happened; what to do next is `delivery`'s.
 
 pub(crate) mod destination;
 pub(crate) mod files;

@@ -1,6 +1,6 @@
 //! The delivery thread's loop: takes items from the queue, serializes them
 //! into the backlog, and starts requests as batches fill or age; answers
-//! flush and shutdown. What becomes of each request is `delivery.rs`'s.
+//! flush and shutdown. What becomes of each request is `requests`'s.
 
 use std::sync::Arc;
 use std::task::Poll;
