@@ -395,3 +395,39 @@ fn a_rejected_token_is_reported_once_on_stderr_without_the_token() {
     assert_eq!(lines.len(), 6, "{stderr}");
     assert!(!stderr.contains(secret), "{stderr}");
 }
+
+/// Set in the child process that the retry-notice test starts: the port
+/// with nothing listening on it.
+const RETRY_CHILD: &str = "TRACING_JKOOL_RETRY_CHILD_PORT";
+
+#[test]
+fn a_retry_notice_names_where_it_tried_to_send() {
+    if let Ok(port) = std::env::var(RETRY_CHILD) {
+        let builder = tracing_jkool::JKoolLayer::builder(TOKEN)
+            .url(format!("http://127.0.0.1:{port}"))
+            .exit_flush(Duration::ZERO);
+        let (dispatch, handle) = dispatch(builder);
+        tracing::dispatcher::with_default(&dispatch, || info!("nobody listens"));
+        let _ = handle.shutdown(Duration::from_millis(300));
+        return;
+    }
+    let port = free_port();
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "a_retry_notice_names_where_it_tried_to_send",
+            "--nocapture",
+        ])
+        .env(RETRY_CHILD, port.to_string())
+        .output()
+        .expect("child runs");
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let said = format!(
+        "tracing-jkool: could not send 1 item(s) to jKool at 127.0.0.1:{port}, will retry: "
+    );
+    assert!(
+        stderr.lines().any(|line| line.starts_with(&said)),
+        "{stderr}"
+    );
+}

@@ -50,6 +50,14 @@ fn parse_base_url(url: &str) -> Result<Url, Error> {
         url: redacted(url),
         reason: reason.to_owned(),
     };
+    if !url.contains("://") {
+        // `127.0.0.1:8080` or `localhost:8080`: the url crate reads no
+        // scheme, or the host as one; either way the fix is the same.
+        let shown = redacted(url);
+        return Err(invalid(&format!(
+            "it has no scheme; write http://{shown} (or https://{shown})"
+        )));
+    }
     let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http, https or file"));
@@ -142,6 +150,20 @@ mod tests {
         }
         let err = parse_base_url("http://user:hunter2@example.com").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_url_without_a_scheme_says_so_and_shows_the_fix() {
+        for url in ["127.0.0.1:8080", "localhost:8080"] {
+            let err = parse_base_url(url).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "invalid jKool URL \"{url}\": it has no scheme; write http://{url} \
+                     (or https://{url})"
+                )
+            );
+        }
     }
 
     #[test]

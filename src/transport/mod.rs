@@ -188,6 +188,22 @@ impl Transport {
         Transport { destination }
     }
 
+    /// Where bodies go, for a person to read: jKool's host and port (a URL
+    /// never holds credentials), or the file's path.
+    pub(crate) fn target(&self) -> String {
+        match &self.destination {
+            Destination::Http(http) => {
+                let url = &http.endpoints.event;
+                let host = url.host_str().unwrap_or_default();
+                match url.port_or_known_default() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                }
+            }
+            Destination::File(file) => file.path().display().to_string(),
+        }
+    }
+
     /// Whether requests may overlap: a file takes one write at a time.
     pub(crate) fn concurrent(&self) -> bool {
         matches!(self.destination, Destination::Http(_))

@@ -54,6 +54,11 @@ impl FileSink {
     /// that fails part way (a full disk) is cut back to where it began, so
     /// that the file never holds a torn line, nor the same items twice once
     /// the body is written again.
+    /// The file written now.
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
     pub(crate) fn write(&mut self, body: &[u8]) -> std::io::Result<()> {
         let len = body.len() as u64;
         if let Some(max) = self.options.max_bytes {

@@ -57,7 +57,10 @@ impl Delivery {
                 group.waits_for_jkool = true;
                 self.reporter.say(
                     Notice::Retrying,
-                    format_args!("could not send {count} item(s) to jKool, will retry: {why}"),
+                    format_args!(
+                        "could not send {count} item(s) to jKool at {}, will retry: {why}",
+                        self.transport.target()
+                    ),
                 );
                 self.retry(id, group, after, now);
             }
