@@ -30,6 +30,15 @@ const MAX_CONCURRENT: usize = 1024;
 /// enough that adding it to a clock cannot overflow.
 const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
 
+/// # Building
+///
+/// Every setter below returns the builder; `build` checks them all and
+/// starts the pipeline, or says which setting it refused.
+///
+/// ```no_run
+/// let layer = tracing_jkool::JKoolLayer::builder("my-access-token").build()?;
+/// # Ok::<(), tracing_jkool::Error>(())
+/// ```
 impl Builder {
     /// Checks the settings, starts the delivery thread and returns the
     /// layer. Nothing is opened or started when a setting is refused.

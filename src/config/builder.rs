@@ -15,9 +15,6 @@ use crate::transport::secret::Secret;
 use crate::transport::ClientOptions;
 use crate::ValueType;
 
-mod correlation;
-mod exit;
-
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
 
@@ -108,7 +105,20 @@ impl Builder {
             capture_panics: false,
         }
     }
+}
 
+/// # Where it sends
+///
+/// jKool's streaming endpoint by default; any URL that speaks its HTTP
+/// (the local collector, a proxy), or a `file://` path of JSON lines.
+///
+/// ```
+/// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+///     .url("http://127.0.0.1:8080")
+///     .connect_timeout(std::time::Duration::from_secs(2));
+/// # drop(builder);
+/// ```
+impl Builder {
     /// The base URL; default [`DEFAULT_URL`]. Items are posted to the base
     /// URL itself unless [`event_path`](Self::event_path) or
     /// [`activity_path`](Self::activity_path) say otherwise.
@@ -137,25 +147,72 @@ impl Builder {
         self
     }
 
-    /// How items are put into request bodies; default [`Framing::Object`],
-    /// one item per request, as every jKool client sends. Also
-    /// `JKOOL_FRAMING`. Read [`Framing`] before choosing a batching form.
-    ///
-    /// ```
-    /// use tracing_jkool::{Framing, JKoolLayer};
-    ///
-    /// let builder = JKoolLayer::builder("my-access-token").framing(Framing::Array);
-    /// ```
-    pub fn framing(mut self, framing: Framing) -> Self {
-        self.settings.framing = framing;
+    /// How long a request may take, from connecting to the end of the
+    /// answer; a slower one is retried. Default 15 s.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.client.request_timeout = timeout;
         self
     }
 
+    /// How long connecting may take; default 5 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.client.connect_timeout = timeout;
+        self
+    }
+
+    /// Sends through this HTTP(S) proxy, with credentials in the URL when
+    /// it needs them: `http://user:password@proxy.example:3128`. Without
+    /// it, the usual `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`
+    /// variables are honoured. The credentials never show in `Debug`.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.client.proxy = Some(Secret::new(url.into()));
+        self
+    }
+
+    /// Trusts this CA certificate (PEM) as well as the public roots, for
+    /// private jKool deployments. Certificate and host name verification
+    /// always stay on.
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.client.root_certificates.push(pem.into());
+        self
+    }
+}
+
+/// # What it sends
+///
+/// Which spans and events, where they say they come from, their units and
+/// categories, and how much of each value.
+///
+/// ```
+/// use tracing_jkool::ValueType;
+///
+/// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+///     .level(tracing::Level::INFO)
+///     .source_fqn("APPL=Shop#SERVER=web1")
+///     .unit("payment.amount", ValueType::CurrencyUsd);
+/// # drop(builder);
+/// ```
+impl Builder {
     /// The `source-fqn` of every item, such as
     /// `APPL=Shop#SERVER=web1#NETADDR=10.0.0.2`. By default it is made from
     /// the program's name, the host name and the host's address.
     pub fn source_fqn(mut self, fqn: impl Into<String>) -> Self {
         self.source_fqn = Some(fqn.into());
+        self
+    }
+
+    /// The most verbose level sent to jKool; default `INFO`. Spans and
+    /// events below it cost the application almost nothing. Takes a
+    /// [`tracing::Level`] or a [`LevelFilter`], whose `OFF` sends nothing.
+    ///
+    /// ```
+    /// use tracing::level_filters::LevelFilter;
+    ///
+    /// let debug = tracing_jkool::JKoolLayer::builder("my-access-token").level(tracing::Level::DEBUG);
+    /// let silent = tracing_jkool::JKoolLayer::builder("my-access-token").level(LevelFilter::OFF);
+    /// ```
+    pub fn level(mut self, level: impl Into<LevelFilter>) -> Self {
+        self.level = level.into();
         self
     }
 
@@ -193,18 +250,12 @@ impl Builder {
         self
     }
 
-    /// The most verbose level sent to jKool; default `INFO`. Spans and
-    /// events below it cost the application almost nothing. Takes a
-    /// [`tracing::Level`] or a [`LevelFilter`], whose `OFF` sends nothing.
-    ///
-    /// ```
-    /// use tracing::level_filters::LevelFilter;
-    ///
-    /// let debug = tracing_jkool::JKoolLayer::builder("my-access-token").level(tracing::Level::DEBUG);
-    /// let silent = tracing_jkool::JKoolLayer::builder("my-access-token").level(LevelFilter::OFF);
-    /// ```
-    pub fn level(mut self, level: impl Into<LevelFilter>) -> Self {
-        self.level = level.into();
+    /// The longest text value (message or field) in bytes; a longer one is
+    /// cut, on a character boundary, and ends with `…[truncated]`.
+    /// Formatting stops at the limit, so a huge value costs no more than
+    /// the limit. Default 64 KiB.
+    pub fn max_value_bytes(mut self, bytes: usize) -> Self {
+        self.max_value_bytes = bytes;
         self
     }
 
@@ -238,13 +289,34 @@ impl Builder {
         self.settings.dedupe_capacity = events;
         self
     }
+}
 
-    /// The longest text value (message or field) in bytes; a longer one is
-    /// cut, on a character boundary, and ends with `…[truncated]`.
-    /// Formatting stops at the limit, so a huge value costs no more than
-    /// the limit. Default 64 KiB.
-    pub fn max_value_bytes(mut self, bytes: usize) -> Self {
-        self.max_value_bytes = bytes;
+/// # Delivery
+///
+/// How items leave: the queue, batches and bodies, requests in flight,
+/// retries and when to give up.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+///     .queue_capacity(10_000)
+///     .max_retry_wait(Duration::from_secs(10))
+///     .give_up_after(Duration::from_secs(600));
+/// # drop(builder);
+/// ```
+impl Builder {
+    /// How items are put into request bodies; default [`Framing::Object`],
+    /// one item per request, as every jKool client sends. Also
+    /// `JKOOL_FRAMING`. Read [`Framing`] before choosing a batching form.
+    ///
+    /// ```
+    /// use tracing_jkool::{Framing, JKoolLayer};
+    ///
+    /// let builder = JKoolLayer::builder("my-access-token").framing(Framing::Array);
+    /// ```
+    pub fn framing(mut self, framing: Framing) -> Self {
+        self.settings.framing = framing;
         self
     }
 
@@ -272,6 +344,15 @@ impl Builder {
     /// halves.
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.settings.max_body_bytes = bytes;
+        self
+    }
+
+    /// Compresses request bodies with gzip (`Content-Encoding: gzip`). Off
+    /// by default: jKool does not document that it accepts it. The body
+    /// size cap applies before compression.
+    #[cfg(feature = "gzip")]
+    pub fn gzip(mut self, yes: bool) -> Self {
+        self.settings.gzip = yes;
         self
     }
 
@@ -307,23 +388,6 @@ impl Builder {
         self
     }
 
-    /// How long a body that jKool keeps failing on with a 5xx, while it
-    /// accepts other bodies, is retried. Such a body is split until the
-    /// items it fails on are alone; those count as failed after this long.
-    /// Default 2 minutes. While jKool fails on every body, nothing counts
-    /// against any item: they wait, within the retry buffer.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
-    ///     .give_up_refused_after(Duration::from_secs(30));
-    /// ```
-    pub fn give_up_refused_after(mut self, limit: Duration) -> Self {
-        self.settings.give_up_refused_after = limit;
-        self
-    }
-
     /// The longest wait between two tries of a request, whether from
     /// backoff or from the server's `Retry-After`. Default 30 s.
     pub fn max_retry_wait(mut self, wait: Duration) -> Self {
@@ -339,42 +403,20 @@ impl Builder {
         self
     }
 
-    /// How long a request may take, from connecting to the end of the
-    /// answer; a slower one is retried. Default 15 s.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.client.request_timeout = timeout;
-        self
-    }
-
-    /// How long connecting may take; default 5 s.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.client.connect_timeout = timeout;
-        self
-    }
-
-    /// Sends through this HTTP(S) proxy, with credentials in the URL when
-    /// it needs them: `http://user:password@proxy.example:3128`. Without
-    /// it, the usual `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`
-    /// variables are honoured. The credentials never show in `Debug`.
-    pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.client.proxy = Some(Secret::new(url.into()));
-        self
-    }
-
-    /// Compresses request bodies with gzip (`Content-Encoding: gzip`). Off
-    /// by default: jKool does not document that it accepts it. The body
-    /// size cap applies before compression.
-    #[cfg(feature = "gzip")]
-    pub fn gzip(mut self, yes: bool) -> Self {
-        self.settings.gzip = yes;
-        self
-    }
-
-    /// Trusts this CA certificate (PEM) as well as the public roots, for
-    /// private jKool deployments. Certificate and host name verification
-    /// always stay on.
-    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.client.root_certificates.push(pem.into());
+    /// How long a body that jKool keeps failing on with a 5xx, while it
+    /// accepts other bodies, is retried. Such a body is split until the
+    /// items it fails on are alone; those count as failed after this long.
+    /// Default 2 minutes. While jKool fails on every body, nothing counts
+    /// against any item: they wait, within the retry buffer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .give_up_refused_after(Duration::from_secs(30));
+    /// ```
+    pub fn give_up_refused_after(mut self, limit: Duration) -> Self {
+        self.settings.give_up_refused_after = limit;
         self
     }
 }

@@ -6,6 +6,17 @@ use std::path::PathBuf;
 use crate::spool::{FsyncPolicy, SpoolFull};
 use crate::Builder;
 
+/// # Durability
+///
+/// What waits on disk while jKool is away (the spool), and how a `file://`
+/// sink rotates.
+///
+/// ```
+/// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+///     .spool_dir(std::env::temp_dir().join("my-app-spool"))
+///     .spool_max_bytes(1 << 30);
+/// # drop(builder);
+/// ```
 impl Builder {
     /// Keeps what cannot be delivered now on disk in `dir` instead of
     /// evicting it: while jKool is unreachable, while a retry is pending,

@@ -6,6 +6,16 @@ use std::time::Duration;
 use crate::transport::secret::Secret;
 use crate::{Builder, Error};
 
+/// # From the environment
+///
+/// `JKOOL_*` variables, applied over what the code set.
+///
+/// ```no_run
+/// let layer = tracing_jkool::JKoolLayer::builder("my-access-token")
+///     .with_env()?
+///     .build()?;
+/// # Ok::<(), tracing_jkool::Error>(())
+/// ```
 impl Builder {
     /// Applies the settings given in environment variables, for those that
     /// are set: `JKOOL_TOKEN`, `JKOOL_URL`, `JKOOL_LEVEL` (`off`, `error`,

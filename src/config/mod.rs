@@ -4,8 +4,19 @@
 //! call every other stage (it assembles them); nothing calls back into it
 //! but for the settings it hands out.
 
+// In the order the Builder's docs show their sections: build and the
+// environment first, then where it sends, what, how (with correlation),
+// durability, and what happens at exit and on a panic.
 pub(crate) mod build;
-pub(crate) mod builder;
-pub(crate) mod durability;
+
 pub(crate) mod env;
+
+pub(crate) mod builder;
+
+pub(crate) mod correlation;
+
+pub(crate) mod durability;
+
+pub(crate) mod exit;
+
 pub(crate) mod layer;

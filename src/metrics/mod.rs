@@ -72,6 +72,17 @@ impl Settings {
     }
 }
 
+/// # Observability
+///
+/// Reports of the process and of the pipeline itself, sent as jKool
+/// events.
+///
+/// ```
+/// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+///     .process_metrics(std::time::Duration::from_secs(60))
+///     .self_metrics(std::time::Duration::from_secs(60));
+/// # drop(builder);
+/// ```
 impl Builder {
     /// Sends the process's CPU, memory and thread figures every `interval`,
     /// as one event (operation `process.metrics`) with the snapshots `CPU`,

@@ -4,6 +4,19 @@
 use crate::capture::keys::{InheritFields, JKoolKey};
 use crate::Builder;
 
+/// # Correlation
+///
+/// Ordinary fields read as jKool's own keys, and span fields that the
+/// events inside a span carry too.
+///
+/// ```
+/// use tracing_jkool::{InheritFields, JKoolKey};
+///
+/// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+///     .field_as("request_id", JKoolKey::Correlator)
+///     .inherit_span_fields(InheritFields::All);
+/// # drop(builder);
+/// ```
 impl Builder {
     /// Makes the ordinary field `field` set the jKool key `key`, as the
     /// matching `jkool.*` field does: existing code that records

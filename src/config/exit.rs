@@ -4,6 +4,14 @@ use std::time::Duration;
 
 use crate::Builder;
 
+/// # At exit and on a panic
+///
+/// ```
+/// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+///     .exit_flush(std::time::Duration::from_secs(5))
+///     .capture_panics(true);
+/// # drop(builder);
+/// ```
 impl Builder {
     /// How long the last-chance flush may take when the process exits
     /// normally (returns from `main`, calls `std::process::exit`) before
