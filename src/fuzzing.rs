@@ -45,6 +45,7 @@ pub fn item_json(
         tracking_id: activity.then(TrackingId::new),
         parent_id: Some(TrackingId::new()),
         trace_id: None,
+        remote_sampled: None,
         corrids: (!corrids.is_empty()).then(|| corrids.into()),
         time_usec: 1_700_000_000_000_000,
         tid: 1,

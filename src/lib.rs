@@ -136,6 +136,7 @@ pub use handle::stats::Stats;
 pub use handle::{JKoolHandle, ShutdownGuard};
 pub use item::codes::{CompCode, EventType, Severity};
 pub use item::event::JKoolEvent;
+pub use item::sampler::Sampler;
 pub use item::snapshot::{Property, Snapshot};
 pub use item::value::{Text, UnknownValueType, Value, ValueType};
 #[cfg(feature = "metrics")]

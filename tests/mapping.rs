@@ -234,8 +234,10 @@ fn jkool_fields_set_jkool_keys_and_correlate_what_is_inside() {
     let order = find(&items, "operation", "order");
     let pay = find(&items, "operation", "pay");
     let paid = find(&items, "msg-text", "paid");
-    // The trace id comes first: the root's tracking id as 32 hex digits.
-    let trace = order["tracking-id"].as_str().unwrap().replace('-', "");
+    // The trace id comes first: the root's tracking id as 32 hex digits,
+    // its halves swapped (the low half, which samplers read, is random).
+    let uuid = order["tracking-id"].as_str().unwrap().replace('-', "");
+    let trace = format!("{}{}", &uuid[16..], &uuid[..16]);
     assert_eq!(order["corrid"], json!([trace, "order-5"]));
     assert_eq!(property(order, "user")["value"], "bob");
     assert!(

@@ -10,6 +10,7 @@ use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::capture::spans::{OpenSpans, SpanData};
+use crate::item::sampler::Sampler;
 
 /// Walks the scope of span `id` (the span, then its parents), calling the
 /// closure on each until it returns `true`.
@@ -21,6 +22,8 @@ pub(crate) struct Access {
     pub(crate) open: Arc<OpenSpans>,
     /// Set when the layer joins a subscriber (`on_layer`) or a dispatcher.
     pub(crate) walk: OnceLock<Walk>,
+    /// Which traces the layer keeps: the flag `traceparent` passes on.
+    pub(crate) sampler: Option<Sampler>,
 }
 
 impl std::fmt::Debug for Access {
@@ -71,4 +74,10 @@ pub(crate) fn nearest<R>(
         out
     })
     .flatten()
+}
+
+/// The sampler of the layer that tracks `span`, if it has one.
+pub(crate) fn sampler_of(span: &tracing::Span) -> Option<Sampler> {
+    span.with_subscriber(|(_, dispatch)| dispatch.downcast_ref::<Access>()?.sampler)
+        .flatten()
 }

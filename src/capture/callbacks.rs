@@ -22,6 +22,7 @@ use crate::handle::JKoolHandle;
 use crate::item::clock::now_usec;
 use crate::item::fields::{Fields, Text, Value};
 use crate::item::model::{Common, EventRecord, Item, LogOrigin, TrackingId};
+use crate::item::sampler::Sampler;
 use crate::item::thread::{in_delivery_thread, thread_number};
 use crate::item::trace_id::TraceId;
 
@@ -34,6 +35,8 @@ pub(crate) struct Options {
     pub(crate) inherit: Option<InheritFields>,
     /// Spans closed by a captured panic's unwinding fail with its message.
     pub(crate) panics: bool,
+    /// Which traces are kept: what `traceparent` says of this service.
+    pub(crate) sampler: Option<Sampler>,
 }
 
 /// The layer's callbacks, behind [`JKoolLayer`](crate::JKoolLayer)'s level
@@ -65,6 +68,10 @@ impl Capture {
     /// The table of open spans, for [`JKoolSpanExt`](crate::propagation::JKoolSpanExt).
     pub(crate) fn open_spans(&self) -> Arc<OpenSpans> {
         Arc::clone(&self.open)
+    }
+
+    pub(crate) fn sampler(&self) -> Option<Sampler> {
+        self.options.sampler
     }
 
     /// Whether this item should be made at all: not when it comes from the
@@ -183,7 +190,10 @@ where
             None => TrackingId::new(),
         };
         // The span id is the activity's UUID's low half; a root's trace id
-        // is the whole UUID: no more random numbers than before.
+        // is the whole UUID, halves swapped: no more random numbers than
+        // before, and the trace id's low half, which samplers read as a
+        // random number (OpenTelemetry's `TraceIdRatioBased`), holds none
+        // of the UUID's variant bits.
         let random = match &tracking_id {
             TrackingId::Uuid(uuid) => *uuid.as_bytes(),
             TrackingId::Custom(_) => *uuid::Uuid::new_v4().as_bytes(),
@@ -195,7 +205,10 @@ where
         let (parent_id, inherited, trace_id, remote) = match parent {
             Some((id, corrids, trace_id, state)) => (Some(id), corrids, trace_id, state),
             None => {
-                let trace_id = TraceId::from_bytes(random).unwrap_or(TraceId::ONE);
+                let mut swapped = [0; 16];
+                swapped[..8].copy_from_slice(&random[8..]);
+                swapped[8..].copy_from_slice(&random[..8]);
+                let trace_id = TraceId::from_bytes(swapped).unwrap_or(TraceId::ONE);
                 (None, None, trace_id, None)
             }
         };
@@ -293,11 +306,13 @@ where
         let mut parent_id = None;
         let mut corrids = None;
         let mut trace_id = None;
+        let mut remote_sampled = None;
         let failing = *meta.level() == Level::ERROR || fields.error.is_some();
         let mut visit = |span: &mut SpanData| {
             parent_id = Some(span.tracking_id.clone());
             corrids = span.corrids.clone();
             trace_id = Some(span.trace_id);
+            remote_sampled = span.remote.as_ref().map(|r| r.sampled);
             if failing && span.failure.is_none() {
                 span.failure = Some(failure_text(&fields).into());
             }
@@ -330,6 +345,7 @@ where
                 tracking_id: None,
                 parent_id,
                 trace_id,
+                remote_sampled,
                 corrids,
                 time_usec: now_usec(),
                 tid: thread_number(),

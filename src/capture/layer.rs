@@ -98,6 +98,7 @@ impl JKoolLayer {
             access: Access {
                 open: capture.open_spans(),
                 walk: OnceLock::new(),
+                sampler: capture.sampler(),
             },
             capture: Some(capture),
             filtered: None,

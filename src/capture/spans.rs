@@ -60,6 +60,8 @@ pub(crate) struct SpanData {
 pub(crate) struct Remote {
     pub(crate) parent_span_id: u64,
     pub(crate) tracestate: Option<String>,
+    /// The caller's sampled flag: it decides for the whole trace.
+    pub(crate) sampled: bool,
 }
 
 /// Busy and idle time, as tracing-subscriber's fmt layer measures them, in
@@ -145,6 +147,7 @@ impl SpanData {
                 tracking_id: Some(self.tracking_id),
                 parent_id: self.parent_id,
                 trace_id: Some(self.trace_id),
+                remote_sampled: self.remote.as_ref().map(|r| r.sampled),
                 corrids: self.inherited,
                 // Ends now: every moment since it began is counted as
                 // busy or idle, the last one as its close was marked.

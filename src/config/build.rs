@@ -95,6 +95,7 @@ impl Builder {
             }
             None => None,
         };
+        let sampler = self.settings.sampler;
         let worker = Worker::new(
             items,
             control,
@@ -144,6 +145,7 @@ impl Builder {
             keys: self.field_keys,
             inherit: self.inherit_fields,
             panics: self.capture_panics,
+            sampler,
         };
         let capture = Capture::new(options, handle.clone());
         Ok(JKoolLayer::from_parts(self.level, capture, handle))
@@ -183,6 +185,14 @@ impl Builder {
             }
         }
         settings.max_concurrent_requests = settings.max_concurrent_requests.min(MAX_CONCURRENT);
+        if let Some(ratio) = settings.sampler.map(|s| s.fraction()) {
+            if !(0.0..=1.0).contains(&ratio) {
+                return invalid(
+                    "sampler",
+                    format!("the ratio must be from 0 to 1, not {ratio}"),
+                );
+            }
+        }
         if self.spool.max_bytes < 1 << 20 {
             return invalid("spool_max_bytes", "must be at least 1 MiB (1048576)".into());
         }
@@ -238,7 +248,7 @@ mod tests {
     #[test]
     fn rejects_bad_urls_with_the_reason() {
         for (url, reason) in [
-            ("not a url", "relative URL without a base"),
+            ("not a url", "it has no scheme"),
             ("ftp://example.com", "scheme must be http, https or file"),
             ("http://user:pw@example.com", "credentials"),
         ] {

@@ -93,6 +93,7 @@ impl Builder {
                 gzip: false,
                 dedupe: None,
                 dedupe_capacity: dedupe::DEFAULT_CAPACITY,
+                sampler: None,
             },
             units: HashMap::new(),
             categories: HashMap::new(),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::transport::secret::Secret;
-use crate::{Builder, Error};
+use crate::{Builder, Error, Sampler};
 
 /// # From the environment
 ///
@@ -27,7 +27,8 @@ impl Builder {
     /// `JKOOL_SELF_METRICS_MS` ([`self_metrics`](Self::self_metrics)); for
     /// those two, `0` turns the reports off; `JKOOL_SPOOL_DIR`
     /// ([`spool_dir`](Self::spool_dir)) and `JKOOL_SPOOL_MAX_BYTES`;
-    /// `JKOOL_CAPTURE_PANICS` (`1` or `0`: [`capture_panics`](Self::capture_panics)). Settings made after this call win
+    /// `JKOOL_CAPTURE_PANICS` (`1` or `0`: [`capture_panics`](Self::capture_panics));
+    /// `JKOOL_SAMPLE_RATIO` (the ratio of [`sampler`](Self::sampler)). Settings made after this call win
     /// over the environment; [`build`](Self::build) checks them all.
     ///
     /// # Errors
@@ -77,6 +78,10 @@ impl Builder {
         }
         if let Some(requests) = var.get("JKOOL_MAX_CONCURRENT_REQUESTS")? {
             self.settings.max_concurrent_requests = requests;
+        }
+        if let Some(ratio) = var.get::<f64>("JKOOL_SAMPLE_RATIO")? {
+            let sampler = self.settings.sampler.unwrap_or(Sampler::ratio(ratio));
+            self.settings.sampler = Some(sampler.with_ratio(ratio));
         }
         if let Some(Flag(yes)) = var.get("JKOOL_CAPTURE_PANICS")? {
             self.capture_panics = yes;

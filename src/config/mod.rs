@@ -19,4 +19,6 @@ pub(crate) mod durability;
 
 pub(crate) mod exit;
 
+pub(crate) mod volume;
+
 pub(crate) mod layer;

@@ -9,5 +9,6 @@ pub(crate) mod backlog;
 pub(crate) mod dedupe;
 pub(crate) mod group;
 pub(crate) mod requests;
+pub(crate) mod sampling;
 pub(crate) mod settings;
 pub(crate) mod worker;

@@ -112,4 +112,6 @@ pub(crate) struct Settings {
     pub dedupe: Option<Duration>,
     /// How many distinct events duplicate suppression holds at once.
     pub dedupe_capacity: usize,
+    /// Which traces are kept.
+    pub sampler: Option<crate::Sampler>,
 }

@@ -35,6 +35,8 @@ pub struct Stats {
     pub retried: u64,
     /// Repeats folded into an earlier event by duplicate suppression.
     pub suppressed: u64,
+    /// Items of traces the [`Sampler`](crate::Sampler) left out.
+    pub sampled_out: u64,
     /// Requests jKool accepted.
     pub batches: u64,
     /// Body bytes of the requests jKool accepted.
@@ -51,7 +53,7 @@ pub struct Stats {
     /// ([`Builder::spool_max_bytes`](crate::Builder::spool_max_bytes)), and
     /// items an earlier process left that jKool refused. This process's
     /// own items dropped at the cap also count in `evicted`, so that
-    /// `queued = sent + evicted + failed + suppressed + pending` holds.
+    /// `queued = sent + evicted + failed + suppressed + sampled_out + pending` holds.
     pub spool_dropped: u64,
     /// Torn or corrupt stretches of the spool skipped (a record cut short
     /// by a crash, a failed checksum): each skips the rest of its segment.
@@ -78,6 +80,7 @@ pub(crate) struct Counters {
     pub failed: AtomicU64,
     pub retried: AtomicU64,
     pub suppressed: AtomicU64,
+    pub sampled_out: AtomicU64,
     pub batches: AtomicU64,
     pub bytes_sent: AtomicU64,
     pub spooled: AtomicU64,
@@ -103,6 +106,7 @@ impl Counters {
             failed: load(&self.failed),
             retried: load(&self.retried),
             suppressed: load(&self.suppressed),
+            sampled_out: load(&self.sampled_out),
             batches: load(&self.batches),
             bytes_sent: load(&self.bytes_sent),
             pending: queued.saturating_sub(finished),
@@ -238,6 +242,23 @@ impl Shared {
         let count = seqs.len() as u64;
         self.counters.evicted.fetch_add(count, Ordering::Relaxed);
         self.finish(seqs, false);
+    }
+
+    /// The items at `seqs`, of traces the sampler left out.
+    pub(crate) fn sampled_out(&self, seqs: impl ExactSizeIterator<Item = u64>) {
+        let count = seqs.len() as u64;
+        self.counters
+            .sampled_out
+            .fetch_add(count, Ordering::Relaxed);
+        self.finish(seqs, false);
+    }
+
+    /// The item at `seq` waits for its trace's sampling decision: a flush
+    /// does not wait for it, though it stays pending until decided.
+    pub(crate) fn held_back(&self, seq: u64) {
+        self.progress().done.done(seq);
+        self.changed.notify_all();
+        self.notify.notify_waiters();
     }
 
     /// The repeat at `seq`, folded into a held event.

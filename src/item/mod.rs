@@ -9,6 +9,7 @@ pub(crate) mod fields;
 pub(crate) mod hashing;
 pub(crate) mod key;
 pub(crate) mod model;
+pub(crate) mod sampler;
 pub(crate) mod snapshot;
 pub(crate) mod source;
 pub(crate) mod thread;

@@ -75,6 +75,9 @@ pub(crate) struct Common {
     /// The trace the item belongs to: the first correlator in `corrid`,
     /// as hex written on the delivery thread.
     pub trace_id: Option<TraceId>,
+    /// The sampled flag of the caller the trace came from, if it came
+    /// from another service: it decides for the trace.
+    pub remote_sampled: Option<bool>,
     /// Correlators inherited from the enclosing spans, outermost first.
     pub corrids: Option<Arc<[String]>>,
     pub time_usec: i64,

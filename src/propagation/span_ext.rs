@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{TraceContext, TraceId};
-use crate::capture::access::{nearest, Access};
+use crate::capture::access::{nearest, sampler_of, Access};
 use crate::capture::spans::Remote;
 
 /// Trace context for a [`tracing::Span`], from the
@@ -43,7 +43,9 @@ pub trait JKoolSpanExt {
     fn set_parent_context(&self, remote: TraceContext);
 
     /// The span's context for an outgoing request: its trace id, its own
-    /// span id, flags `01` and the trace's `tracestate`.
+    /// span id, the trace's `tracestate`, and flags `01` (sampled) unless
+    /// this service's [`Sampler`](crate::Sampler) (or the caller the trace
+    /// came from) leaves the trace out: then `00`.
     fn trace_context(&self) -> Option<TraceContext>;
 
     /// The span's trace id: the correlator its items carry in `corrid`.
@@ -64,6 +66,7 @@ impl JKoolSpanExt for tracing::Span {
                 data.trace_id = remote.trace_id;
                 data.remote = Some(Arc::new(Remote {
                     parent_span_id: remote.span_id,
+                    sampled: remote.flags & 1 == 1,
                     tracestate: remote.tracestate,
                 }));
                 data.continued = true;
@@ -72,13 +75,24 @@ impl JKoolSpanExt for tracing::Span {
     }
 
     fn trace_context(&self) -> Option<TraceContext> {
-        let (trace_id, span_id, tracestate) = nearest(self, None, |data| {
-            let state = data.remote.as_ref().and_then(|r| r.tracestate.clone());
-            (data.trace_id, data.span_id, state)
+        let (trace_id, span_id, tracestate, remote_sampled) = nearest(self, None, |data| {
+            let remote = data.remote.as_ref();
+            let state = remote.and_then(|r| r.tracestate.clone());
+            (
+                data.trace_id,
+                data.span_id,
+                state,
+                remote.map(|r| r.sampled),
+            )
         })?;
         #[cfg(feature = "opentelemetry")]
         let (trace_id, span_id) = super::otel::span_context(self).unwrap_or((trace_id, span_id));
-        let cx = TraceContext::new(trace_id, span_id)?;
+        let mut cx = TraceContext::new(trace_id, span_id)?;
+        // This service's decision: the caller's, or its sampler's.
+        let sampled = remote_sampled
+            .or_else(|| sampler_of(self).map(|s| s.samples(trace_id)))
+            .unwrap_or(true);
+        cx.flags = u8::from(sampled);
         Some(match tracestate {
             Some(state) => cx.with_tracestate(state),
             None => cx,

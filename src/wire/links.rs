@@ -128,6 +128,7 @@ mod tests {
             tracking_id: None,
             parent_id: (parent > 0).then(|| TrackingId::Uuid(Uuid::from_u128(parent))),
             trace_id: trace.and_then(|byte| TraceId::from_bytes([byte; 16])),
+            remote_sampled: None,
             corrids: corrids.cloned(),
             time_usec: 1,
             tid: 1,

@@ -92,6 +92,7 @@ fn item(meta: &'static Metadata<'static>, log: bool, message: &str) -> Item {
         tracking_id: Some(TrackingId::Uuid(Uuid::from_u128(1))),
         parent_id: None,
         trace_id: None,
+        remote_sampled: None,
         corrids: None,
         time_usec: 1_700_000_000_000_000,
         tid: 7,
@@ -243,6 +244,7 @@ fn a_plain_item_is_written_as_the_general_writer_writes_it() {
                                 .then(|| TrackingId::Uuid(Uuid::from_u128(1))),
                             parent_id: parent.clone(),
                             trace_id: linked.then(|| TraceId::from_bytes([3; 16]).unwrap()),
+                            remote_sampled: None,
                             corrids: linked.then(|| ["c-1".to_owned(), "c\"2".to_owned()].into()),
                             fields: fields.clone(),
                             ..common(meta)
@@ -277,6 +279,7 @@ fn common(meta: &'static Metadata<'static>) -> Common {
         tracking_id: None,
         parent_id: None,
         trace_id: None,
+        remote_sampled: None,
         corrids: None,
         time_usec: 1_700_000_000_000_000,
         tid: 7,

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use crate::delivery::backlog::Backlog;
 use crate::delivery::dedupe::{Absorbed, Dedupe};
 use crate::delivery::requests::Delivery;
+use crate::delivery::sampling::{Admitted, Sampling};
 use crate::delivery::settings::Settings;
 use crate::handle::stats::Shared;
 use crate::handle::Command;
@@ -56,6 +57,8 @@ pub(crate) struct Worker {
     phase: Phase,
     backlog: Backlog,
     dedupe: Option<Dedupe>,
+    /// Sampled-out traces waiting for their decision, with a sampler.
+    sampling: Option<Sampling>,
     delivery: Delivery,
     /// Where items that cannot be delivered now wait, with a spool dir.
     spool: Option<Spool>,
@@ -102,6 +105,7 @@ impl Worker {
             dedupe: settings
                 .dedupe
                 .map(|window| Dedupe::new(window, settings.dedupe_capacity)),
+            sampling: settings.sampler.map(Sampling::new),
             settings,
             spool,
             inbox: Vec::with_capacity(INBOX),
@@ -241,12 +245,37 @@ impl Worker {
         }
     }
 
-    /// Takes an item from the queue: repeats of a held event are counted,
-    /// everything else goes towards its batch.
+    /// Takes an item from the queue: sampling may hold it back for its
+    /// trace's decision, or drop it; what goes on meets duplicate
+    /// suppression, then its batch.
     fn accept(&mut self, item: &mut Item, now: Instant) {
         // Its place in the queue: what a flush waits for is below its own.
         let seq = self.taken;
         self.taken += 1;
+        if let Some(sampling) = &mut self.sampling {
+            let mut early = Vec::new();
+            let admitted = sampling.admit(seq, item, &mut early);
+            if !early.is_empty() {
+                self.shared.sampled_out(early.into_iter());
+            }
+            match admitted {
+                Admitted::Pass => {}
+                Admitted::Held => return self.shared.held_back(seq),
+                Admitted::Dropped(seqs) => return self.shared.sampled_out(seqs.into_iter()),
+                Admitted::Kept(items) => {
+                    for (seq, mut item) in items {
+                        self.sampled(&mut item, seq, now);
+                    }
+                    return;
+                }
+            }
+        }
+        self.sampled(item, seq, now);
+    }
+
+    /// What sampling let through: repeats of a held event are counted,
+    /// everything else goes towards its batch.
+    fn sampled(&mut self, item: &mut Item, seq: u64, now: Instant) {
         if let Some(dedupe) = &mut self.dedupe {
             let taken = std::mem::replace(item, Item::taken());
             match dedupe.admit(taken, seq, now) {

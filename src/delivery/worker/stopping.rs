@@ -29,6 +29,13 @@ impl Worker {
         while let Ok(mut item) = self.items.try_recv() {
             self.accept(&mut item, now);
         }
+        if let Some(sampling) = &mut self.sampling {
+            // Whatever their roots: the open spans were sent just now.
+            let left = sampling.drop_all();
+            if !left.is_empty() {
+                self.shared.sampled_out(left.into_iter());
+            }
+        }
         self.release_repeats(None);
         self.backlog.flush_everything();
     }

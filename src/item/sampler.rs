@@ -1,0 +1,139 @@
+//! Which traces are kept: a fraction decided from the trace id alone, as
+//! OpenTelemetry's `TraceIdRatioBased` decides it, so that every service
+//! (and an OpenTelemetry one) keeps the same traces; and the traces kept
+//! whatever the fraction says.
+
+use std::time::Duration;
+
+use crate::item::trace_id::TraceId;
+
+/// Keeps a fraction of traces, and every trace that failed or was slow.
+///
+/// Set with [`Builder::sampler`](crate::Builder::sampler). A trace is a
+/// root span with everything inside it; events outside any span are not
+/// sampled. A trace that another service began (its `traceparent` set
+/// with [`JKoolSpanExt::set_parent_context`](crate::propagation::JKoolSpanExt::set_parent_context))
+/// follows the caller's sampled flag, and the flag this service passes on
+/// is its own decision.
+///
+/// A trace the fraction leaves out waits in memory until its root span
+/// closes: it is sent whole when anything in it failed (an ERROR event, an
+/// activity with status `EXCEPTION`) or, with
+/// [`keep_slower_than`](Self::keep_slower_than), when its root took
+/// longer; otherwise it is dropped and counted in
+/// [`Stats::sampled_out`](crate::Stats::sampled_out). What waits is
+/// bounded: at most [`MAX_TRACE_ITEMS`](Self::MAX_TRACE_ITEMS) items of
+/// one trace and [`MAX_HELD_ITEMS`](Self::MAX_HELD_ITEMS) in all. Past
+/// either, the trace (the oldest, past the second) is decided at once: it
+/// is dropped, what it held and whatever else comes of it, so that no
+/// trace arrives in part.
+///
+/// Each kept root activity carries the property `sample_rate` (double) in
+/// its default snapshot: the fraction that applied, or `1.0` when it was
+/// kept for an error or its duration, so that counts can be re-weighted.
+///
+/// ```
+/// use std::time::Duration;
+/// use tracing_jkool::Sampler;
+///
+/// let sampler = Sampler::ratio(0.1).keep_slower_than(Duration::from_secs(2));
+/// let builder = tracing_jkool::JKoolLayer::builder("my-access-token").sampler(sampler);
+/// # drop(builder);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sampler {
+    ratio: f64,
+    keep_errors: bool,
+    keep_slower_than: Option<Duration>,
+}
+
+impl Sampler {
+    /// The most items of one sampled-out trace held until its root closes.
+    pub const MAX_TRACE_ITEMS: usize = 1_000;
+
+    /// The most items of sampled-out traces held at once.
+    pub const MAX_HELD_ITEMS: usize = 10_000;
+
+    /// Keeps the fraction `ratio` (0 to 1) of traces, and, by default,
+    /// every trace in which anything failed. A ratio outside 0 to 1 is
+    /// refused by [`Builder::build`](crate::Builder::build).
+    pub fn ratio(ratio: f64) -> Sampler {
+        Sampler {
+            ratio,
+            keep_errors: true,
+            keep_slower_than: None,
+        }
+    }
+
+    /// Whether a trace in which anything failed is kept whatever the
+    /// ratio says (the default: yes).
+    pub fn keep_errors(mut self, yes: bool) -> Self {
+        self.keep_errors = yes;
+        self
+    }
+
+    /// Keeps every trace whose root span took longer than `limit`.
+    pub fn keep_slower_than(mut self, limit: Duration) -> Self {
+        self.keep_slower_than = Some(limit);
+        self
+    }
+
+    /// The same, keeping the fraction `ratio` instead.
+    pub(crate) fn with_ratio(mut self, ratio: f64) -> Self {
+        self.ratio = ratio;
+        self
+    }
+
+    /// The fraction of traces kept.
+    pub fn fraction(&self) -> f64 {
+        self.ratio
+    }
+
+    pub(crate) fn keeps_errors(&self) -> bool {
+        self.keep_errors
+    }
+
+    pub(crate) fn slower_than(&self) -> Option<Duration> {
+        self.keep_slower_than
+    }
+
+    /// Whether the ratio keeps the trace `id`: its low 64 bits, shifted
+    /// right once, against the ratio's share of 2^63, as OpenTelemetry's
+    /// `TraceIdRatioBased` decides.
+    pub(crate) fn samples(&self, id: TraceId) -> bool {
+        if self.ratio >= 1.0 {
+            return true;
+        }
+        let bound = (self.ratio.max(0.0) * (1u64 << 63) as f64) as u64;
+        let bytes = id.to_bytes();
+        let mut low = [0; 8];
+        low.copy_from_slice(&bytes[8..]);
+        (u64::from_be_bytes(low) >> 1) < bound
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(low: u64) -> TraceId {
+        let mut bytes = [0; 16];
+        bytes[0] = 1;
+        bytes[8..].copy_from_slice(&low.to_be_bytes());
+        TraceId::from_bytes(bytes).unwrap()
+    }
+
+    #[test]
+    fn the_low_half_of_the_trace_id_decides_as_opentelemetry_does() {
+        let half = Sampler::ratio(0.5);
+        // (low >> 1) < 2^62 exactly when the low half is below 2^63.
+        assert!(half.samples(id((1 << 63) - 1)));
+        assert!(!half.samples(id(1 << 63)));
+        assert!(Sampler::ratio(1.0).samples(id(u64::MAX)));
+        assert!(!Sampler::ratio(0.0).samples(id(0)));
+        let kept = (0..10_000u64)
+            .filter(|n| Sampler::ratio(0.1).samples(id(n.wrapping_mul(0x9e37_79b9_7f4a_7c15))))
+            .count();
+        assert!((800..1_200).contains(&kept), "{kept}");
+    }
+}

@@ -1,0 +1,207 @@
+//! Sampling: a fraction of traces decided by trace id, every trace that
+//! failed kept whole, no trace in part, two services agreeing, and the
+//! memory a trace that never ends can take.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+use tracing::{error, info, info_span};
+use tracing_jkool::propagation::{JKoolSpanExt, TraceContext};
+use tracing_jkool::{Error, Sampler};
+use tracing_jkool_collector::Collector;
+
+/// The items that arrived, by the trace id in their `corrid`.
+fn by_trace(items: &[Value]) -> HashMap<String, Vec<&Value>> {
+    let mut traces: HashMap<String, Vec<&Value>> = HashMap::new();
+    for item in items {
+        let corrids = item["corrid"].as_array().cloned().unwrap_or_default();
+        let trace = corrids
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|c| c.len() == 32)
+            .map(str::to_owned);
+        traces
+            .entry(trace.unwrap_or_default())
+            .or_default()
+            .push(item);
+    }
+    traces
+}
+
+/// The value of the root activity's `sample_rate`, in a trace's items.
+fn sample_rate(items: &[&Value]) -> f64 {
+    let root = items
+        .iter()
+        .find(|i| i["type"] == "ACTIVITY" && i.get("parent-id").is_none())
+        .expect("a root activity");
+    property(root, "sample_rate")["value"]
+        .as_f64()
+        .expect("a double")
+}
+
+/// A trace of five items: a root and a child activity, three events; the
+/// last event an error when `fails`.
+fn trace(n: usize, fails: bool) {
+    let root = info_span!("request", n);
+    let _root = root.enter();
+    let child = info_span!("step");
+    let _child = child.enter();
+    info!("one");
+    info!("two");
+    if fails {
+        error!("three");
+    } else {
+        info!("three");
+    }
+}
+
+#[test]
+fn a_tenth_of_the_traces_and_every_failed_one_arrive_whole() {
+    let collector = collector();
+    let (dispatch, handle) = dispatch(builder(&collector).sampler(Sampler::ratio(0.1)));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for n in 0..1_000 {
+            trace(n, n % 20 == 0);
+        }
+    });
+    let stats = first_flush(&handle);
+    let items = collector.items();
+    let traces = by_trace(&items);
+    assert!(
+        traces.values().all(|t| t.len() == 5),
+        "no trace in part: {traces:#?}"
+    );
+    let failed: Vec<_> = traces
+        .values()
+        .filter(|t| {
+            t.iter()
+                .any(|i| i["severity"] == "ERROR" && i["type"] == "EVENT")
+        })
+        .collect();
+    assert_eq!(failed.len(), 50, "every failed trace");
+    let rates: Vec<f64> = failed.iter().map(|t| sample_rate(t)).collect();
+    // A failed trace the ratio kept anyway says 0.1; the others, 1.0.
+    assert!(rates.iter().all(|r| *r == 1.0 || *r == 0.1), "{rates:?}");
+    let others = traces.len() - failed.len();
+    assert!((55..=140).contains(&others), "{others} of 950");
+    assert_eq!(stats.sent, 5 * traces.len() as u64, "{stats:?}");
+    assert_eq!(stats.sent + stats.sampled_out, 5_000, "{stats:?}");
+    assert_eq!(stats.pending, 0, "{stats:?}");
+}
+
+#[test]
+fn two_services_keep_the_same_traces_whole_or_not_at_all() {
+    let (front, back) = (collector(), collector());
+    let half = || Sampler::ratio(0.5).keep_errors(false);
+    let (front_dispatch, front_handle) = dispatch(builder(&front).sampler(half()));
+    let (back_dispatch, back_handle) = dispatch(builder(&back).sampler(half()));
+    let mut flags = Vec::new();
+    for n in 0..200 {
+        let traceparent = tracing::dispatcher::with_default(&front_dispatch, || {
+            let span = info_span!("call", n);
+            let _entered = span.enter();
+            info!("calling the back end");
+            span.trace_context().expect("a context").traceparent()
+        });
+        flags.push(traceparent.ends_with("-01"));
+        tracing::dispatcher::with_default(&back_dispatch, || {
+            let span = info_span!("serve", n);
+            let remote = TraceContext::parse(&traceparent, None).expect("parses");
+            span.set_parent_context(remote);
+            let _entered = span.enter();
+            info!("served");
+        });
+    }
+    first_flush(&front_handle);
+    first_flush(&back_handle);
+    let (front_items, back_items) = (front.items(), back.items());
+    let (front_traces, back_traces) = (by_trace(&front_items), by_trace(&back_items));
+    let mut front_ids: Vec<_> = front_traces.keys().collect();
+    let mut back_ids: Vec<_> = back_traces.keys().collect();
+    front_ids.sort();
+    back_ids.sort();
+    assert_eq!(front_ids, back_ids, "the same traces in both");
+    assert!(front_traces.values().all(|t| t.len() == 2));
+    assert!(back_traces.values().all(|t| t.len() == 2));
+    let kept = flags.iter().filter(|f| **f).count();
+    assert_eq!(kept, front_traces.len(), "the flag says what was kept");
+    assert!((60..=140).contains(&kept), "{kept} of 200");
+}
+
+#[test]
+fn a_trace_that_never_ends_is_held_within_its_bound_and_never_arrives_in_part() {
+    let collector = collector();
+    let builder = builder(&collector).sampler(Sampler::ratio(0.0));
+    let (dispatch, handle) = dispatch(builder);
+    let root = tracing::dispatcher::with_default(&dispatch, || info_span!("forever"));
+    tracing::dispatcher::with_default(&dispatch, || {
+        let _entered = root.enter();
+        for n in 0..5_000 {
+            info!(n, "inside");
+        }
+        // Past the bound: decided already, the error cannot bring it back.
+        error!("too late");
+        info!(outside = true, "not yet outside");
+    });
+    // The held items are no reason for a flush to wait.
+    handle
+        .flush(Duration::from_secs(5))
+        .expect("a flush does not wait for held traces");
+    let stats = handle.stats();
+    assert!(
+        stats.sampled_out >= 5_000 - Sampler::MAX_TRACE_ITEMS as u64,
+        "{stats:?}"
+    );
+    assert!(
+        stats.pending <= Sampler::MAX_TRACE_ITEMS as u64,
+        "{stats:?}"
+    );
+    drop(root);
+    handle.shutdown(WAIT).expect("shut down");
+    assert!(collector.items().is_empty(), "{:#?}", collector.items());
+    let stats = handle.stats();
+    assert_eq!(stats.sampled_out, 5_003, "{stats:?}");
+}
+
+#[test]
+fn a_slow_root_is_kept_and_events_outside_spans_are_not_sampled() {
+    let collector = collector();
+    let sampler = Sampler::ratio(0.0).keep_slower_than(Duration::from_millis(50));
+    let (dispatch, handle) = dispatch(builder(&collector).sampler(sampler));
+    tracing::dispatcher::with_default(&dispatch, || {
+        info_span!("quick").in_scope(|| info!("fast work"));
+        info_span!("slow").in_scope(|| {
+            info!("slow work");
+            std::thread::sleep(Duration::from_millis(80));
+        });
+        info!("outside any span");
+    });
+    first_flush(&handle);
+    let items = collector.items();
+    let texts: Vec<_> = items
+        .iter()
+        .filter_map(|i| i["msg-text"].as_str())
+        .collect();
+    assert!(texts.contains(&"slow work") && texts.contains(&"outside any span"));
+    assert!(!texts.contains(&"fast work"), "{texts:?}");
+    let slow = find(&items, "operation", "slow");
+    assert_eq!(property(slow, "sample_rate")["value"], 1.0);
+    assert!(items.iter().all(|i| i["operation"] != "quick"));
+}
+
+#[test]
+fn a_ratio_outside_zero_to_one_is_refused() {
+    let collector = Collector::start().expect("collector");
+    let refused = builder(&collector).sampler(Sampler::ratio(1.5)).build();
+    match refused {
+        Err(Error::InvalidSetting { setting, reason }) => {
+            assert_eq!(setting, "sampler");
+            assert_eq!(reason, "the ratio must be from 0 to 1, not 1.5");
+        }
+        other => panic!("{other:?}"),
+    }
+}
