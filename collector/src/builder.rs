@@ -1,26 +1,46 @@
 //! [`CollectorBuilder`]: how a [`Collector`] is configured and started.
 
 use std::fmt;
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
 use super::fault::answer_status;
+use super::record::Recorder;
 use super::shared::{Settings, Shared};
 use super::{server, Collector, DEFAULT_MAX_BODY, REDACTED};
 
 /// Configures a [`Collector`] before it starts; see [`Collector::builder`].
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct CollectorBuilder {
     token: Option<String>,
+    ip: IpAddr,
     port: u16,
     max_body: Option<usize>,
     single_objects: Option<u16>,
     latency: Duration,
     reject: Vec<(String, u16)>,
     keep_bodies: bool,
+    record: Option<PathBuf>,
+}
+
+impl Default for CollectorBuilder {
+    fn default() -> Self {
+        CollectorBuilder {
+            token: None,
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            max_body: None,
+            single_objects: None,
+            latency: Duration::ZERO,
+            reject: Vec::new(),
+            keep_bodies: false,
+            record: None,
+        }
+    }
 }
 
 impl CollectorBuilder {
@@ -35,6 +55,45 @@ impl CollectorBuilder {
     /// Port to listen on; `0` (the default) lets the OS pick a free one.
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// Address to listen on; `127.0.0.1` by default. Another address (e.g.
+    /// `0.0.0.0`) lets other machines send, and also shows them the web
+    /// view and [`Collector::items`](crate::Collector::items)' contents:
+    /// the view has no login.
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    ///
+    /// let collector = tracing_jkool_collector::Collector::builder()
+    ///     .bind(Ipv4Addr::LOCALHOST.into())
+    ///     .start()?;
+    /// assert!(collector.addr().ip().is_loopback());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind(mut self, ip: IpAddr) -> Self {
+        self.ip = ip;
+        self
+    }
+
+    /// Appends every item the collector keeps (those of requests answered
+    /// `200`) to the file at `path`, one JSON object per line (NDJSON), in
+    /// arrival order; the file is created if needed and never truncated.
+    /// An item is in the file by the time [`Collector::items`] has it.
+    /// [`start`](Self::start) fails if the file cannot be opened; a later
+    /// write error is reported once on stderr and the collector goes on.
+    ///
+    /// [`Collector::items`]: crate::Collector::items
+    ///
+    /// ```no_run
+    /// let collector = tracing_jkool_collector::Collector::builder()
+    ///     .record_to("received.ndjson")
+    ///     .start()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn record_to(mut self, path: impl Into<PathBuf>) -> Self {
+        self.record = Some(path.into());
         self
     }
 
@@ -131,8 +190,9 @@ impl CollectorBuilder {
         self
     }
 
-    /// Binds `127.0.0.1:<port>` and starts serving on a new thread. The
-    /// collector accepts connections as soon as this returns.
+    /// Binds `127.0.0.1:<port>` (or the [`bind`](Self::bind) address) and
+    /// starts serving on a new thread. The collector accepts connections as
+    /// soon as this returns.
     pub fn start(self) -> std::io::Result<Collector> {
         let single_objects = self
             .single_objects
@@ -157,7 +217,8 @@ impl CollectorBuilder {
             })?;
         // Binding here, not on the server thread, makes a port clash an
         // error of `start` and `url()` valid right away.
-        let listener = TcpListener::bind(("127.0.0.1", self.port))?;
+        let record = self.record.as_deref().map(Recorder::open).transpose()?;
+        let listener = TcpListener::bind((self.ip, self.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(
@@ -167,6 +228,7 @@ impl CollectorBuilder {
                 single_objects,
                 reject,
                 keep_bodies: self.keep_bodies,
+                record,
             },
             self.latency,
         ));
@@ -185,12 +247,14 @@ impl fmt::Debug for CollectorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CollectorBuilder")
             .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .field("ip", &self.ip)
             .field("port", &self.port)
             .field("max_body", &self.max_body.unwrap_or(DEFAULT_MAX_BODY))
             .field("single_objects_only", &self.single_objects)
             .field("latency", &self.latency)
             .field("reject_items_containing", &self.reject)
             .field("keep_bodies", &self.keep_bodies)
+            .field("record_to", &self.record)
             .finish()
     }
 }

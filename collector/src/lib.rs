@@ -1,6 +1,59 @@
 //! A mock jKool collector: an HTTP/1.1 server on `127.0.0.1` that records
 //! what it receives, for tests, examples and local development.
 //!
+//! As a program, `cargo install tracing-jkool-collector` gives
+//! `jkool-collector`, which runs one until Ctrl-C and prints the
+//! `JKOOL_URL` to point an application at and the web view's URL
+//! (`jkool-collector --help` for its options). As a library, it is a test
+//! helper for code that streams to jKool, e.g. through
+//! [tracing-jkool](https://docs.rs/tracing-jkool).
+//!
+//! # Testing your own code
+//!
+//! Start a collector, point the layer at [`Collector::url`], run the code,
+//! flush, and look at [`Collector::received`]: typed [`Activity`]s and
+//! [`Event`]s with their properties, found by name, with their children.
+//!
+//! ```
+//! use std::time::Duration;
+//! use tracing_jkool_collector::{Collector, PropertyValue};
+//! use tracing_subscriber::prelude::*;
+//!
+//! #[tracing::instrument]
+//! fn checkout(order: u64) {
+//!     tracing::info!(amount = 42, "paid");
+//! }
+//!
+//! let collector = Collector::start()?;
+//! let layer = tracing_jkool::JKoolLayer::builder("any-token").url(collector.url()).build()?;
+//! let jkool = layer.handle();
+//! tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || checkout(5));
+//! jkool.flush(Duration::from_secs(10))?;
+//!
+//! let received = collector.received();
+//! let span = received.activity("checkout");
+//! assert_eq!(span.property("order"), Some(&PropertyValue::Long(5)));
+//! let paid = received.event("paid");
+//! assert_eq!(received.children(span).events, [paid]);
+//! assert_eq!(paid.property("amount"), Some(&PropertyValue::Long(42)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Collector::render_tree`] draws what arrived as a tree, one line per
+//! item: print it when an assertion fails. To compare the whole tree with a
+//! string or a stored snapshot (`insta::assert_snapshot!`), take
+//! [`Received::stable_tree`], which leaves out what changes from run to run
+//! (durations, trace ids); for the example above it is
+//!
+//! ```text
+//! ▶ checkout  END  corrid=<trace-id>
+//! ├─ ◆ checkout (my_crate)  order=5 busy=<age.usec> idle=<age.usec>
+//! └─ • INFO  paid  corrid=<trace-id>
+//!    └─ ◆ my_crate (my_crate)  amount=42
+//! ```
+//!
+//! # The server
+//!
 //! It runs on its own thread with its own single-threaded tokio runtime, so
 //! it works from plain `#[test]`s as well as from inside `#[tokio::test]` of
 //! either flavour. It accepts `POST` on any path with a body holding one JSON
@@ -52,11 +105,14 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 
 mod body;
 mod builder;
 mod fault;
 mod index;
+mod received;
+mod record;
 mod request;
 mod server;
 mod shared;
@@ -74,6 +130,7 @@ use tokio::sync::oneshot;
 
 pub use builder::CollectorBuilder;
 pub use fault::Fault;
+pub use received::{Activity, Children, Event, Property, PropertyValue, Received, Snapshot};
 pub use tree::render_tree;
 
 /// Items as JSON values. Each was checked to be a JSON object when it
@@ -289,9 +346,24 @@ impl Collector {
     }
 
     /// The received items as a human-readable activity tree; see
-    /// [`render_tree`].
+    /// [`render_tree`]. Print it when an assertion fails, or compare it
+    /// with a string or a stored snapshot (e.g.
+    /// `insta::assert_snapshot!(collector.render_tree())`).
     pub fn render_tree(&self) -> String {
         render_tree(&self.items())
+    }
+
+    /// Every item received so far, read into typed activities, events and
+    /// snapshots, with lookups by name and by parent; see [`Received`].
+    ///
+    /// ```
+    /// # let collector = tracing_jkool_collector::Collector::start()?;
+    /// let received = collector.received();
+    /// assert!(received.activities.is_empty() && received.events.is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn received(&self) -> Received {
+        Received::from_items(self.items())
     }
 
     /// Stops the server and waits for its thread. Dropping the collector

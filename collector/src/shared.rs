@@ -9,6 +9,7 @@ use hyper::StatusCode;
 use super::body::RawItem;
 use super::fault::{Planned, Script};
 use super::index::{Index, Info};
+use super::record::Recorder;
 use super::ReceivedRequest;
 
 /// How the collector judges a request; fixed when it starts.
@@ -24,6 +25,8 @@ pub(super) struct Settings {
     /// A body with an item whose JSON contains one of these strings is
     /// answered the status of the first that matches.
     pub(super) reject: Vec<(String, StatusCode)>,
+    /// Every kept item is appended here, when set.
+    pub(super) record: Option<Recorder>,
 }
 
 pub(super) struct Shared {
@@ -115,6 +118,12 @@ impl Shared {
             .iter()
             .map(|raw| Info::of(&serde_json::from_str(raw.get()).unwrap_or_default()))
             .collect();
+        // Before the items are visible: whoever sees them finds them in the
+        // file too. Only the server thread records, so the file's order is
+        // the items' order.
+        if let Some(recorder) = &self.settings.record {
+            recorder.append(&items);
+        }
         let mut state = self.lock();
         // A delayed request is answered after later ones: keep the log in
         // arrival order.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-mod line;
+pub(crate) mod line;
 
 /// Deeper items are summarised in one line: the output stays readable and
 /// its size stays linear in the number of items.
@@ -36,11 +36,33 @@ const MAX_DEPTH: usize = 64;
 ///     "▶ checkout  1.234 ms  END\n└─ • INFO  paid  amount=42\n"
 /// );
 /// ```
+///
+/// # As a snapshot
+///
+/// The tree is meant to be compared whole, with a string or a stored
+/// snapshot (`insta::assert_snapshot!(render_tree(&items))`). For items
+/// that a program sent, two things change from run to run: the durations
+/// and the trace ids (a correlator of 32 hex digits on every item of a
+/// trace), and so do properties that are durations or times (value type
+/// `age.*` or `timestamp`, such as a span's `busy` and `idle`).
+/// [`Received::stable_tree`](crate::Received::stable_tree) leaves the
+/// durations out and shows each trace id as `<trace-id>` and each such
+/// property as `busy=<age.usec>`, so that the same code always renders the
+/// same text. Siblings are ordered by start time, then arrival, so the
+/// stable tree of concurrent code can still differ in the order of
+/// siblings that started in the same microsecond.
 pub fn render_tree(items: &[Value]) -> String {
+    render(items, false)
+}
+
+/// [`render_tree`], with durations left out and trace ids as `<trace-id>`
+/// when `stable`.
+pub(crate) fn render(items: &[Value], stable: bool) -> String {
     if items.is_empty() {
         return "(no items)\n".to_string();
     }
-    let forest = Forest::new(items);
+    let mut forest = Forest::new(items);
+    forest.stable = stable;
     let mut visited = vec![false; items.len()];
     let mut lines = Vec::new();
     for &root in &forest.roots {
@@ -58,12 +80,17 @@ pub fn render_tree(items: &[Value]) -> String {
     lines.join("\n")
 }
 
-/// Items linked by `parent-id`, with children in display order.
-struct Forest<'a> {
+/// Items linked by `parent-id`, with children in display order; also what
+/// [`Received`](crate::Received) looks children and parents up in.
+pub(crate) struct Forest<'a> {
     items: &'a [Value],
-    parent: Vec<Option<usize>>,
-    children: Vec<Vec<usize>>,
+    /// The received item each item's `parent-id` names.
+    pub(crate) parent: Vec<Option<usize>>,
+    /// Each item's children, earliest first.
+    pub(crate) children: Vec<Vec<usize>>,
     roots: Vec<usize>,
+    /// Lines without durations or trace ids.
+    stable: bool,
 }
 
 enum Entry<'a> {
@@ -81,7 +108,7 @@ struct Frame<'a> {
 }
 
 impl<'a> Forest<'a> {
-    fn new(items: &'a [Value]) -> Self {
+    pub(crate) fn new(items: &'a [Value]) -> Self {
         let mut by_id: HashMap<&str, usize> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
             if let Some(id) = line::text(item, "tracking-id") {
@@ -112,6 +139,7 @@ impl<'a> Forest<'a> {
             parent,
             children,
             roots,
+            stable: false,
         }
     }
 
@@ -141,7 +169,11 @@ impl<'a> Forest<'a> {
         while let Some(frame) = stack.pop() {
             let i = match frame.entry {
                 Entry::Snapshot(snapshot) => {
-                    out.push(format!("{}{}", frame.lead, line::snapshot(snapshot)));
+                    out.push(format!(
+                        "{}{}",
+                        frame.lead,
+                        line::snapshot(snapshot, self.stable)
+                    ));
                     continue;
                 }
                 Entry::Item(i) => i,
@@ -160,7 +192,7 @@ impl<'a> Forest<'a> {
                 continue;
             }
             visited[i] = true;
-            let mut text = format!("{}{}", frame.lead, line::item(&self.items[i]));
+            let mut text = format!("{}{}", frame.lead, line::item(&self.items[i], self.stable));
             if self.parent[i].is_none() {
                 if let Some(missing) = line::parent_id(&self.items[i]) {
                     text.push_str(&format!("  (parent {missing} not received)"));

@@ -18,7 +18,9 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::browser::{chromium, must_have, relay, run_chromium, tag, tempdir};
+use common::browser::{
+    chromium, must_have, probe, probed, relay, relay_injecting, run_chromium, tag, tempdir,
+};
 use common::send_workload;
 use tracing_jkool_collector::Collector;
 
@@ -54,7 +56,7 @@ fn the_page_shows_the_list_the_waterfall_and_the_details() {
     must_have(
         &dom,
         r#"data-id="act-checkout""#,
-        &[r#"data-items="6""#, r#"data-errors="2""#],
+        &[r#"data-items="6""#, r#"data-errors="1""#],
     );
 
     // The waterfall: nesting by depth and parent.
@@ -242,4 +244,263 @@ fn a_hundred_thousand_items_show_a_page_and_a_cut_waterfall() {
     assert!(dom.contains("Showing the first 2,000 of 20,000 items."));
     eprintln!("100,000 items: page and a 2,000-bar waterfall in {took:?}");
     assert!(took < Duration::from_secs(60), "{took:?}");
+}
+
+/// What a tokio service with 50 instrumented tasks sends: a root span
+/// `serve`, 50 `request` spans with their fields (`job`, `status`) in their
+/// default snapshot beside `busy` and `idle`, 49 of them with a `lookup`
+/// span inside: 100 activities in one tree. `request` 13 fails: an ERROR
+/// event, then the span's EXCEPTION. Two events outside any span, whose
+/// operation is their target, `service`. Sent inside out, as spans close.
+fn service_workload() -> Vec<serde_json::Value> {
+    use serde_json::json;
+    const T0: i64 = 1_764_150_000_000_000;
+    let fqn = "APPL=shop-api#SERVER=host1";
+    let prop = |name: &str, kind: &str, value: serde_json::Value| json!({"name": name, "type": kind, "value": value});
+    let timing = |busy: i64| {
+        [
+            json!({"name": "busy", "type": "long", "value": busy, "value-type": "age.usec"}),
+            json!({"name": "idle", "type": "long", "value": 17, "value-type": "age.usec"}),
+        ]
+    };
+    let span = |id: &str,
+                parent: Option<&str>,
+                op: &str,
+                from: i64,
+                to: i64,
+                props: Vec<serde_json::Value>| {
+        let mut item = json!({
+            "type": "ACTIVITY", "tracking-id": id, "operation": op, "source-fqn": fqn,
+            "status": "END", "severity": "INFO", "start-time-usec": T0 + from,
+            "end-time-usec": T0 + to, "elapsed-time-usec": to - from, "time-usec": T0 + to,
+            "snapshots": [{"type": "SNAPSHOT", "name": op, "category": "service",
+                           "time-usec": T0 + to, "parent-id": id, "properties": props}],
+        });
+        if let Some(parent) = parent {
+            item["parent-id"] = json!(parent);
+        }
+        item
+    };
+    let mut items = Vec::new();
+    for n in 0..49_i64 {
+        let mut props = vec![prop("key", "string", json!(format!("user-{n}")))];
+        props.extend(timing(900));
+        let from = 2_000 + n * 15_000;
+        items.push(span(
+            &format!("lookup-{n}"),
+            Some(&format!("req-{n}")),
+            "lookup",
+            from,
+            from + 4_000,
+            props,
+        ));
+    }
+    items.push(json!({
+        "type": "EVENT", "tracking-id": "ev-declined", "parent-id": "req-13",
+        "operation": "service", "severity": "ERROR", "msg-text": "payment declined",
+        "source-fqn": fqn, "time-usec": T0 + 1_000 + 13 * 15_000 + 8_000,
+    }));
+    for n in 0..50_i64 {
+        let status = if n % 5 == 3 { "declined" } else { "ok" };
+        let mut props = vec![
+            prop("job", "long", json!(n)),
+            prop("status", "string", json!(status)),
+            prop(
+                "customer",
+                "string",
+                json!(format!("customer number {n} of a rather long list")),
+            ),
+        ];
+        props.extend(timing(4_000 + n));
+        if n == 49 {
+            props.push(prop("cut_short", "boolean", json!(true)));
+        }
+        let from = 1_000 + n * 15_000;
+        let mut request = span(
+            &format!("req-{n}"),
+            Some("serve"),
+            "request",
+            from,
+            from + 10_000,
+            props,
+        );
+        if n == 13 {
+            request["status"] = json!("EXCEPTION");
+            request["severity"] = json!("ERROR");
+            request["exception"] = json!("payment declined");
+        }
+        items.push(request);
+    }
+    let mut props = vec![prop("addr", "string", json!("0.0.0.0:8080"))];
+    props.extend(timing(100));
+    items.push(span("serve", None, "serve", 0, 760_000, props));
+    for (id, msg, at) in [
+        ("ev-listen", "listening on 0.0.0.0:8080", -5_000),
+        ("ev-stop", "shutting down", 800_000),
+    ] {
+        items.push(json!({
+            "type": "EVENT", "tracking-id": id, "operation": "service", "severity": "INFO",
+            "msg-text": msg, "source-fqn": fqn, "time-usec": T0 + at,
+        }));
+    }
+    items
+}
+
+/// The markup from the start tag of the waterfall row `reference` to the
+/// next row's (or the waterfall's end).
+fn wf_row<'d>(dom: &'d str, reference: &str) -> &'d str {
+    let tag = must_have(
+        dom,
+        &format!(r#"data-ref="{reference}""#),
+        &["<div", "wf-row"],
+    );
+    let at = dom.find(tag).unwrap();
+    let rest = &dom[at + tag.len()..];
+    let end = [r#"class="wf-row"#, r#"id="trace-more""#]
+        .iter()
+        .filter_map(|next| rest.find(next))
+        .min()
+        .unwrap_or(rest.len());
+    &dom[at..at + tag.len() + end]
+}
+
+/// The text of some markup, tags left out.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+#[test]
+#[ignore = "needs chromium; run with --ignored"]
+fn a_real_services_trace_counts_each_failure_once_and_tells_its_rows_apart() {
+    let Some(chromium) = chromium() else { return };
+    let collector = Collector::start().unwrap();
+    common::post_items(collector.addr(), "/", &service_workload());
+    let selectors = ["#details", "#waterfall .wf-row.selected", "#trace"];
+    let relay = relay_injecting(collector.addr(), &probe(&selectors), || {});
+    let window = [
+        "--dump-dom".to_string(),
+        "--window-size=1400,900".to_string(),
+    ];
+    // A deep link to request 45's row, the 92nd of 100.
+    let url = format!("http://{relay}/#/trace/serve/item/req-45");
+    let dom = run_chromium(&chromium, &window, &url);
+    assert_eq!(dom.matches(r#"class="wf-row "#).count(), 100, "{dom}");
+
+    // (a) One failure, one error: the EXCEPTION and the ERROR event under it.
+    let serve = must_have(&dom, r#"data-id="serve""#, &["<li"]);
+    assert!(serve.contains(r#"data-errors="1""#), "{serve}");
+    let li = &dom[dom.find(serve).unwrap()..];
+    let li = &li[..li.find("</li>").unwrap()];
+    assert!(text_of(li).contains("1 error"), "{li}");
+    let meta_at = dom.find(r#"id="trace-meta""#).expect("trace meta");
+    let meta = &dom[meta_at..];
+    let meta = text_of(&meta[..meta.find("</div>").unwrap()]);
+    assert!(
+        meta.contains("1 error") && !meta.contains("errors"),
+        "{meta}"
+    );
+
+    // (b) Events outside any span are roots told by their message and target.
+    for (id, msg) in [
+        ("ev-listen", "listening on 0.0.0.0:8080"),
+        ("ev-stop", "shutting down"),
+    ] {
+        let tag = must_have(&dom, &format!(r#"data-id="{id}""#), &["<li"]);
+        let li = &dom[dom.find(tag).unwrap()..];
+        let li = text_of(&li[..li.find("</li>").unwrap()]);
+        assert!(li.contains(msg) && li.contains("service"), "{id}: {li}");
+    }
+
+    // (c) Each request row shows its fields, not its timing.
+    let row13 = text_of(wf_row(&dom, "req-13"));
+    assert!(row13.contains(r#"job=13 status="declined""#), "{row13}");
+    let row7 = text_of(wf_row(&dom, "req-7"));
+    assert!(row7.contains(r#"job=7 status="ok""#), "{row7}");
+    let row49 = text_of(wf_row(&dom, "req-49"));
+    assert!(row49.contains("job=49"), "{row49}");
+    for row in [&row13, &row7, &row49] {
+        for internal in ["busy", "idle", "cut_short"] {
+            assert!(!row.contains(internal), "{internal} shown: {row}");
+        }
+        assert!(row.chars().count() < 200, "not cut: {row}");
+    }
+    assert!(text_of(wf_row(&dom, "lookup-3")).contains(r#"key="user-3""#));
+
+    // (d) The deep link's item panel and its row are both in the window,
+    // neither hiding the other.
+    must_have(&dom, r#"id="details""#, &[r#"data-ref="req-45""#]);
+    must_have(&dom, r#"data-ref="req-45""#, &["wf-row", "selected"]);
+    // The window is 1400x900; the page gets what its frame leaves.
+    let probe = probed(&dom);
+    let (width, height) = (
+        probe["width"].as_f64().unwrap(),
+        probe["height"].as_f64().unwrap(),
+    );
+    assert!(
+        width == 1400.0 && (600.0..=900.0).contains(&height),
+        "{probe}"
+    );
+    let inside = |name: &str| {
+        let b = &probe["boxes"][name];
+        assert!(b.is_object(), "{name} not on the page: {probe}");
+        let (top, bottom) = (b["top"].as_f64().unwrap(), b["bottom"].as_f64().unwrap());
+        let (left, right) = (b["left"].as_f64().unwrap(), b["right"].as_f64().unwrap());
+        assert!(
+            bottom - top > 10.0 && right - left > 100.0,
+            "{name} is too small: {b}"
+        );
+        assert!(
+            top >= 0.0 && bottom <= height && left >= 0.0 && right <= width,
+            "{name} is outside the {width}x{height} viewport: {b}"
+        );
+        (top, bottom, left, right)
+    };
+    let panel = inside("#details");
+    let row = inside("#waterfall .wf-row.selected");
+    let apart = row.1 <= panel.0 || panel.1 <= row.0 || row.3 <= panel.2 || panel.3 <= row.2;
+    assert!(apart, "the item panel covers its row: {probe}");
+    // Nor is the row scrolled out of the waterfall's sight.
+    let seen = inside("#trace");
+    assert!(
+        seen.0 <= row.0 && row.1 <= seen.1,
+        "the row is out of the waterfall's sight: {probe}"
+    );
+
+    let shot = tempdir("deep-link").join("deep-link.png");
+    run_chromium(
+        &chromium,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1400,900".to_string(),
+        ],
+        &url,
+    );
+    assert!(std::fs::read(&shot)
+        .expect("screenshot")
+        .starts_with(b"\x89PNG"));
+    eprintln!("the deep link's screenshot: {}", shot.display());
+
+    // A root event's own trace: its row is its message, with its target.
+    let url = format!("http://{relay}/#/trace/ev-listen");
+    let dom = run_chromium(&chromium, &window, &url);
+    let row = text_of(wf_row(&dom, "ev-listen"));
+    assert!(
+        row.contains("listening on 0.0.0.0:8080") && row.contains("service"),
+        "{row}"
+    );
+    let title_at = dom.find(r#"id="trace-title""#).expect("trace title");
+    let title = &dom[title_at..];
+    assert!(text_of(&title[..title.find("</h2>").unwrap()]).contains("listening on 0.0.0.0:8080"));
 }

@@ -92,8 +92,8 @@ fn roots_are_summarised_newest_first_with_their_trees() {
     assert_eq!(checkout["duration"], 48_000);
     assert_eq!(checkout["items"], 6);
     assert_eq!(
-        checkout["errors"], 2,
-        "the EXCEPTION activity and the ERROR event"
+        checkout["errors"], 1,
+        "the EXCEPTION activity and the ERROR event that caused it: one failure"
     );
     assert_eq!(checkout["source"], "Shop");
     assert_eq!(checkout["corrids"], json!(["order-42", TRACE]));

@@ -34,14 +34,21 @@ pub(crate) struct Info {
     pub(crate) parent: Option<String>,
     /// `type`, upper-cased; `EVENT` when absent.
     pub(crate) kind: String,
-    /// Operation, else message, else snapshot name.
+    /// An activity's operation, else its message, else its name; an
+    /// event's message, else its operation, else its name.
     pub(crate) name: String,
+    /// An event's operation (its target, for a `tracing` event) when the
+    /// name is its message: where the event came from.
+    pub(crate) target: Option<String>,
     pub(crate) status: Option<String>,
     /// Own severity rank: the `severity` sent, `ERROR` for an `EXCEPTION`
     /// activity without one, `NONE` otherwise.
     pub(crate) severity: u8,
     /// An `EXCEPTION` activity or an event at `ERROR` or above.
     pub(crate) error: bool,
+    /// An activity with status `EXCEPTION`: a failure, which the `ERROR`
+    /// events directly under it only tell about.
+    pub(crate) exception: bool,
     pub(crate) start: Option<i64>,
     pub(crate) duration: Option<i64>,
     /// The `APPL` of `source-fqn` (else its first value).
@@ -119,10 +126,21 @@ impl Info {
             None => 0,
         };
         let error = exception || (kind != "ACTIVITY" && severity >= ERROR_RANK);
-        let name = text(item, "operation")
-            .or_else(|| text(item, "msg-text"))
-            .or_else(|| text(item, "name"))
-            .unwrap_or("");
+        let operation = text(item, "operation").filter(|o| !o.is_empty());
+        let message = text(item, "msg-text").filter(|m| !m.is_empty());
+        // An event is told by its message: its operation is often only the
+        // target it was logged from, the same for many events.
+        let (name, target) = match (kind == "ACTIVITY", operation, message) {
+            (false, Some(op), Some(msg)) => (msg, (op != msg).then(|| cut(op))),
+            (false, op, msg) => (
+                msg.or(op).or_else(|| text(item, "name")).unwrap_or(""),
+                None,
+            ),
+            (true, op, msg) => (
+                op.or(msg).or_else(|| text(item, "name")).unwrap_or(""),
+                None,
+            ),
+        };
         let start = int(item, "start-time-usec").or_else(|| int(item, "time-usec"));
         let duration = int(item, "elapsed-time-usec")
             .or_else(|| int(item, "end-time-usec")?.checked_sub(start?));
@@ -143,9 +161,11 @@ impl Info {
                 .map(str::to_string),
             kind,
             name: cut(name),
+            target,
             status,
             severity,
             error,
+            exception,
             start,
             duration,
             source: appl(&fqn),
@@ -167,6 +187,7 @@ impl Info {
     pub(crate) fn mentions(&self, needle: &str) -> bool {
         let has = |s: &str| s.to_lowercase().contains(needle);
         has(&self.name)
+            || self.target.as_deref().is_some_and(has)
             || self.id.as_deref().is_some_and(has)
             || has(&self.fqn)
             || self.corrids.iter().any(|c| has(c))
@@ -203,6 +224,15 @@ mod tests {
         assert_eq!(e.start, Some(12));
         assert_eq!(e.parent.as_deref(), Some("a"));
         assert!(Info::of(&json!({"severity": "HALT"})).error);
+        // An event is named by its message, and keeps its target apart.
+        let logged = Info::of(&json!({"type": "EVENT", "operation": "service",
+            "msg-text": "listening on 0.0.0.0:8080"}));
+        assert_eq!(logged.name, "listening on 0.0.0.0:8080");
+        assert_eq!(logged.target.as_deref(), Some("service"));
+        assert!(logged.mentions("servi"));
+        let bare = Info::of(&json!({"type": "EVENT", "operation": "service"}));
+        assert_eq!((bare.name.as_str(), bare.target), ("service", None));
+        assert!(a.exception && !e.exception);
         assert!(Info::of(&json!(42)).id.is_none());
     }
 

@@ -8,6 +8,10 @@
 //! children: when it does, the children it adopts stop being roots and
 //! their totals move to the parent's tree. Trees are joined with a
 //! union-find, so finding an item's root stays cheap however deep it is.
+//!
+//! A tree's errors count failures: an `EXCEPTION` activity, and an event at
+//! `ERROR` or above, unless that event's parent is an `EXCEPTION` activity
+//! (the event tells why its activity failed: one failure, not two).
 
 mod info;
 mod query;
@@ -90,6 +94,12 @@ pub(crate) struct Index {
     sources: BTreeSet<String>,
 }
 
+/// Whether `child`'s error is `parent`'s failure told again: an error event
+/// directly under an `EXCEPTION` activity.
+fn explains(parent: &Info, child: &Info) -> bool {
+    parent.exception && child.error && !child.exception && child.kind != "ACTIVITY"
+}
+
 impl Index {
     /// Items indexed so far; also the cursor of the web view's polling.
     pub(crate) fn len(&self) -> usize {
@@ -101,11 +111,14 @@ impl Index {
         let i = self.entries.len();
         let cursor = i + 1;
         self.link.push(i);
-        let tree = Tree::of(&info, cursor);
+        let mut tree = Tree::of(&info, cursor);
         let parent = info
             .parent
             .as_deref()
             .and_then(|p| self.by_id.get(p).copied());
+        if parent.is_some_and(|p| explains(&self.entries[p].info, &info)) {
+            tree.errors -= 1;
+        }
         for id in info.trace_ids() {
             self.traces.entry(id.to_string()).or_default().push(i);
         }
@@ -147,7 +160,10 @@ impl Index {
             if child == root || self.entries[child].parent.is_some() {
                 continue;
             }
-            if let Some(adopted) = self.roots.remove(&child) {
+            if let Some(mut adopted) = self.roots.remove(&child) {
+                if explains(&self.entries[i].info, &self.entries[child].info) {
+                    adopted.errors = adopted.errors.saturating_sub(1);
+                }
                 self.link[child] = root;
                 self.entries[child].parent = Some(i);
                 if let Some(totals) = self.roots.get_mut(&root) {

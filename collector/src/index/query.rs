@@ -79,6 +79,7 @@ impl Index {
             "key": key,
             "type": info.kind,
             "name": info.name,
+            "target": info.target,
             "status": info.status,
             "severity": (info.kind != "ACTIVITY" || info.severity > 0)
                 .then(|| severity_name(info.severity)),
@@ -218,6 +219,7 @@ impl Index {
             groups.push(json!({
                 "root": self.reference(top),
                 "name": info.name,
+                "target": info.target,
                 "source": info.source,
                 "fqn": info.fqn,
                 "items": size,

@@ -34,7 +34,10 @@ fn parents_arriving_late_adopt_their_children() {
     let page = index.roots(&RootsQuery::default());
     assert_eq!(ids(&page), ["r", "other"]);
     assert_eq!(page["roots"][0]["items"], 3);
-    assert_eq!(page["roots"][0]["errors"], 2);
+    assert_eq!(
+        page["roots"][0]["errors"], 1,
+        "the ERROR event tells why its EXCEPTION activity failed: one failure"
+    );
     assert_eq!(page["roots"][0]["max_severity"], "ERROR");
     let errors = RootsQuery {
         severity: 6,
@@ -125,4 +128,85 @@ fn trace_ids_join_trees_and_limit_cuts() {
     assert!(index.trace(&missing, &raw).is_none());
     let sources = index.roots(&RootsQuery::default());
     assert_eq!(sources["sources"], json!(["Db", "Web"]));
+}
+
+#[test]
+fn a_failure_counts_once_whichever_arrives_first() {
+    let failed = json!({"type": "ACTIVITY", "tracking-id": "f", "parent-id": "r",
+        "status": "EXCEPTION", "severity": "ERROR", "operation": "request"});
+    let cause = json!({"tracking-id": "e", "parent-id": "f", "severity": "ERROR",
+        "msg-text": "declined", "operation": "service"});
+    let root = json!({"type": "ACTIVITY", "tracking-id": "r", "operation": "serve"});
+    // An ERROR event elsewhere in the tree is an error of its own, and so
+    // is an EXCEPTION activity under another.
+    let apart = json!({"tracking-id": "e2", "parent-id": "r", "severity": "ERROR",
+        "msg-text": "disk full"});
+    let nested = json!({"type": "ACTIVITY", "tracking-id": "g", "parent-id": "f",
+        "status": "EXCEPTION"});
+    let orders: [&[&Value]; 3] = [
+        // Inside out, as spans close.
+        &[&cause, &nested, &failed, &apart, &root],
+        // Parents first.
+        &[&root, &failed, &cause, &nested, &apart],
+        // The cause after the root.
+        &[&failed, &root, &apart, &nested, &cause],
+    ];
+    for order in orders {
+        let items: Vec<Value> = order.iter().map(|v| (*v).clone()).collect();
+        let (mut index, raw) = build(&items);
+        let page = index.roots(&RootsQuery::default());
+        assert_eq!(ids(&page), ["r"], "{items:?}");
+        assert_eq!(page["roots"][0]["items"], 5);
+        assert_eq!(page["roots"][0]["errors"], 3, "{items:?}");
+        let trace = TraceQuery {
+            reference: "e".into(),
+            limit: 100,
+        };
+        assert_eq!(index.trace(&trace, &raw).unwrap()["groups"][0]["errors"], 3);
+    }
+    // Alone, the failed activity and its cause are one error.
+    let (mut index, _) = build(&[cause.clone(), failed.clone()]);
+    assert_eq!(index.roots(&RootsQuery::default())["roots"][0]["errors"], 1);
+    let (mut index, _) = build(&[failed, cause]);
+    assert_eq!(index.roots(&RootsQuery::default())["roots"][0]["errors"], 1);
+}
+
+#[test]
+fn root_events_are_named_by_their_message_with_their_target() {
+    let (mut index, raw) = build(&[
+        json!({"type": "EVENT", "tracking-id": "ev-up", "operation": "service",
+            "severity": "INFO", "msg-text": "listening on 0.0.0.0:8080"}),
+        json!({"type": "EVENT", "tracking-id": "ev-down", "operation": "service",
+            "severity": "INFO", "msg-text": "shutting down"}),
+        json!({"type": "EVENT", "tracking-id": "ev-bare", "operation": "service"}),
+        json!({"type": "ACTIVITY", "tracking-id": "act", "operation": "serve",
+            "msg-text": "a message"}),
+    ]);
+    let page = index.roots(&RootsQuery::default());
+    assert_eq!(ids(&page), ["act", "ev-bare", "ev-down", "ev-up"]);
+    let named = |i: usize| {
+        (
+            page["roots"][i]["name"].as_str().unwrap(),
+            page["roots"][i]["target"].as_str(),
+        )
+    };
+    assert_eq!(named(0), ("serve", None), "an activity by its operation");
+    assert_eq!(named(1), ("service", None), "no message: the target");
+    assert_eq!(named(2), ("shutting down", Some("service")));
+    assert_eq!(named(3), ("listening on 0.0.0.0:8080", Some("service")));
+    let by_target = RootsQuery {
+        text: "service".into(),
+        ..RootsQuery::default()
+    };
+    assert_eq!(
+        ids(&index.roots(&by_target)),
+        ["ev-bare", "ev-down", "ev-up"]
+    );
+    let trace = TraceQuery {
+        reference: "ev-up".into(),
+        limit: 10,
+    };
+    let view = index.trace(&trace, &raw).unwrap();
+    assert_eq!(view["groups"][0]["name"], "listening on 0.0.0.0:8080");
+    assert_eq!(view["groups"][0]["target"], "service");
 }

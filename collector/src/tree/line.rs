@@ -12,22 +12,22 @@ const UNQUOTED_TYPES: [&str; 10] = [
     "long", "int", "integer", "short", "byte", "double", "float", "bool", "boolean", "number",
 ];
 
-pub(super) fn text<'v>(item: &'v Value, key: &str) -> Option<&'v str> {
+pub(crate) fn text<'v>(item: &'v Value, key: &str) -> Option<&'v str> {
     item.get(key)?.as_str()
 }
 
 /// `parent-id` is TNT4J's label; the Swagger file names it
 /// `parent-tracking-id`.
-pub(super) fn parent_id(item: &Value) -> Option<&str> {
+pub(crate) fn parent_id(item: &Value) -> Option<&str> {
     text(item, "parent-id").or_else(|| text(item, "parent-tracking-id"))
 }
 
-pub(super) fn start_time(item: &Value) -> Option<i64> {
+pub(crate) fn start_time(item: &Value) -> Option<i64> {
     int(item, "start-time-usec").or_else(|| int(item, "time-usec"))
 }
 
 /// The elements of array `key`; nothing when it is absent or not an array.
-pub(super) fn list<'v>(item: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
+pub(crate) fn list<'v>(item: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
     item.get(key)
         .and_then(Value::as_array)
         .into_iter()
@@ -35,15 +35,17 @@ pub(super) fn list<'v>(item: &'v Value, key: &str) -> impl Iterator<Item = &'v V
 }
 
 /// The full line for an item posted on its own.
-pub(super) fn item(item: &Value) -> String {
+/// With `stable`, an activity's duration is left out and a trace-id
+/// correlator shows as `<trace-id>`.
+pub(super) fn item(item: &Value, stable: bool) -> String {
     if !item.is_object() {
         return format!("? not a JSON object: {}", cut(&item.to_string()));
     }
     match text(item, "type").map(str::to_ascii_uppercase).as_deref() {
-        Some("ACTIVITY") => activity(item),
-        Some("SNAPSHOT") => snapshot(item),
-        Some("EVENT") | None => event(item, None),
-        Some(other) => event(item, Some(other)),
+        Some("ACTIVITY") => activity(item, stable),
+        Some("SNAPSHOT") => snapshot(item, stable),
+        Some("EVENT") | None => event(item, None, stable),
+        Some(other) => event(item, Some(other), stable),
     }
 }
 
@@ -57,29 +59,31 @@ pub(super) fn short(item: &Value) -> String {
     cut(&one_line(name))
 }
 
-fn activity(item: &Value) -> String {
+fn activity(item: &Value, stable: bool) -> String {
     let mut parts = vec![format!(
         "▶ {}",
         one_line(text(item, "operation").unwrap_or("(no operation)"))
     )];
-    parts.push(match elapsed(item) {
-        Some(usec) => duration(usec),
-        None => "duration ?".to_string(),
-    });
+    if !stable {
+        parts.push(match elapsed(item) {
+            Some(usec) => duration(usec),
+            None => "duration ?".to_string(),
+        });
+    }
     if let Some(status) = text(item, "status") {
         parts.push(status.to_string());
     }
     if let Some(exception) = text(item, "exception") {
         parts.push(quote(exception));
     }
-    parts.extend(corrids(item));
-    parts.extend(properties(item));
+    parts.extend(corrids(item, stable));
+    parts.extend(properties(item, stable));
     parts.join("  ")
 }
 
 /// Events, and the other event-like types (`CALL`, `LOG`, ...), which are
 /// named in brackets.
-fn event(item: &Value, kind: Option<&str>) -> String {
+fn event(item: &Value, kind: Option<&str>, stable: bool) -> String {
     let mut head = String::from("•");
     if let Some(kind) = kind {
         head.push_str(&format!(" [{kind}]"));
@@ -97,12 +101,12 @@ fn event(item: &Value, kind: Option<&str>) -> String {
     if let Some(exception) = text(item, "exception") {
         parts.push(format!("exception={}", quote(exception)));
     }
-    parts.extend(corrids(item));
-    parts.extend(properties(item));
+    parts.extend(corrids(item, stable));
+    parts.extend(properties(item, stable));
     parts.join("  ")
 }
 
-pub(super) fn snapshot(snapshot: &Value) -> String {
+pub(super) fn snapshot(snapshot: &Value, stable: bool) -> String {
     let mut head = format!(
         "◆ {}",
         one_line(text(snapshot, "name").unwrap_or("(no name)"))
@@ -111,18 +115,28 @@ pub(super) fn snapshot(snapshot: &Value) -> String {
         head.push_str(&format!(" ({})", one_line(category)));
     }
     let mut parts = vec![head];
-    parts.extend(properties(snapshot));
+    parts.extend(properties(snapshot, stable));
     parts.join("  ")
 }
 
 /// `name=value ...` for the item's `properties`, or nothing.
-fn properties(item: &Value) -> Option<String> {
-    let props: Vec<String> = list(item, "properties").map(property).collect();
+fn properties(item: &Value, stable: bool) -> Option<String> {
+    let props: Vec<String> = list(item, "properties")
+        .map(|p| property(p, stable))
+        .collect();
     (!props.is_empty()).then(|| props.join(" "))
 }
 
-fn property(prop: &Value) -> String {
+/// With `stable`, a duration or a time (value type `age.*` or
+/// `timestamp`, as a span's `busy` and `idle`) shows as `<age.usec>` and
+/// the like.
+fn property(prop: &Value, stable: bool) -> String {
     let name = text(prop, "name").unwrap_or("?");
+    if stable {
+        if let Some(kind) = text(prop, "value-type").filter(|k| varies(k)) {
+            return format!("{}=<{}>", one_line(name), one_line(kind));
+        }
+    }
     let unquoted = text(prop, "type")
         .is_some_and(|t| UNQUOTED_TYPES.iter().any(|u| u.eq_ignore_ascii_case(t)));
     let value = match prop.get("value") {
@@ -134,17 +148,37 @@ fn property(prop: &Value) -> String {
     format!("{}={value}", one_line(name))
 }
 
+/// jKool's value types of durations and points in time.
+fn varies(value_type: &str) -> bool {
+    let lower = value_type.to_ascii_lowercase();
+    lower.starts_with("age") || lower.starts_with("timestamp")
+}
+
 /// `corrid` is a list in the Java client; Swagger's `corr-id` is a string.
-fn corrids(item: &Value) -> Option<String> {
-    let ids: Vec<&str> = match item.get("corrid").or_else(|| item.get("corr-id")) {
+pub(crate) fn correlators(item: &Value) -> Vec<&str> {
+    match item.get("corrid").or_else(|| item.get("corr-id")) {
         Some(Value::String(id)) => vec![id.as_str()],
         Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
-    };
+    }
+}
+
+fn corrids(item: &Value, stable: bool) -> Option<String> {
+    let mut ids = correlators(item);
+    if stable {
+        // The web view's reading of an item says which are trace ids.
+        let info = crate::index::Info::of(item);
+        let traces: Vec<&str> = info.trace_ids().collect();
+        for id in &mut ids {
+            if traces.contains(id) {
+                *id = "<trace-id>";
+            }
+        }
+    }
     (!ids.is_empty()).then(|| format!("corrid={}", one_line(&ids.join(","))))
 }
 
-fn elapsed(item: &Value) -> Option<i64> {
+pub(crate) fn elapsed(item: &Value) -> Option<i64> {
     int(item, "elapsed-time-usec").or_else(|| {
         let start = int(item, "start-time-usec")?;
         int(item, "end-time-usec")?.checked_sub(start)
@@ -152,7 +186,7 @@ fn elapsed(item: &Value) -> Option<i64> {
 }
 
 /// Integers may arrive as JSON numbers of any kind or as numeric strings.
-fn int(item: &Value, key: &str) -> Option<i64> {
+pub(crate) fn int(item: &Value, key: &str) -> Option<i64> {
     match item.get(key)? {
         Value::Number(n) => n
             .as_i64()

@@ -150,7 +150,10 @@ const Details = (() => {
     const panel = document.getElementById("details");
     const item = entry.item && typeof entry.item === "object" ? entry.item : {};
     const kind = String(item.type || "EVENT").toUpperCase();
-    const title = item.operation || item["msg-text"] || item.name || entry.ref;
+    // An event is told by its message, an activity by its operation.
+    const title = kind === "ACTIVITY"
+      ? item.operation || item["msg-text"] || item.name || entry.ref
+      : item["msg-text"] || item.operation || item.name || entry.ref;
     const head = el("header", { class: "details-head" },
       el("span", { class: `kind kind-${kind.toLowerCase()}` }, kind),
       el("h3", {}, String(title)),
@@ -160,6 +163,7 @@ const Details = (() => {
     const rows = order(Object.keys(item)).map((key) => el("tr", { class: "field", "data-key": key },
       el("th", {}, key), el("td", {}, field(key, item[key], item))));
     panel.replaceChildren(head, el("table", { class: "fields" }, el("tbody", {}, rows)));
+    if (panel.dataset.ref !== entry.ref) panel.scrollTop = 0;
     panel.dataset.ref = entry.ref;
     panel.hidden = false;
   }

@@ -56,6 +56,7 @@ const List = (() => {
         el("div", { class: "line1" },
           el("span", { class: "kind" }, kind),
           el("span", { class: "name" }, s.name || s.id),
+          s.target ? el("span", { class: "target", title: "target" }, s.target) : null,
           s.status && s.status.toUpperCase() === "EXCEPTION" ? el("span", { class: "badge exc" }, "EXCEPTION") : null,
           el("span", { class: "dur" }, s.duration === null ? "" : UI.duration(s.duration))),
         el("div", { class: "line2" },

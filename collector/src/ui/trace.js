@@ -21,9 +21,57 @@ const Trace = (() => {
     return String(item && item.type || "").toUpperCase() === "ACTIVITY";
   }
 
+  // An activity by its operation; an event by its message, its operation
+  // being only where it came from (for a `tracing` event, its target).
   function itemName(entry) {
     const item = entry.item || {};
-    return String(item.operation || item["msg-text"] || item.name || entry.ref);
+    const named = isActivity(item)
+      ? item.operation || item["msg-text"] || item.name
+      : item["msg-text"] || item.operation || item.name;
+    return String(named || entry.ref);
+  }
+
+  // An event's operation when it is named by its message, else null.
+  function itemTarget(entry) {
+    const item = entry.item || {};
+    if (isActivity(item) || !item["msg-text"] || !item.operation) return null;
+    return item.operation === item["msg-text"] ? null : String(item.operation);
+  }
+
+  // Properties of a span's default snapshot that are not its fields: its
+  // timing, and the mark of a span cut short by shutdown.
+  const NOT_FIELDS = new Set(["busy", "idle", "cut_short"]);
+  const MAX_FIELDS = 4;
+  const MAX_VALUE_CHARS = 24;
+  const MAX_FIELDS_CHARS = 80;
+
+  function cut(text, max) {
+    const chars = Array.from(text);
+    return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text;
+  }
+
+  function fieldValue(v) {
+    if (typeof v === "string") return JSON.stringify(cut(v, MAX_VALUE_CHARS));
+    if (v === null || v === undefined) return "null";
+    if (typeof v === "object") return cut(JSON.stringify(v), MAX_VALUE_CHARS);
+    return cut(String(v), MAX_VALUE_CHARS);
+  }
+
+  // The first few fields of an activity, `job=13 status="declined"`: the
+  // properties of its default snapshot (the one named after it), so that
+  // rows of one operation can be told apart.
+  function fieldsText(item) {
+    if (!isActivity(item) || !Array.isArray(item.snapshots)) return "";
+    const name = item.operation !== undefined ? item.operation : item.name;
+    const own = item.snapshots.find((s) => s && typeof s === "object" && s.name === name);
+    if (!own || !Array.isArray(own.properties)) return "";
+    const parts = [];
+    for (const p of own.properties) {
+      if (!p || typeof p !== "object" || p.name === undefined || NOT_FIELDS.has(String(p.name))) continue;
+      parts.push(`${cut(String(p.name), MAX_VALUE_CHARS)}=${fieldValue(p.value)}`);
+      if (parts.length === MAX_FIELDS) break;
+    }
+    return cut(parts.join(" "), MAX_FIELDS_CHARS);
   }
 
   // The waterfall's time window over every shown item.
@@ -65,11 +113,18 @@ const Trace = (() => {
     const item = entry.item || {};
     const exception = UI.isException(item);
     const depth = Math.min(entry.depth, 24);
-    const label = el("div", { class: "wf-label", style: `padding-left:${10 + depth * 16}px`, title: itemName(entry) },
+    const target = itemTarget(entry);
+    const fields = fieldsText(item);
+    const label = el("div", {
+      class: "wf-label", style: `padding-left:${10 + depth * 16}px`,
+      title: [itemName(entry), target, fields].filter(Boolean).join("  "),
+    },
       depth > 0 ? el("span", { class: "elbow" }) : null,
       kind === "activity" ? null : el("span", { class: `dot ${UI.severityClass(item.severity)}` }),
       el("span", { class: "op" }, itemName(entry)),
-      exception ? el("span", { class: "badge exc" }, "EXCEPTION") : null);
+      exception ? el("span", { class: "badge exc" }, "EXCEPTION") : null,
+      target ? el("span", { class: "target" }, target) : null,
+      fields ? el("span", { class: "fields" }, fields) : null);
     const track = el("div", { class: "wf-track" });
     if (kind === "activity") {
       const { start, end } = times(item);
@@ -148,7 +203,8 @@ const Trace = (() => {
     const rootItem = rootEntry.item || {};
     UI.set(document.getElementById("trace-title"),
       el("span", { class: "op" }, root.name || itemName(rootEntry)),
-      UI.isException(rootItem) ? el("span", { class: "badge exc" }, "EXCEPTION") : null);
+      UI.isException(rootItem) ? el("span", { class: "badge exc" }, "EXCEPTION") : null,
+      root.target ? el("span", { class: "target" }, root.target) : null);
     const errors = data.groups.reduce((n, g) => n + (g.errors || 0), 0);
     UI.set(document.getElementById("trace-meta"),
       el("span", {}, UI.duration(win.span)),
@@ -164,15 +220,36 @@ const Trace = (() => {
       : "";
   }
 
+  // Scrolls the waterfall, when `row` is out of its sight, to show `row`
+  // in its middle.
+  function reveal(row) {
+    const box = document.getElementById("trace");
+    const seen = box.getBoundingClientRect();
+    const at = row.getBoundingClientRect();
+    const axis = box.querySelector(".wf-axis");
+    const top = seen.top + (axis ? axis.offsetHeight : 0);
+    if (at.top >= top && at.bottom <= seen.bottom) return;
+    box.scrollTop += at.top - seen.top - (box.clientHeight - at.height) / 2;
+  }
+
   function select(itemRef) {
     for (const node of document.querySelectorAll("#waterfall .selected")) node.classList.remove("selected");
-    if (!itemRef || !current || !current.data) { Details.hide(); return; }
+    if (!itemRef || !current || !current.data) { if (current) current.revealed = null; Details.hide(); return; }
     const entry = current.data.items.find((e) => e.ref === itemRef);
-    if (!entry) { Details.hide(); return; }
+    if (!entry) { current.revealed = null; Details.hide(); return; }
+    let row = null;
     for (const node of document.querySelectorAll("#waterfall [data-ref]")) {
-      if (node.dataset.ref === itemRef) node.classList.add("selected");
+      if (node.dataset.ref !== itemRef) continue;
+      node.classList.add("selected");
+      row = row || node.closest(".wf-row");
     }
     Details.show(entry);
+    // Once per selection (a deep link, a click): reloads of a live trace
+    // leave the scrolling to the reader.
+    if (row && current.revealed !== itemRef) {
+      current.revealed = itemRef;
+      reveal(row);
+    }
   }
 
   async function load() {
@@ -216,7 +293,7 @@ const Trace = (() => {
       select(item);
       return;
     }
-    current = { ref, item, data: null, updated: null, root: null, loading: false };
+    current = { ref, item, data: null, updated: null, root: null, loading: false, revealed: null };
     load();
   }
 

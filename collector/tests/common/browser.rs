@@ -117,6 +117,64 @@ pub fn relay(
     collector: std::net::SocketAddr,
     on_second_poll: impl FnOnce() + Send + 'static,
 ) -> std::net::SocketAddr {
+    relay_injecting(collector, "", on_second_poll)
+}
+
+/// What a [`probe`] script writes into the page, read from the dumped DOM.
+pub const PROBE_ID: &str = "test-probe";
+
+/// A script that measures the page as it settles: every 200 ms (virtual
+/// time) it writes, as JSON in `<pre id="test-probe">`, the window's size
+/// and the bounding box of the first element matching each of `selectors`
+/// (`null` when none does), so that the last one before the DOM is dumped
+/// tells where things ended up.
+pub fn probe(selectors: &[&str]) -> String {
+    let list = serde_json::to_string(selectors).expect("selectors as JSON");
+    format!(
+        r#"<script>
+setInterval(() => {{
+  const boxes = {{}};
+  for (const s of {list}) {{
+    const node = document.querySelector(s);
+    const r = node && node.getBoundingClientRect();
+    boxes[s] = r ? {{ top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+      width: r.width, height: r.height }} : null;
+  }}
+  let out = document.getElementById("{PROBE_ID}");
+  if (!out) {{
+    out = document.createElement("pre");
+    out.id = "{PROBE_ID}";
+    out.hidden = true;
+    document.body.append(out);
+  }}
+  out.textContent = JSON.stringify({{ width: innerWidth, height: innerHeight, boxes }});
+}}, 200);
+</script>"#
+    )
+}
+
+/// The last measurements of a [`probe`] in a dumped DOM.
+pub fn probed(dom: &str) -> serde_json::Value {
+    let open = format!(r#"<pre id="{PROBE_ID}" hidden="">"#);
+    let at = dom
+        .find(&open)
+        .unwrap_or_else(|| panic!("no probe in the page:\n{dom}"));
+    let text = &dom[at + open.len()..];
+    let text = &text[..text.find("</pre>").expect("the probe's end")];
+    let json = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("probe {json:?}: {e}"))
+}
+
+/// [`relay`], adding `script` at the end of the page's HTML.
+pub fn relay_injecting(
+    collector: std::net::SocketAddr,
+    script: &str,
+    on_second_poll: impl FnOnce() + Send + 'static,
+) -> std::net::SocketAddr {
+    let script = script.to_string();
     use std::io::{BufRead, BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the relay");
     let addr = listener.local_addr().expect("relay address");
@@ -146,7 +204,11 @@ pub fn relay(
                     }
                 }
             }
-            let (status, body) = super::get(collector, &path);
+            let (status, mut body) = super::get(collector, &path);
+            if !script.is_empty() && (path == "/" || path.starts_with("/#")) {
+                let at = body.rfind("</body>").unwrap_or(body.len());
+                body.insert_str(at, &script);
+            }
             let kind = if path.starts_with("/api/") {
                 "application/json"
             } else if path.ends_with(".css") {
