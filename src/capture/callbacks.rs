@@ -18,6 +18,7 @@ use tracing_subscriber::Layer;
 
 use crate::capture::keys::{self, FieldKeys, InheritFields};
 use crate::capture::spans::{OpenSpans, SpanData, Timing};
+use crate::capture::storm::{Storms, Verdict};
 use crate::handle::JKoolHandle;
 use crate::item::clock::now_usec;
 use crate::item::fields::{Fields, Text, Value};
@@ -37,6 +38,8 @@ pub(crate) struct Options {
     pub(crate) panics: bool,
     /// Which traces are kept: what `traceparent` says of this service.
     pub(crate) sampler: Option<Sampler>,
+    /// Per-callsite limits on events, when set.
+    pub(crate) storms: Option<Arc<Storms>>,
 }
 
 /// The layer's callbacks, behind [`JKoolLayer`](crate::JKoolLayer)'s level
@@ -283,6 +286,18 @@ where
         if !self.wants() {
             return;
         }
+        let now = now_usec();
+        if let Some(storms) = &self.options.storms {
+            if let Verdict::Drop { first } = storms.admit(meta, now) {
+                if first {
+                    // Once a window: what the summary names.
+                    let mut fields = Fields::new(self.options.max_value_bytes, 1);
+                    event.record(&mut fields);
+                    storms.note(meta, fields.message.unwrap_or_default().into());
+                }
+                return;
+            }
+        }
         // The message is a field too, but not a property.
         let expected = meta.fields().len().saturating_sub(1);
         let mut fields = Fields::new(self.options.max_value_bytes, expected);
@@ -347,7 +362,7 @@ where
                 trace_id,
                 remote_sampled,
                 corrids,
-                time_usec: now_usec(),
+                time_usec: now,
                 tid: thread_number(),
                 fields,
             },

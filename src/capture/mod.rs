@@ -10,3 +10,4 @@ pub(crate) mod layer;
 #[cfg(feature = "opentelemetry")]
 pub(crate) mod otel;
 pub(crate) mod spans;
+pub(crate) mod storm;

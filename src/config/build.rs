@@ -140,12 +140,14 @@ impl Builder {
         if self.capture_panics {
             crate::handle::capture_panics(&handle);
         }
+        let storms = super::volume::start_storms(self.storm_limit, &handle);
         let options = Options {
             max_value_bytes: self.max_value_bytes,
             keys: self.field_keys,
             inherit: self.inherit_fields,
             panics: self.capture_panics,
             sampler,
+            storms,
         };
         let capture = Capture::new(options, handle.clone());
         Ok(JKoolLayer::from_parts(self.level, capture, handle))
@@ -185,6 +187,7 @@ impl Builder {
             }
         }
         settings.max_concurrent_requests = settings.max_concurrent_requests.min(MAX_CONCURRENT);
+        super::volume::check(&mut self.storm_limit)?;
         if let Some(ratio) = settings.sampler.map(|s| s.fraction()) {
             if !(0.0..=1.0).contains(&ratio) {
                 return invalid(

@@ -61,6 +61,8 @@ pub struct Builder {
     pub(crate) file_rotation: crate::transport::rotate::Options,
     pub(crate) exit_flush: Duration,
     pub(crate) capture_panics: bool,
+    /// At most this many events per callsite in each window.
+    pub(crate) storm_limit: Option<(u32, Duration)>,
 }
 
 impl Builder {
@@ -104,6 +106,7 @@ impl Builder {
             file_rotation: crate::transport::rotate::Options::default(),
             exit_flush: Duration::from_secs(2),
             capture_panics: false,
+            storm_limit: None,
         }
     }
 }
