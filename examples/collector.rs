@@ -6,14 +6,30 @@
 //! ```
 //!
 //! Set `JKOOL_COLLECTOR_TOKEN` to require that token; otherwise any token is
-//! accepted. Open the printed web view URL in a browser to see the traces
+//! accepted. The installed `jkool-collector` binary does the same with
+//! more options (`cargo install --path collector`). Open the printed web view URL in a browser to see the traces
 //! as a list and a waterfall. Stop it with Ctrl-C.
 
 use std::time::Duration;
 
 use tracing_jkool_collector::{render_tree, Collector};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    let Err(err) = run() else {
+        return std::process::ExitCode::SUCCESS;
+    };
+    // The error and each of its causes, not a Debug struct.
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        text = format!("{text}: {source}");
+        cause = source.source();
+    }
+    eprintln!("collector: {text}");
+    std::process::ExitCode::FAILURE
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let port = match std::env::args()
         .nth(1)
         .or_else(|| std::env::var("JKOOL_COLLECTOR_PORT").ok())

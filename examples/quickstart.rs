@@ -37,7 +37,24 @@ async fn place_order(order_no: u64, amount: f64) {
     info!(order_no, amount, "order processed");
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // The error and each of its causes, not a Debug struct.
+            let mut text = err.to_string();
+            let mut cause = err.source();
+            while let Some(source) = cause {
+                text = format!("{text}: {source}");
+                cause = source.source();
+            }
+            eprintln!("quickstart: {text}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     // `--serve`: keep the local collector and its web view up after the demo.
     let serve = std::env::args().skip(1).any(|arg| arg == "--serve");
     // With a token, stream to jKool; without one, to a collector in this process.

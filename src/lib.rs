@@ -24,19 +24,29 @@
 //!
 //! process(5);
 //!
-//! jkool.shutdown(Duration::from_secs(5)).ok();
+//! // Its error says what did not arrive, and why (each cause in turn).
+//! if let Err(err) = jkool.shutdown(Duration::from_secs(5)) {
+//!     let mut text = err.to_string();
+//!     let mut cause = std::error::Error::source(&err);
+//!     while let Some(source) = cause {
+//!         text = format!("{text}: {source}");
+//!         cause = source.source();
+//!     }
+//!     eprintln!("jKool: {text}");
+//! }
 //! ```
 //!
-//! # Shut down before the process exits
+//! # What happens at exit
 //!
-//! Items wait in memory until the delivery thread sends them. Call
-//! [`JKoolHandle::shutdown`] (or hold the guard of
-//! [`JKoolHandle::shutdown_guard`]) at the end of `main`: it sends the spans
-//! still open, delivers what is queued by its deadline, and reports what it
-//! gave up. In async code, [`JKoolHandle::shutdown_async`] does not block a
-//! runtime worker. Without it, dropping the layer and every handle gives the
-//! delivery thread 5 s more, but a process that exits first loses what was
-//! queued.
+//! Items wait in memory until the delivery thread sends them. When the
+//! process exits normally without a `shutdown` (it returns from `main`, or
+//! calls `std::process::exit`), a last-chance flush sends what is queued
+//! for up to 2 s (on Unix; [`Builder::exit_flush`]) and says on stderr how
+//! many items did not arrive. To be sure, call [`JKoolHandle::shutdown`]
+//! (or hold the guard of [`JKoolHandle::shutdown_guard`]) at the end of
+//! `main`: it sends the spans still open, delivers what is queued by its
+//! deadline, and its error says what did not arrive. In async code,
+//! [`JKoolHandle::shutdown_async`] does not block a runtime worker.
 //!
 //! # Delivery guarantees
 //!
