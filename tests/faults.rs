@@ -26,6 +26,13 @@ fn emit(builder: Builder, n: usize) -> tracing_jkool::Stats {
     first_flush(&handle)
 }
 
+/// Each item's `i`, in the order the collector received them.
+fn arrival_order(collector: &Collector) -> Vec<i64> {
+    let items = collector.items();
+    let order = items.iter().map(|i| property(i, "i")["value"].as_i64());
+    order.map(|i| i.expect("an `i`")).collect()
+}
+
 fn statuses(collector: &Collector) -> Vec<u16> {
     collector.requests().iter().map(|r| r.status).collect()
 }
@@ -182,11 +189,7 @@ fn a_413_splits_the_batch_in_halves_until_it_fits() {
         .iter()
         .filter(|r| r.status == 200)
         .all(|r| r.items <= 6));
-    let order: Vec<i64> = collector
-        .items()
-        .iter()
-        .map(|i| property(i, "i")["value"].as_i64().unwrap())
-        .collect();
+    let order = arrival_order(&collector);
     assert_eq!(order, (0..32).collect::<Vec<_>>(), "halves keep the order");
 }
 
@@ -207,11 +210,7 @@ fn one_request_at_a_time_keeps_the_order_across_500_retries() {
     });
     let stats = first_flush(&handle);
     assert_eq!((stats.sent, stats.retried), (10, 3), "{stats:?}");
-    let order: Vec<i64> = collector
-        .items()
-        .iter()
-        .map(|i| property(i, "i")["value"].as_i64().unwrap())
-        .collect();
+    let order = arrival_order(&collector);
     assert_eq!(order, (0..10).collect::<Vec<_>>(), "in the order emitted");
 }
 
@@ -235,11 +234,7 @@ fn in_order_an_item_jkool_always_fails_on_does_not_hold_back_the_rest() {
     });
     let stats = first_flush(&handle);
     assert_eq!((stats.sent, stats.failed), (9, 1), "{stats:?}");
-    let order: Vec<i64> = collector
-        .items()
-        .iter()
-        .map(|i| property(i, "i")["value"].as_i64().unwrap())
-        .collect();
+    let order = arrival_order(&collector);
     assert_eq!(order, (1..10).collect::<Vec<_>>());
 }
 

@@ -55,7 +55,10 @@ fn a_storm_from_one_callsite_is_capped_and_counted_and_others_are_untouched() {
         .map(|s| suppressed_in(s).expect("a long `suppressed`"))
         .sum();
     assert!(noisy >= 100, "{noisy} arrived");
-    assert!(noisy as u64 <= 100 * windows, "{noisy} in {windows} windows");
+    assert!(
+        noisy as u64 <= 100 * windows,
+        "{noisy} in {windows} windows"
+    );
     assert_eq!(steady, 50, "the other callsite is untouched");
     assert_eq!(noisy as u64 + suppressed, 10_000, "{summaries:#?}");
     let summary = summaries.first().expect("a summary");
