@@ -23,9 +23,10 @@ impl Builder {
     /// `JKOOL_FRAMING` (`object`, `lines`, `array`: [`framing`](Self::framing)),
     /// `JKOOL_BATCH_SIZE`, `JKOOL_FLUSH_INTERVAL_MS`,
     /// `JKOOL_MAX_CONCURRENT_REQUESTS`, `JKOOL_PROCESS_METRICS_MS`
-    /// ([`process_metrics`](Self::process_metrics)) and
-    /// `JKOOL_SELF_METRICS_MS` ([`self_metrics`](Self::self_metrics)); for
-    /// those two, `0` turns the reports off; `JKOOL_SPOOL_DIR`
+    /// ([`process_metrics`](Self::process_metrics)),
+    /// `JKOOL_SELF_METRICS_MS` ([`self_metrics`](Self::self_metrics)) and
+    /// `JKOOL_OPERATION_METRICS_MS` ([`operation_metrics`](Self::operation_metrics)); for
+    /// those three, `0` turns the reports off; `JKOOL_SPOOL_DIR`
     /// ([`spool_dir`](Self::spool_dir)) and `JKOOL_SPOOL_MAX_BYTES`;
     /// `JKOOL_CAPTURE_PANICS` (`1` or `0`: [`capture_panics`](Self::capture_panics));
     /// `JKOOL_SAMPLE_RATIO` (the ratio of [`sampler`](Self::sampler)). Settings made after this call win
@@ -95,6 +96,7 @@ impl Builder {
         for (variable, setting) in [
             ("JKOOL_PROCESS_METRICS_MS", &mut self.metrics.process),
             ("JKOOL_SELF_METRICS_MS", &mut self.metrics.health),
+            ("JKOOL_OPERATION_METRICS_MS", &mut self.metrics.operations),
         ] {
             if let Some(ms) = var.get::<u64>(variable)? {
                 *setting = (ms > 0).then(|| Duration::from_millis(ms));
@@ -196,6 +198,7 @@ mod tests {
                 ("JKOOL_FLUSH_INTERVAL_MS", "18446744073709551615"),
                 ("JKOOL_PROCESS_METRICS_MS", "250"),
                 ("JKOOL_SELF_METRICS_MS", "0"),
+                ("JKOOL_OPERATION_METRICS_MS", "1500"),
                 ("JKOOL_SPOOL_DIR", "/var/spool/app"),
                 ("JKOOL_SPOOL_MAX_BYTES", "1048576"),
             ]))
@@ -213,6 +216,11 @@ mod tests {
             "JKOOL_PROCESS_METRICS_MS"
         );
         assert_eq!(builder.metrics.health, None, "0 turns it off");
+        assert_eq!(
+            builder.metrics.operations,
+            Some(Duration::from_millis(1500)),
+            "JKOOL_OPERATION_METRICS_MS"
+        );
         assert_eq!(builder.spool.dir, Some("/var/spool/app".into()));
         assert_eq!(builder.spool.max_bytes, 1 << 20);
         let builder = builder.spool_dir(

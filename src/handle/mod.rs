@@ -134,6 +134,10 @@ impl JKoolHandle {
         &self.inner.home
     }
 
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
     pub(crate) fn counters(&self) -> &Counters {
         &self.inner.shared.counters
     }

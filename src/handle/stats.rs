@@ -146,6 +146,9 @@ pub(crate) struct Shared {
     pub notify: Notify,
     /// The losses a flush has reported so far.
     reported: Mutex<Losses>,
+    /// Set with operation metrics on: what the worker counts closed spans in.
+    pub(crate) operations:
+        std::sync::OnceLock<std::sync::Arc<crate::metrics::operations::Operations>>,
 }
 
 /// Items that never arrived, as `shutdown` and `flush` report them.

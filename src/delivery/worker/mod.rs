@@ -249,6 +249,9 @@ impl Worker {
     /// trace's decision, or drop it; what goes on meets duplicate
     /// suppression, then its batch.
     fn accept(&mut self, item: &mut Item, now: Instant) {
+        if let Some(operations) = self.shared.operations.get() {
+            operations.observe(item);
+        }
         // Its place in the queue: what a flush waits for is below its own.
         let seq = self.taken;
         self.taken += 1;

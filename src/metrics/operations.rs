@@ -1,0 +1,283 @@
+//! Operation metrics: per span name, how many spans closed, how many
+//! failed, and how long they took (`Builder::operation_metrics` has the
+//! table). Counted on the delivery thread as the worker takes each closed
+//! span from the queue, before sampling, so that sampled-out spans count
+//! too; reported every interval as one event.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+use super::histogram::Window;
+use crate::item::clock::now_usec;
+use crate::item::model::{ActivityRecord, Item};
+use crate::{JKoolEvent, JKoolHandle, Snapshot, ValueType};
+
+/// The `operation` of an operation metrics report.
+pub(crate) const OPERATION: &str = "tracing-jkool.operations";
+/// The category of its snapshots.
+pub(crate) const CATEGORY: &str = "Operation";
+/// The most span names with a snapshot of their own; spans of later names
+/// are counted under [`OTHER`].
+pub(crate) const MAX_NAMES: usize = 1_000;
+/// The snapshot of the spans past [`MAX_NAMES`] (and of spans named so).
+pub(crate) const OTHER: &str = "other";
+/// The most elapsed times kept per name and interval for the percentiles:
+/// at most about 8 MB for [`MAX_NAMES`] busy names.
+const SAMPLES: usize = 1024;
+/// How long the last report, made by `shutdown`, waits for the delivery
+/// thread to take what was queued before it.
+const LAST_WAIT: Duration = Duration::from_millis(250);
+/// The percentiles reported, with their property names.
+const PERCENTILES: [(&str, f64); 3] = [
+    ("ElapsedP50", 0.5),
+    ("ElapsedP90", 0.9),
+    ("ElapsedP99", 0.99),
+];
+
+/// The figures of one span name.
+#[derive(Debug)]
+struct Figures {
+    /// Spans closed since the start.
+    count: u64,
+    /// Of them, those that failed.
+    errors: u64,
+    /// Elapsed times in microseconds since the last report.
+    elapsed: Window,
+}
+
+impl Default for Figures {
+    fn default() -> Self {
+        Figures {
+            count: 0,
+            errors: 0,
+            elapsed: Window::with_limit(SAMPLES),
+        }
+    }
+}
+
+impl Figures {
+    fn record(&mut self, elapsed_usec: u64, failed: bool) {
+        self.count += 1;
+        self.errors += u64::from(failed);
+        self.elapsed.record(elapsed_usec as f64);
+    }
+
+    /// The counts and this interval's elapsed times; the times start over.
+    fn take(&mut self) -> Figures {
+        Figures {
+            count: self.count,
+            errors: self.errors,
+            elapsed: std::mem::take(&mut self.elapsed),
+        }
+    }
+
+    /// The snapshot `name` of these figures.
+    fn snapshot(mut self, name: &str, time: i64) -> Snapshot {
+        let snapshot = Snapshot::new(name).category(CATEGORY).time_usec(time);
+        let snapshot = snapshot
+            .property_with_unit("Count", self.count, ValueType::Counter)
+            .property_with_unit("Errors", self.errors, ValueType::Counter);
+        let (Some(values), Some(max)) = (
+            self.elapsed.quantiles(PERCENTILES.map(|(_, p)| p)),
+            self.elapsed.max(),
+        ) else {
+            // No span of this name closed in the interval.
+            return snapshot;
+        };
+        let names = PERCENTILES.iter().map(|(name, _)| *name);
+        names
+            .zip(values)
+            .chain([("ElapsedMax", max)])
+            .fold(snapshot, |snapshot, (name, usec)| {
+                snapshot.property_with_unit(name, usec as u64, ValueType::AgeUsec)
+            })
+    }
+}
+
+/// The figures by span name, at most [`MAX_NAMES`] of them and `other`.
+#[derive(Debug, Default)]
+struct Table {
+    names: HashMap<&'static str, Figures>,
+    other: Option<Figures>,
+}
+
+impl Table {
+    fn figures(&mut self, name: &'static str) -> &mut Figures {
+        if name != OTHER && (self.names.len() < MAX_NAMES || self.names.contains_key(name)) {
+            return self.names.entry(name).or_default();
+        }
+        self.other.get_or_insert_with(Figures::default)
+    }
+
+    /// Every name's figures, by name, `other` last; the intervals start
+    /// over.
+    fn take(&mut self) -> Vec<(&'static str, Figures)> {
+        let mut taken: Vec<_> = (self.names.iter_mut())
+            .map(|(name, figures)| (*name, figures.take()))
+            .collect();
+        taken.sort_unstable_by_key(|(name, _)| *name);
+        taken.extend(self.other.as_mut().map(|other| (OTHER, other.take())));
+        taken
+    }
+}
+
+/// The operation metrics, shared by the worker, which counts, and the
+/// periodic report.
+#[derive(Debug)]
+pub(crate) struct Operations {
+    table: Mutex<Table>,
+    /// Items taken from the queue, counted from the items queued when
+    /// this began: what the last report waits for.
+    taken: AtomicU64,
+}
+
+impl Operations {
+    /// Counts from now on; `queued` items were queued so far.
+    pub(crate) fn new(queued: u64) -> Self {
+        Operations {
+            table: Mutex::default(),
+            taken: AtomicU64::new(queued),
+        }
+    }
+
+    /// Counts an item the worker took from the queue: a closed span's
+    /// name, elapsed time and failure.
+    pub(crate) fn observe(&self, item: &Item) {
+        self.taken.fetch_add(1, Ordering::Relaxed);
+        if let Item::Activity(activity) = item {
+            self.record_activity(activity);
+        }
+    }
+
+    fn record_activity(&self, activity: &ActivityRecord) {
+        let elapsed = activity
+            .common
+            .time_usec
+            .saturating_sub(activity.start_usec);
+        let elapsed = u64::try_from(elapsed).unwrap_or(0);
+        let failed = activity.failure.is_some();
+        self.record(activity.common.meta.name(), elapsed, failed);
+    }
+
+    /// Counts a span of `name` that took `elapsed_usec` and `failed` or not.
+    pub(crate) fn record(&self, name: &'static str, elapsed_usec: u64, failed: bool) {
+        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        table.figures(name).record(elapsed_usec, failed);
+    }
+
+    /// The report of the figures so far; `None` before any span closed.
+    pub(crate) fn report(&self) -> Option<JKoolEvent> {
+        let taken = self.table.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if taken.is_empty() {
+            return None;
+        }
+        let time = now_usec();
+        let event = super::report_event(OPERATION, "tracing-jkool operations").time_usec(time);
+        Some(taken.into_iter().fold(event, |event, (name, figures)| {
+            event.snapshot(figures.snapshot(name, time))
+        }))
+    }
+
+    /// The report for `handle`'s periodic task, whose setup ran on the
+    /// thread `delivery`. Made anywhere else, it is `shutdown`'s last
+    /// report: it first waits, for at most [`LAST_WAIT`], for the
+    /// delivery thread to take what was queued, so that the spans closed
+    /// just before `shutdown` count.
+    pub(crate) fn report_for(
+        &self,
+        handle: &JKoolHandle,
+        delivery: ThreadId,
+    ) -> Option<JKoolEvent> {
+        if std::thread::current().id() != delivery {
+            let queued = handle.counters().queued.load(Ordering::Relaxed);
+            let give_up_at = Instant::now() + LAST_WAIT;
+            // Bounded by `give_up_at`.
+            while self.taken.load(Ordering::Relaxed) < queued
+                && !handle.is_closed()
+                && Instant::now() < give_up_at
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        self.report()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name made at run time, as a span's name is `'static`.
+    fn name(i: usize) -> &'static str {
+        Box::leak(format!("span-{i:04}").into_boxed_str())
+    }
+
+    fn snapshots(event: &JKoolEvent) -> Vec<serde_json::Value> {
+        let json = serde_json::to_value(event).expect("serializes");
+        json["snapshots"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn prop(snapshot: &serde_json::Value, name: &str) -> Option<serde_json::Value> {
+        (snapshot["properties"].as_array()?.iter())
+            .find(|p| p["name"] == name)
+            .cloned()
+    }
+
+    #[test]
+    fn past_a_thousand_names_the_rest_fold_into_other() {
+        let operations = Operations::new(0);
+        let names: Vec<_> = (0..1_100).map(name).collect();
+        for (i, name) in names.iter().enumerate() {
+            operations.record(name, 10, i % 2 == 0);
+        }
+        // A name with its own snapshot keeps it; a span named `other`
+        // goes with the folded ones.
+        operations.record(names[5], 30, false);
+        operations.record(OTHER, 20, true);
+        let snapshots = snapshots(&operations.report().expect("a report"));
+        assert_eq!(snapshots.len(), MAX_NAMES + 1);
+        let other = snapshots.last().expect("other");
+        assert_eq!(other["name"], OTHER);
+        assert_eq!(other["category"], CATEGORY);
+        let count = |s: &serde_json::Value, p: &str| prop(s, p).map(|p| p["value"].clone());
+        assert_eq!(count(other, "Count"), Some(101.into()));
+        assert_eq!(count(other, "Errors"), Some(51.into()));
+        assert_eq!(count(other, "ElapsedMax"), Some(20.into()));
+        let fifth = snapshots.iter().find(|s| s["name"] == names[5]).expect("5");
+        assert_eq!(count(fifth, "Count"), Some(2.into()));
+        assert_eq!(count(fifth, "ElapsedMax"), Some(30.into()));
+        assert!(snapshots.iter().all(|s| s["name"] != names[1_050]));
+    }
+
+    #[test]
+    fn counts_accumulate_and_elapsed_times_cover_the_interval() {
+        let operations = Operations::new(0);
+        assert!(operations.report().is_none(), "nothing closed yet");
+        for usec in 1..=100 {
+            operations.record("request", usec, usec % 20 == 0);
+        }
+        let first = &snapshots(&operations.report().expect("first"))[0];
+        let value = |s: &serde_json::Value, p: &str| prop(s, p).map(|p| p["value"].clone());
+        assert_eq!(value(first, "Count"), Some(100.into()));
+        assert_eq!(value(first, "Errors"), Some(5.into()));
+        assert_eq!(value(first, "ElapsedP50"), Some(50.into()));
+        assert_eq!(value(first, "ElapsedP90"), Some(90.into()));
+        assert_eq!(value(first, "ElapsedP99"), Some(99.into()));
+        assert_eq!(value(first, "ElapsedMax"), Some(100.into()));
+        let p99 = prop(first, "ElapsedP99").expect("P99");
+        assert_eq!(p99["value-type"], "age.usec", "{p99}");
+        let count = prop(first, "Count").expect("Count");
+        assert_eq!(count["value-type"], "counter", "{count}");
+        // An idle interval: the counts stay, the times are left out.
+        let idle = &snapshots(&operations.report().expect("second"))[0];
+        assert_eq!(value(idle, "Count"), Some(100.into()));
+        assert_eq!(value(idle, "ElapsedMax"), None);
+        operations.record("request", 7, false);
+        let third = &snapshots(&operations.report().expect("third"))[0];
+        assert_eq!(value(third, "Count"), Some(101.into()));
+        assert_eq!(value(third, "ElapsedP50"), Some(7.into()));
+    }
+}

@@ -1,0 +1,204 @@
+//! Operation metrics: spans counted by name before sampling, with their
+//! failures and elapsed percentiles, as the collector on 127.0.0.1
+//! receives the `tracing-jkool.operations` reports.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+use tracing::{error, info_span, instrument};
+use tracing_jkool::{Error, Sampler};
+use tracing_jkool_collector::Collector;
+
+const OPERATION: &str = "tracing-jkool.operations";
+
+/// The operation reports received so far, oldest first.
+fn reports(collector: &Collector) -> Vec<Value> {
+    let mut reports: Vec<Value> = collector
+        .items()
+        .into_iter()
+        .filter(|i| i["operation"] == OPERATION)
+        .collect();
+    reports.sort_by_key(|r| r["time-usec"].as_i64());
+    reports
+}
+
+/// Waits, at most [`WAIT`], until `n` reports have arrived.
+fn wait_for_reports(collector: &Collector, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + WAIT;
+    // Bounded by the deadline.
+    loop {
+        let found = reports(collector);
+        if found.len() >= n || Instant::now() >= deadline {
+            assert!(found.len() >= n, "{n} reports: {found:#?}");
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The snapshot `name` of a report.
+fn snapshot<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["snapshots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no snapshot {name} in {report:#}"))
+}
+
+/// The property `name` of a snapshot, which must be a `long` of
+/// `value_type`.
+fn long(snapshot: &Value, name: &str, value_type: &str) -> i64 {
+    let p = snapshot["properties"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no property {name} in {snapshot:#}"));
+    assert_eq!(p["type"], "long", "{name}: {p}");
+    assert_eq!(p["value-type"], value_type, "{name}: {p}");
+    p["value"].as_i64().expect("a long")
+}
+
+/// A step of a request; every 20th fails with an error inside it.
+#[instrument]
+fn step(i: u32) {
+    if i % 20 == 0 {
+        error!(i, "step failed");
+    }
+}
+
+#[test]
+fn every_span_counts_before_sampling() {
+    let collector = collector();
+    let (dispatch, handle) = dispatch(
+        builder(&collector)
+            .sampler(Sampler::ratio(0.1))
+            .operation_metrics(Duration::from_secs(3600)),
+    );
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..1_000u32 {
+            let _request = info_span!("request", i).entered();
+            step(i);
+        }
+    });
+    let stats = first_flush(&handle);
+    assert!(
+        stats.sampled_out > 0,
+        "most traces are sampled out: {stats:?}"
+    );
+    assert!(reports(&collector).is_empty(), "the interval is an hour");
+    handle.shutdown(WAIT).expect("shuts down");
+
+    let items = collector.items();
+    let activities = items.iter().filter(|i| i["type"] == "ACTIVITY").count();
+    assert!(activities < 1_000, "sampled: {activities} of 2000 sent");
+    let reports = reports(&collector);
+    assert_eq!(reports.len(), 1, "the last report, by shutdown");
+    let report = &reports[0];
+    assert_contract(report);
+    assert_eq!(report["type"], "EVENT");
+    assert_eq!(report["msg-text"], "tracing-jkool operations");
+
+    let step = snapshot(report, "step");
+    assert_eq!(step["category"], "Operation");
+    assert_eq!(long(step, "Count", "counter"), 1_000);
+    assert_eq!(long(step, "Errors", "counter"), 50);
+    let request = snapshot(report, "request");
+    assert_eq!(long(request, "Count", "counter"), 1_000);
+    assert_eq!(
+        long(request, "Errors", "counter"),
+        0,
+        "the error was in step"
+    );
+    for snapshot in [step, request] {
+        let [p50, p90, p99, max] = ["ElapsedP50", "ElapsedP90", "ElapsedP99", "ElapsedMax"]
+            .map(|name| long(snapshot, name, "age.usec"));
+        assert!(
+            0 <= p50 && p50 <= p90 && p90 <= p99 && p99 <= max,
+            "{snapshot:#}"
+        );
+    }
+    // A request holds its step: its slowest is at least the step's.
+    let request_max = long(request, "ElapsedMax", "age.usec");
+    assert!(request_max >= long(step, "ElapsedMax", "age.usec"));
+}
+
+#[test]
+fn reports_come_every_interval_and_counts_only_grow() {
+    let collector = collector();
+    let (dispatch, handle) =
+        dispatch(builder(&collector).operation_metrics(Duration::from_millis(200)));
+    let mut made = 0;
+    tracing::dispatcher::with_default(&dispatch, || {
+        let until = Instant::now() + Duration::from_millis(900);
+        // Bounded by `until`.
+        while Instant::now() < until {
+            let _work = info_span!("work").entered();
+            made += 1;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let running = wait_for_reports(&collector, 3);
+    let first = snapshot(&running[0], "work");
+    assert!(long(first, "Count", "counter") > 0, "{first:#}");
+    assert!(long(first, "ElapsedMax", "age.usec") >= 5_000, "{first:#}");
+    handle.shutdown(WAIT).expect("shuts down");
+
+    let reports = reports(&collector);
+    let counts: Vec<i64> = reports
+        .iter()
+        .map(|r| long(snapshot(r, "work"), "Count", "counter"))
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    assert_eq!(counts.last(), Some(&made), "{counts:?}");
+}
+
+#[test]
+fn a_run_shorter_than_the_interval_reports_at_shutdown() {
+    let collector = collector();
+    let (dispatch, handle) =
+        dispatch(builder(&collector).operation_metrics(Duration::from_secs(3600)));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..500u32 {
+            let _request = info_span!("request", i).entered();
+        }
+    });
+    // No flush first: the spans just closed may still be in the queue.
+    handle.shutdown(WAIT).expect("shuts down");
+    let reports = reports(&collector);
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let request = snapshot(&reports[0], "request");
+    assert_eq!(long(request, "Count", "counter"), 500, "{request:#}");
+}
+
+#[test]
+fn off_by_default_and_zero_is_refused() {
+    let collector = collector();
+    let (dispatch, handle) = dispatch(builder(&collector));
+    tracing::dispatcher::with_default(&dispatch, || {
+        let _work = info_span!("work").entered();
+    });
+    handle.shutdown(WAIT).expect("shuts down");
+    let activities = of_type(&collector.items(), "ACTIVITY").len();
+    assert_eq!(activities, 1, "the span arrived");
+    assert!(reports(&collector).is_empty(), "no operation report");
+
+    let err = builder(&collector)
+        .operation_metrics(Duration::ZERO)
+        .build()
+        .expect_err("a zero interval");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidSetting {
+                setting: "operation_metrics",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
