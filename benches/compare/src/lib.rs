@@ -527,12 +527,18 @@ impl Running {
                     Ok(name) => name.parse()?,
                     Err(_) => tracing_jkool::Framing::default(),
                 };
-                let layer = JKoolLayer::builder("bench-token")
+                let mut builder = JKoolLayer::builder("bench-token")
                     .url(sink.url())
                     .framing(framing)
                     .level(MAX_LEVEL)
-                    .queue_capacity(BIG_QUEUE)
-                    .build()?;
+                    .queue_capacity(BIG_QUEUE);
+                // JKOOL_SAMPLE_RATIO: with a sampler, at that ratio (0 leaves
+                // every trace out), to compare what a left-out span costs.
+                if let Ok(ratio) = std::env::var("JKOOL_SAMPLE_RATIO") {
+                    let ratio: f64 = ratio.parse()?;
+                    builder = builder.sampler(tracing_jkool::Sampler::ratio(ratio));
+                }
+                let layer = builder.build()?;
                 let handle = layer.handle();
                 let dispatch = if contender == Contender::JKoolFiltered {
                     Dispatch::new(registry.with(layer.with_filter(info())))
