@@ -199,6 +199,7 @@ mod tests {
                 ("JKOOL_PROCESS_METRICS_MS", "250"),
                 ("JKOOL_SELF_METRICS_MS", "0"),
                 ("JKOOL_OPERATION_METRICS_MS", "1500"),
+                ("JKOOL_SAMPLE_RATIO", "0.25"),
                 ("JKOOL_SPOOL_DIR", "/var/spool/app"),
                 ("JKOOL_SPOOL_MAX_BYTES", "1048576"),
             ]))
@@ -221,6 +222,8 @@ mod tests {
             Some(Duration::from_millis(1500)),
             "JKOOL_OPERATION_METRICS_MS"
         );
+        let ratio = builder.settings.sampler.map(|s| s.fraction());
+        assert_eq!(ratio, Some(0.25), "JKOOL_SAMPLE_RATIO");
         assert_eq!(builder.spool.dir, Some("/var/spool/app".into()));
         assert_eq!(builder.spool.max_bytes, 1 << 20);
         let builder = builder.spool_dir(
