@@ -11,6 +11,8 @@ pub(crate) mod build;
 
 pub(crate) mod env;
 
+pub(crate) mod endpoint;
+
 pub(crate) mod builder;
 
 pub(crate) mod correlation;
