@@ -34,7 +34,6 @@ mod recorder;
 #[cfg(feature = "metrics")]
 mod series;
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -189,9 +188,9 @@ impl Builder {
     /// closed span, and the application's threads nothing.
     ///
     /// `shutdown` sends the last report, so that a run shorter than the
-    /// interval reports too; it first waits, at most 250 ms, for the
-    /// delivery thread to take the spans queued before it. Spans still
-    /// open at `shutdown` are sent after that report and are not in it.
+    /// interval reports too: the delivery thread makes it as it stops,
+    /// once it took every span queued before, the spans still open that
+    /// `shutdown` closes included.
     ///
     /// ```
     /// use std::time::Duration;
@@ -224,13 +223,12 @@ pub(crate) fn start(settings: Settings, handle: &JKoolHandle) {
         });
     }
     if let Some(interval) = settings.operations {
-        let queued = handle.counters().queued.load(Ordering::Relaxed);
-        let operations = Arc::new(operations::Operations::new(queued));
+        let operations = Arc::new(operations::Operations::default());
         // Set once per pipeline: the worker counts from now on.
         if handle.shared().operations.set(operations.clone()).is_ok() {
             spawn_periodic(handle, interval, move || {
                 let delivery = std::thread::current().id();
-                move |handle: &JKoolHandle| operations.report_for(handle, delivery)
+                move |_: &JKoolHandle| operations.report_on(delivery)
             });
         }
     }

@@ -5,15 +5,13 @@
 //! too; reported every interval as one event.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::thread::ThreadId;
-use std::time::{Duration, Instant};
 
 use super::histogram::Window;
 use crate::item::clock::now_usec;
 use crate::item::model::{ActivityRecord, Item};
-use crate::{JKoolEvent, JKoolHandle, Snapshot, ValueType};
+use crate::{JKoolEvent, Snapshot, ValueType};
 
 /// The `operation` of an operation metrics report.
 pub(crate) const OPERATION: &str = "tracing-jkool.operations";
@@ -27,9 +25,6 @@ pub(crate) const OTHER: &str = "other";
 /// The most elapsed times kept per name and interval for the percentiles:
 /// at most about 8 MB for [`MAX_NAMES`] busy names.
 const SAMPLES: usize = 1024;
-/// How long the last report, made by `shutdown`, waits for the delivery
-/// thread to take what was queued before it.
-const LAST_WAIT: Duration = Duration::from_millis(250);
 /// The percentiles reported, with their property names.
 const PERCENTILES: [(&str, f64); 3] = [
     ("ElapsedP50", 0.5),
@@ -126,27 +121,15 @@ impl Table {
 
 /// The operation metrics, shared by the worker, which counts, and the
 /// periodic report.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Operations {
     table: Mutex<Table>,
-    /// Items taken from the queue, counted from the items queued when
-    /// this began: what the last report waits for.
-    taken: AtomicU64,
 }
 
 impl Operations {
-    /// Counts from now on; `queued` items were queued so far.
-    pub(crate) fn new(queued: u64) -> Self {
-        Operations {
-            table: Mutex::default(),
-            taken: AtomicU64::new(queued),
-        }
-    }
-
     /// Counts an item the worker took from the queue: a closed span's
     /// name, elapsed time and failure.
     pub(crate) fn observe(&self, item: &Item) {
-        self.taken.fetch_add(1, Ordering::Relaxed);
         if let Item::Activity(activity) = item {
             self.record_activity(activity);
         }
@@ -181,26 +164,13 @@ impl Operations {
         }))
     }
 
-    /// The report for `handle`'s periodic task, whose setup ran on the
-    /// thread `delivery`. Made anywhere else, it is `shutdown`'s last
-    /// report: it first waits, for at most [`LAST_WAIT`], for the
-    /// delivery thread to take what was queued, so that the spans closed
-    /// just before `shutdown` count.
-    pub(crate) fn report_for(
-        &self,
-        handle: &JKoolHandle,
-        delivery: ThreadId,
-    ) -> Option<JKoolEvent> {
+    /// The report for the periodic task, whose setup ran on the thread
+    /// `delivery`; `None` anywhere else (shutdown's hook): the last report
+    /// is made by the delivery thread as it stops, once it took every
+    /// span queued before, those `shutdown` closed included.
+    pub(crate) fn report_on(&self, delivery: ThreadId) -> Option<JKoolEvent> {
         if std::thread::current().id() != delivery {
-            let queued = handle.counters().queued.load(Ordering::Relaxed);
-            let give_up_at = Instant::now() + LAST_WAIT;
-            // Bounded by `give_up_at`.
-            while self.taken.load(Ordering::Relaxed) < queued
-                && !handle.is_closed()
-                && Instant::now() < give_up_at
-            {
-                std::thread::sleep(Duration::from_millis(1));
-            }
+            return None;
         }
         self.report()
     }
@@ -228,7 +198,7 @@ mod tests {
 
     #[test]
     fn past_a_thousand_names_the_rest_fold_into_other() {
-        let operations = Operations::new(0);
+        let operations = Operations::default();
         let names: Vec<_> = (0..1_100).map(name).collect();
         for (i, name) in names.iter().enumerate() {
             operations.record(name, 10, i % 2 == 0);
@@ -254,7 +224,7 @@ mod tests {
 
     #[test]
     fn counts_accumulate_and_elapsed_times_cover_the_interval() {
-        let operations = Operations::new(0);
+        let operations = Operations::default();
         assert!(operations.report().is_none(), "nothing closed yet");
         for usec in 1..=100 {
             operations.record("request", usec, usec % 20 == 0);

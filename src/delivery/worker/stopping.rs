@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::{Phase, Worker};
 use crate::delivery::group::Group;
 use crate::handle::notices::Notice;
-use crate::item::model::Kind;
+use crate::item::model::{Item, Kind};
 
 impl Worker {
     /// Refuses new items (the layer counts them as dropped) and sends
@@ -35,6 +35,14 @@ impl Worker {
             if !left.is_empty() {
                 self.shared.sampled_out(left.into_iter());
             }
+        }
+        let last = self.shared.operations.get().and_then(|o| o.report());
+        if let Some(report) = last {
+            // Made here, once every span queued was counted; queued as
+            // the application's items are, so that the counters add up.
+            let counters = &self.shared.counters;
+            counters.queued.fetch_add(1, Ordering::Relaxed);
+            self.accept(&mut Item::JKoolEvent(Box::new(report)), now);
         }
         self.release_repeats(None);
         self.backlog.flush_everything();
