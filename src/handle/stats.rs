@@ -186,30 +186,35 @@ impl Shared {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The items at `seqs` are done with (`abandoned`: for lack of time).
-    fn finish(&self, seqs: impl Iterator<Item = u64>, abandoned: bool) {
+    /// The items at `seqs` are done with: counted in `counter` before they
+    /// count as finished, so that the counters never lag what `pending`
+    /// stopped counting; in `abandoned` too when given up for lack of time.
+    fn finish(&self, counter: &AtomicU64, seqs: impl ExactSizeIterator<Item = u64>, gave_up: bool) {
+        let count = seqs.len() as u64;
+        counter.fetch_add(count, Ordering::Relaxed);
         let mut progress = self.progress();
-        let mut count = 0;
         for seq in seqs {
             progress.done.done(seq);
-            count += 1;
         }
         progress.finished += count;
-        if abandoned {
+        if gave_up {
             progress.abandoned += count;
         }
         drop(progress);
+        self.wake();
+    }
+
+    /// Wakes every wait on the progress.
+    fn wake(&self) {
         self.changed.notify_all();
         self.notify.notify_waiters();
     }
 
     /// The items at `seqs`, in one accepted request of `bytes` bytes.
     pub(crate) fn sent(&self, seqs: impl ExactSizeIterator<Item = u64>, bytes: u64) {
-        let count = seqs.len() as u64;
-        self.counters.sent.fetch_add(count, Ordering::Relaxed);
         self.counters.batches.fetch_add(1, Ordering::Relaxed);
         self.counters.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
-        self.finish(seqs, false);
+        self.finish(&self.counters.sent, seqs, false);
     }
 
     /// `count` items an earlier process left, in one accepted request.
@@ -227,47 +232,35 @@ impl Shared {
 
     /// The items at `seqs` rejected for good.
     pub(crate) fn failed(&self, seqs: impl ExactSizeIterator<Item = u64>) {
-        let count = seqs.len() as u64;
-        self.counters.failed.fetch_add(count, Ordering::Relaxed);
-        self.finish(seqs, false);
+        self.finish(&self.counters.failed, seqs, false);
     }
 
     /// The items at `seqs` given up because the retry time or the shutdown
     /// deadline ran out.
     pub(crate) fn abandoned(&self, seqs: impl ExactSizeIterator<Item = u64>) {
-        let count = seqs.len() as u64;
-        self.counters.failed.fetch_add(count, Ordering::Relaxed);
-        self.finish(seqs, true);
+        self.finish(&self.counters.failed, seqs, true);
     }
 
     /// The held items at `seqs` evicted to keep memory bounded.
     pub(crate) fn evicted(&self, seqs: impl ExactSizeIterator<Item = u64>) {
-        let count = seqs.len() as u64;
-        self.counters.evicted.fetch_add(count, Ordering::Relaxed);
-        self.finish(seqs, false);
+        self.finish(&self.counters.evicted, seqs, false);
     }
 
     /// The items at `seqs`, of traces the sampler left out.
     pub(crate) fn sampled_out(&self, seqs: impl ExactSizeIterator<Item = u64>) {
-        let count = seqs.len() as u64;
-        self.counters
-            .sampled_out
-            .fetch_add(count, Ordering::Relaxed);
-        self.finish(seqs, false);
+        self.finish(&self.counters.sampled_out, seqs, false);
     }
 
     /// The item at `seq` waits for its trace's sampling decision: a flush
     /// does not wait for it, though it stays pending until decided.
     pub(crate) fn held_back(&self, seq: u64) {
         self.progress().done.done(seq);
-        self.changed.notify_all();
-        self.notify.notify_waiters();
+        self.wake();
     }
 
     /// The repeat at `seq`, folded into a held event.
     pub(crate) fn suppressed(&self, seq: u64) {
-        self.counters.suppressed.fetch_add(1, Ordering::Relaxed);
-        self.finish(std::iter::once(seq), false);
+        self.finish(&self.counters.suppressed, std::iter::once(seq), false);
     }
 
     /// The concurrency limit changed.
@@ -327,8 +320,7 @@ impl Shared {
     /// Called by the worker as its last act.
     pub(crate) fn stop(&self) {
         self.progress().stopped = true;
-        self.changed.notify_all();
-        self.notify.notify_waiters();
+        self.wake();
     }
 
     /// Waits until `done` holds or `timeout` passes; returns the progress.
