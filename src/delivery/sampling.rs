@@ -152,10 +152,7 @@ impl Sampling {
             Trace::Holding(items) if decided => {
                 let items = std::mem::take(items);
                 self.held -= items.len();
-                match facts.root {
-                    true => self.traces.remove(&facts.trace),
-                    false => self.traces.insert(facts.trace, Trace::Kept),
-                };
+                self.traces.remove(&facts.trace);
                 self.decide(facts, items, seq, item, slow)
             }
             Trace::Holding(items) => {
@@ -177,7 +174,7 @@ impl Sampling {
     }
 
     /// The decision for a trace whose root came (or that failed), with
-    /// what it held.
+    /// what it held: a failure inside keeps the rest of the trace too.
     fn decide(
         &mut self,
         facts: Facts,
