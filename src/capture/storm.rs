@@ -5,7 +5,7 @@
 //! atomics: no lock on the hot path. A task on the delivery thread's
 //! runtime tells, once a window has ended, how many each callsite lost.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -33,6 +33,8 @@ struct Slot {
     state: AtomicU64,
     /// Events dropped and not yet told.
     dropped: AtomicU64,
+    /// The window of the first of them: told once it has ended.
+    since: AtomicU32,
     /// What the summary names: `file:line` and the first dropped message.
     about: Mutex<Option<(String, String)>>,
 }
@@ -123,6 +125,9 @@ impl Storms {
             return Verdict::Pass;
         }
         let before = slot.dropped.fetch_add(1, Ordering::Relaxed);
+        if before == 0 {
+            slot.since.store(window, Ordering::Relaxed);
+        }
         Verdict::Drop { first: before == 0 }
     }
 
@@ -146,7 +151,9 @@ impl Storms {
             if slot.dropped.load(Ordering::Relaxed) == 0 {
                 continue;
             }
-            let ended = (slot.state.load(Ordering::Relaxed) >> 32) as u32 != window;
+            // A callsite that keeps emitting is in the window now, but what
+            // it dropped began in one that ended.
+            let ended = slot.since.load(Ordering::Relaxed) != window;
             if !ended && !all {
                 continue;
             }
@@ -168,5 +175,81 @@ impl Storms {
             );
         }
         told
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use tracing::callsite::{Callsite, Identifier};
+    use tracing::field::FieldSet;
+    use tracing::metadata::Kind;
+    use tracing::subscriber::Interest;
+    use tracing::Level;
+
+    use super::*;
+
+    /// A callsite of its own, made at run time, as a macro makes one.
+    struct Site(OnceLock<&'static Metadata<'static>>);
+
+    impl Callsite for Site {
+        fn set_interest(&self, _: Interest) {}
+        fn metadata(&self) -> &Metadata<'_> {
+            self.0.get().expect("set when made")
+        }
+    }
+
+    fn callsite() -> &'static Metadata<'static> {
+        let site: &'static Site = Box::leak(Box::new(Site(OnceLock::new())));
+        let fields = FieldSet::new(&[], Identifier(site));
+        let meta = Metadata::new(
+            "noisy",
+            "tests",
+            Level::WARN,
+            None,
+            None,
+            None,
+            fields,
+            Kind::EVENT,
+        );
+        let meta: &'static Metadata<'static> = Box::leak(Box::new(meta));
+        let _ = site.0.set(meta);
+        meta
+    }
+
+    #[test]
+    fn past_the_limit_a_window_drops_and_the_next_starts_anew() {
+        let storms = Storms::new(3, Duration::from_secs(1));
+        let meta = callsite();
+        let verdicts: Vec<_> = (0..5).map(|_| storms.admit(meta, 10)).collect();
+        assert_eq!(verdicts[..3], [Verdict::Pass, Verdict::Pass, Verdict::Pass]);
+        assert_eq!(
+            verdicts[3..],
+            [
+                Verdict::Drop { first: true },
+                Verdict::Drop { first: false }
+            ]
+        );
+        storms.note(meta, "noisy".into());
+        assert!(storms.summaries(500_000, false).is_empty(), "not ended yet");
+        assert_eq!(storms.admit(meta, 1_000_001), Verdict::Pass, "a new window");
+        assert_eq!(storms.summaries(1_000_001, false).len(), 1);
+        assert!(storms.summaries(1_000_001, true).is_empty(), "told once");
+    }
+
+    #[test]
+    fn at_most_the_table_s_callsites_are_limited_and_the_rest_never_dropped() {
+        let storms = Storms::new(1, Duration::from_secs(1));
+        let sites: Vec<_> = (0..CALLSITES + 1_000).map(|_| callsite()).collect();
+        let limited = sites
+            .iter()
+            .filter(|meta| {
+                assert_eq!(storms.admit(meta, 0), Verdict::Pass, "the first goes");
+                storms.admit(meta, 0) != Verdict::Pass
+            })
+            .count();
+        assert!(limited <= CALLSITES, "{limited}");
+        assert!(limited >= CALLSITES / 2, "the table is used: {limited}");
     }
 }
