@@ -202,3 +202,21 @@ fn off_by_default_and_zero_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_last_report_counts_the_spans_shutdown_closes() {
+    let collector = collector();
+    let (dispatch, handle) =
+        dispatch(builder(&collector).operation_metrics(Duration::from_secs(3600)));
+    let open = tracing::dispatcher::with_default(&dispatch, || {
+        let _done = info_span!("done").entered();
+        info_span!("still_open")
+    });
+    handle.shutdown(WAIT).expect("shuts down");
+    let reports = reports(&collector);
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(long(snapshot(&reports[0], "done"), "Count", "counter"), 1);
+    let open_one = snapshot(&reports[0], "still_open");
+    assert_eq!(long(open_one, "Count", "counter"), 1, "{open_one:#}");
+    drop(open);
+}

@@ -205,3 +205,37 @@ fn a_ratio_outside_zero_to_one_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn past_ten_thousand_held_items_the_oldest_trace_is_dropped_whole() {
+    let collector = collector();
+    let (dispatch, handle) = dispatch(
+        builder(&collector)
+            .queue_capacity(20_000)
+            .sampler(Sampler::ratio(0.0)),
+    );
+    let per_trace = 900;
+    let traces = Sampler::MAX_HELD_ITEMS / per_trace + 1;
+    let roots: Vec<_> = tracing::dispatcher::with_default(&dispatch, || {
+        let roots: Vec<_> = (0..traces).map(|t| info_span!("open", t)).collect();
+        for root in &roots {
+            for n in 0..per_trace {
+                info!(parent: root, n, "held");
+            }
+        }
+        roots
+    });
+    handle
+        .flush(WAIT)
+        .expect("a flush does not wait for held traces");
+    let stats = handle.stats();
+    let all = (traces * per_trace) as u64;
+    assert!(stats.pending <= Sampler::MAX_HELD_ITEMS as u64, "{stats:?}");
+    assert_eq!(stats.sampled_out, per_trace as u64, "the oldest: {stats:?}");
+    // Decided already: a failure in it cannot bring back a part of it.
+    tracing::dispatcher::with_default(&dispatch, || error!(parent: &roots[0], "too late"));
+    drop(roots);
+    handle.shutdown(WAIT).expect("shut down");
+    assert!(collector.items().is_empty(), "{:#?}", collector.items());
+    assert_eq!(handle.stats().sampled_out, all + 1 + traces as u64);
+}
