@@ -9,14 +9,22 @@ use std::time::Duration;
 /// assert!(matches!(err, tracing_jkool::Error::EmptyToken));
 /// assert_eq!(err.to_string(), "the jKool access token is empty");
 /// ```
+///
+/// Its `Display` gives what failed; the alternate form (`{:#}`) adds every
+/// cause in its [`source`](std::error::Error::source) chain, each after a
+/// colon, so that a person sees the DNS or TLS reason too:
+///
+/// ```
+/// # fn report(err: &tracing_jkool::Error) {
+/// eprintln!("jKool: {err:#}");
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The access token was empty or only whitespace.
-    #[error("the jKool access token is empty")]
     EmptyToken,
     /// The URL could not be used as a jKool streaming endpoint.
-    #[error("invalid jKool URL {url:?}: {reason}")]
     InvalidUrl {
         /// The URL as given, with any `user:password@` shown as
         /// `<redacted>@`.
@@ -25,7 +33,6 @@ pub enum Error {
         reason: String,
     },
     /// A setting had a value the layer cannot work with.
-    #[error("invalid setting {setting}: {reason}")]
     InvalidSetting {
         /// The builder method or setting name.
         setting: &'static str,
@@ -33,10 +40,8 @@ pub enum Error {
         reason: String,
     },
     /// An environment variable the configuration needs is not set.
-    #[error("environment variable {0} is not set")]
     MissingEnv(&'static str),
     /// An environment variable holds a value the layer cannot use.
-    #[error("environment variable {variable}={value:?} is invalid: {reason}")]
     InvalidEnv {
         /// The variable's name.
         variable: &'static str,
@@ -47,20 +52,16 @@ pub enum Error {
     },
     /// A JSON item handed to [`JKoolHandle::send_json`](crate::JKoolHandle::send_json)
     /// is not a jKool item.
-    #[error("not a jKool item: {0}")]
     InvalidItem(String),
     /// The HTTP client could not be created (for example, no TLS backend).
     /// The HTTP stack's own error is its [`source`](std::error::Error::source),
     /// boxed so that its version is not part of this crate's API.
-    #[error("could not create the HTTP client")]
     HttpClient(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// The background delivery thread could not be started.
-    #[error("could not start the jKool delivery thread")]
     Spawn(#[source] std::io::Error),
     /// The spool directory ([`Builder::spool_dir`](crate::Builder::spool_dir))
     /// cannot be used: another process holds it, or it cannot be created
     /// or read.
-    #[error("cannot use the spool directory {dir:?}: {reason}")]
     Spool {
         /// The directory.
         dir: std::path::PathBuf,
@@ -68,12 +69,14 @@ pub enum Error {
         reason: String,
     },
     /// `flush` or `shutdown` ran out of time with items still undelivered.
-    #[error("{pending} item(s) still undelivered after {waited:?}")]
     Timeout {
         /// Items queued before the call that were neither sent nor given up.
         pending: u64,
         /// How long the call waited.
         waited: Duration,
+        /// Why the last request failed or was retried, in words
+        /// (`connection refused by 127.0.0.1:8080`), when one did.
+        cause: Option<String>,
     },
     /// `shutdown` or `flush` had an answer for every item, and some never
     /// arrived (`shutdown` counts every loss since the start; `flush`, those
@@ -81,10 +84,6 @@ pub enum Error {
     /// jKool refused them or gave up on them (`failed`), the retry buffer
     /// evicted them while jKool was away (`evicted`), or the queue was full
     /// when they were emitted (`dropped`, counted up to the call).
-    #[error(
-        "not every item reached jKool: {failed} failed, {evicted} evicted, {dropped} dropped \
-         (queue full)"
-    )]
     Undelivered {
         /// Refused, or given up after retrying.
         failed: u64,
@@ -92,15 +91,115 @@ pub enum Error {
         evicted: u64,
         /// Dropped because the queue was full, before the call.
         dropped: u64,
+        /// Why the last request failed or was retried, in words
+        /// (`401 Unauthorized: jKool refused the token`), when one did.
+        cause: Option<String>,
     },
     /// The delivery thread stopped on a fault of its own (a panic), so
     /// `flush` or `shutdown` returned at once: what was queued and not yet
     /// delivered is lost, and what is queued from now on is dropped.
-    #[error("the jKool delivery thread stopped ({why}); {pending} item(s) undelivered")]
     DeliveryStopped {
         /// Items queued before the call that were not delivered.
         pending: u64,
         /// What stopped it, such as the panic's message.
         why: String,
     },
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::EmptyToken => f.write_str("the jKool access token is empty")?,
+            Error::InvalidUrl { url, reason } => write!(f, "invalid jKool URL {url:?}: {reason}")?,
+            Error::InvalidSetting { setting, reason } => {
+                write!(f, "invalid setting {setting}: {reason}")?
+            }
+            Error::MissingEnv(variable) => write!(f, "environment variable {variable} is not set")?,
+            Error::InvalidEnv {
+                variable,
+                value,
+                reason,
+            } => write!(
+                f,
+                "environment variable {variable}={value:?} is invalid: {reason}"
+            )?,
+            Error::InvalidItem(why) => write!(f, "not a jKool item: {why}")?,
+            Error::HttpClient(_) => f.write_str("could not create the HTTP client")?,
+            Error::Spawn(_) => f.write_str("could not start the jKool delivery thread")?,
+            Error::Spool { dir, reason } => {
+                write!(f, "cannot use the spool directory {dir:?}: {reason}")?
+            }
+            Error::Timeout {
+                pending,
+                waited,
+                cause,
+            } => {
+                write!(f, "{pending} item(s) still undelivered after {waited:?}")?;
+                write_cause(f, cause)?;
+            }
+            Error::Undelivered {
+                failed,
+                evicted,
+                dropped,
+                cause,
+            } => {
+                write!(
+                    f,
+                    "not every item reached jKool: {failed} failed, {evicted} evicted, \
+                     {dropped} dropped (queue full)"
+                )?;
+                write_cause(f, cause)?;
+            }
+            Error::DeliveryStopped { pending, why } => write!(
+                f,
+                "the jKool delivery thread stopped ({why}); {pending} item(s) undelivered"
+            )?,
+        }
+        if f.alternate() {
+            let mut source = std::error::Error::source(self);
+            while let Some(cause) = source {
+                write!(f, ": {cause}")?;
+                source = cause.source();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_cause(f: &mut std::fmt::Formatter<'_>, cause: &Option<String>) -> std::fmt::Result {
+    match cause {
+        Some(cause) => write!(f, "; last failure: {cause}"),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn the_alternate_form_gives_every_cause() {
+        let io = std::io::Error::other("certificate expired");
+        let err = Error::HttpClient(Box::new(io));
+        assert_eq!(err.to_string(), "could not create the HTTP client");
+        assert_eq!(
+            format!("{err:#}"),
+            "could not create the HTTP client: certificate expired"
+        );
+    }
+
+    #[test]
+    fn losses_say_why_the_last_request_failed() {
+        let err = Error::Undelivered {
+            failed: 52,
+            evicted: 0,
+            dropped: 0,
+            cause: Some("401 Unauthorized: jKool refused the token".into()),
+        };
+        assert_eq!(
+            err.to_string(),
+            "not every item reached jKool: 52 failed, 0 evicted, 0 dropped (queue full); \
+             last failure: 401 Unauthorized: jKool refused the token"
+        );
+    }
 }

@@ -14,8 +14,9 @@ use tracing_subscriber::prelude::*;
 /// Set in the child process: where jKool is.
 const CHILD_URL: &str = "TRACING_JKOOL_EXIT_CHILD_URL";
 
-/// Set in the child process when it calls `shutdown` before it returns.
-const CHILD_SHUTS_DOWN: &str = "TRACING_JKOOL_EXIT_CHILD_SHUTS_DOWN";
+/// Set in the child process: how it installs the layer and ends
+/// (`init`, `shutdown`, `set_default`, `dispatch`, `exit_in_spans`).
+const CHILD_MODE: &str = "TRACING_JKOOL_EXIT_CHILD_MODE";
 
 const NAME: &str = "child_emits_and_returns_without_shutdown";
 
@@ -31,29 +32,53 @@ fn child_emits_and_returns_without_shutdown() {
         .build()
         .expect("layer");
     let handle = layer.handle();
-    tracing_subscriber::registry().with(layer).init();
-    for record in 0..100 {
-        info!(record, "processed");
-    }
-    if std::env::var_os(CHILD_SHUTS_DOWN).is_some() {
-        let _ = handle.shutdown(Duration::from_millis(200));
+    let emit = || {
+        for record in 0..100 {
+            info!(record, "processed");
+        }
+    };
+    match std::env::var(CHILD_MODE).as_deref() {
+        // The layer and its handles are gone before main returns.
+        Ok("set_default") => {
+            drop(handle);
+            let _guard =
+                tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
+            emit();
+        }
+        Ok("dispatch") => {
+            drop(handle);
+            let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+            tracing::dispatcher::with_default(&dispatch, emit);
+        }
+        Ok("exit_in_spans") => {
+            tracing_subscriber::registry().with(layer).init();
+            let _outer = tracing::info_span!("outer").entered();
+            let _inner = tracing::info_span!("inner").entered();
+            info!("inside");
+            std::process::exit(3);
+        }
+        mode => {
+            tracing_subscriber::registry().with(layer).init();
+            emit();
+            if mode == Ok("shutdown") {
+                let _ = handle.shutdown(Duration::from_millis(200));
+            }
+        }
     }
 }
 
-/// Runs the child against `url`, calling `shutdown` or not; its stderr
-/// and how long it took.
-fn run_child(url: &str, shuts_down: bool) -> (String, Duration) {
+/// Runs the child against `url` in `mode`; its stderr and how long it
+/// took. It must end with `code`.
+fn run_child(url: &str, mode: &str, code: i32) -> (String, Duration) {
     let started = Instant::now();
-    let mut child = Command::new(std::env::current_exe().expect("test binary"));
-    child
+    let output = Command::new(std::env::current_exe().expect("test binary"))
         .args(["--exact", NAME, "--test-threads", "1"])
         .env(CHILD_URL, url)
-        .stdout(Stdio::null());
-    if shuts_down {
-        child.env(CHILD_SHUTS_DOWN, "1");
-    }
-    let output = child.output().expect("child runs");
-    assert!(output.status.success(), "{output:?}");
+        .env(CHILD_MODE, mode)
+        .stdout(Stdio::null())
+        .output()
+        .expect("child runs");
+    assert_eq!(output.status.code(), Some(code), "{output:?}");
     (
         String::from_utf8_lossy(&output.stderr).into_owned(),
         started.elapsed(),
@@ -63,7 +88,7 @@ fn run_child(url: &str, shuts_down: bool) -> (String, Duration) {
 #[test]
 fn returning_from_main_without_shutdown_delivers_what_was_queued() {
     let collector = collector();
-    let (stderr, _) = run_child(&collector.url(), false);
+    let (stderr, _) = run_child(&collector.url(), "init", 0);
     assert_eq!(collector.items().len(), 100, "{stderr}");
     assert!(!stderr.contains("exiting without shutdown"), "{stderr}");
 }
@@ -71,13 +96,17 @@ fn returning_from_main_without_shutdown_delivers_what_was_queued() {
 #[test]
 fn exiting_with_jkool_unreachable_says_how_many_and_does_not_hang() {
     let port = free_port();
-    let (stderr, took) = run_child(&format!("http://127.0.0.1:{port}"), false);
+    let (stderr, took) = run_child(&format!("http://127.0.0.1:{port}"), "init", 0);
     let line = stderr
         .lines()
         .find(|l| l.contains("exiting without shutdown"))
         .unwrap_or_else(|| panic!("no exit line: {stderr}"));
     assert!(line.contains("100 item(s)"), "{line}");
-    assert!(line.contains("shutdown_guard"), "{line}");
+    // The cause, and the cure that fits it: not `shutdown`, which would
+    // not reach jKool either.
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    assert!(line.contains("Check the URL"), "{line}");
+    assert!(!line.contains("shutdown_guard"), "{line}");
     // The exit flush's 2 s, and the test binary's own start and end.
     assert!(took < Duration::from_secs(10), "{took:?}");
 }
@@ -85,9 +114,40 @@ fn exiting_with_jkool_unreachable_says_how_many_and_does_not_hang() {
 #[test]
 fn after_shutdown_the_exit_flush_does_nothing() {
     let port = free_port();
-    let (stderr, took) = run_child(&format!("http://127.0.0.1:{port}"), true);
+    let (stderr, took) = run_child(&format!("http://127.0.0.1:{port}"), "shutdown", 0);
     // Shutdown gave up at once; the exit waited for nothing more.
     assert!(stderr.contains("gave up"), "{stderr}");
     assert!(!stderr.contains("exiting without shutdown"), "{stderr}");
     assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn a_set_default_guard_dropped_before_exit_still_delivers_everything() {
+    let collector = collector();
+    let (stderr, _) = run_child(&collector.url(), "set_default", 0);
+    assert_eq!(collector.items().len(), 100, "{stderr}");
+}
+
+#[test]
+fn a_dispatch_dropped_before_exit_still_delivers_everything() {
+    let collector = collector();
+    let (stderr, _) = run_child(&collector.url(), "dispatch", 0);
+    assert_eq!(collector.items().len(), 100, "{stderr}");
+}
+
+#[test]
+fn process_exit_inside_open_spans_sends_them_cut_short_with_their_parents() {
+    let collector = collector();
+    let (stderr, _) = run_child(&collector.url(), "exit_in_spans", 3);
+    let items = collector.items();
+    let activities = of_type(&items, "ACTIVITY");
+    assert_eq!(activities.len(), 2, "{stderr}: {items:#?}");
+    let outer = find(&items, "operation", "outer");
+    let inner = find(&items, "operation", "inner");
+    let event = find(&items, "msg-text", "inside");
+    for span in [outer, inner] {
+        assert_eq!(property(span, "cut_short")["value"], true, "{span:#}");
+    }
+    assert_eq!(event["parent-id"], inner["tracking-id"], "{event:#}");
+    assert_eq!(inner["parent-id"], outer["tracking-id"], "{inner:#}");
 }

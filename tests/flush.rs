@@ -69,6 +69,7 @@ fn a_flush_says_once_what_was_lost_since_the_last_one() {
             failed,
             evicted: 0,
             dropped: 0,
+            ..
         }) => failed,
         other => panic!("{other:?}"),
     };

@@ -127,6 +127,7 @@ fn shutdown_from_plain_main_delivers_everything_queued() {
             failed: 0,
             evicted: 0,
             dropped: 1,
+            ..
         }) => {}
         other => panic!("{other:?}"),
     }
@@ -225,14 +226,16 @@ fn a_rejected_token_counts_items_as_failed_and_shutdown_says_so() {
             tracing_jkool::Error::Undelivered {
                 failed: 3,
                 evicted: 0,
-                dropped: 0
+                dropped: 0,
+                ..
             }
         ),
         "{err}"
     );
     assert_eq!(
         err.to_string(),
-        "not every item reached jKool: 3 failed, 0 evicted, 0 dropped (queue full)"
+        "not every item reached jKool: 3 failed, 0 evicted, 0 dropped (queue full); \
+         last failure: 401 Unauthorized: jKool refused the token"
     );
 }
 
@@ -249,6 +252,7 @@ fn shutdown_counts_what_a_full_queue_dropped_before_it() {
             failed: 0,
             evicted: 0,
             dropped,
+            ..
         }) => assert_eq!(dropped, before.dropped),
         other => panic!("{other:?} {before:?}"),
     }
@@ -368,6 +372,7 @@ fn a_runtime_shutting_down_mid_emit_loses_nothing_that_was_queued() {
             failed: 0,
             evicted: 0,
             dropped,
+            ..
         }) => assert!(dropped > 0),
         Err(err) => panic!("{err}"),
     }

@@ -5,13 +5,25 @@
 //! undelivered and how to keep it. The delivery threads still run while
 //! exit handlers do; the handler never unwinds into the C library.
 
-use std::sync::{Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use super::{JKoolHandle, WeakHandle};
+use crate::handle::stats::{Cure, Shared, Ticket};
+use crate::Error;
 
-/// The pipelines to flush at exit, with their deadlines.
-static PIPELINES: Mutex<Vec<(WeakHandle, Duration)>> = Mutex::new(Vec::new());
+/// A pipeline to flush at exit. Its counters are held strongly: once the
+/// layer and every handle are dropped (a `set_default` guard, a dropped
+/// `Dispatch`), its delivery thread still sends what was queued, and the
+/// exit waits for that too.
+struct Pipeline {
+    handle: WeakHandle,
+    shared: Arc<Shared>,
+    timeout: Duration,
+}
+
+/// The pipelines to flush at exit.
+static PIPELINES: Mutex<Vec<Pipeline>> = Mutex::new(Vec::new());
 
 static REGISTER: Once = Once::new();
 
@@ -22,12 +34,16 @@ pub(crate) fn flush_at_exit(handle: &JKoolHandle, timeout: Duration) {
         return;
     }
     let mut pipelines = PIPELINES.lock().unwrap_or_else(|e| e.into_inner());
-    pipelines.retain(|(pipeline, _)| pipeline.upgrade().is_some());
-    pipelines.push((handle.downgrade(), timeout));
+    // What stopped has nothing left to send.
+    pipelines.retain(|p| !p.shared.progress().stopped);
+    pipelines.push(Pipeline {
+        handle: handle.downgrade(),
+        shared: handle.shared_arc(),
+        timeout,
+    });
     drop(pipelines);
     REGISTER.call_once(register);
 }
-
 #[cfg(unix)]
 fn register() {
     extern "C" fn at_exit() {
@@ -58,22 +74,88 @@ fn flush_all() {
         Err(std::sync::TryLockError::WouldBlock) => return,
     };
     let started = Instant::now();
-    let running: Vec<(JKoolHandle, Duration)> = (pipelines.into_iter())
-        .filter_map(|(pipeline, timeout)| Some((pipeline.upgrade()?, timeout)))
+    let mut running = Vec::new();
+    for pipeline in pipelines {
+        let handle = pipeline.handle.upgrade();
         // After `shutdown` there is nothing to do.
-        .filter(|(handle, _)| !handle.is_closed())
-        .collect();
-    for (handle, _) in &running {
-        handle.start_flush();
+        if handle.as_ref().is_some_and(JKoolHandle::is_closed) {
+            continue;
+        }
+        if let Some(handle) = &handle {
+            // As `shutdown` does: the spans still open (a
+            // `process::exit` inside them) go out cut short, so that
+            // what they hold has its parents.
+            handle.run_before_shutdown();
+            handle.start_flush();
+        }
+        running.push((pipeline, handle));
     }
-    for (handle, timeout) in running {
-        let left = timeout.saturating_sub(started.elapsed());
-        if let Err(err) = handle.flush(left) {
+    for (pipeline, handle) in running {
+        let left = pipeline.timeout.saturating_sub(started.elapsed());
+        let result = match handle {
+            Some(handle) => handle.flush(left),
+            // Dropped: its delivery thread sends what was queued, then stops.
+            None => dropped_pipeline(&pipeline.shared, left),
+        };
+        if let Err(err) = result {
+            // A crash said so as it happened; nothing here would cure it.
+            let cure = match err {
+                Error::DeliveryStopped { .. } => "",
+                _ => cure(pipeline.shared.progress().trouble.as_ref().map(|t| t.cure)),
+            };
             crate::handle::notices::stderr(format_args!(
-                "exiting without shutdown: {err}. Call JKoolHandle::shutdown before main \
-                 returns, or keep its guard alive (`let _guard = handle.shutdown_guard(..)`, \
-                 not `let _ = ...`)"
+                "exiting without shutdown: {}.{}{cure}",
+                waited_since(err, started),
+                if cure.is_empty() { "" } else { " " }
             ));
+        }
+    }
+}
+
+/// Waits, at most `timeout`, for a pipeline whose layer and handles are
+/// gone to deliver what it holds.
+fn dropped_pipeline(shared: &Shared, timeout: Duration) -> Result<(), Error> {
+    let ticket = Ticket {
+        started: Instant::now(),
+        target: shared
+            .counters
+            .queued
+            .load(std::sync::atomic::Ordering::Relaxed),
+        abandoned_before: 0,
+    };
+    let progress = shared.wait(timeout, |p| p.stopped);
+    let result = ticket.result(&progress, progress.stopped);
+    drop(progress);
+    let dropped = shared
+        .counters
+        .dropped
+        .load(std::sync::atomic::Ordering::Relaxed);
+    result.and_then(|()| shared.result(shared.all_losses(dropped)))
+}
+
+/// The exit's whole wait, not the share of it left to the last pipeline.
+fn waited_since(err: Error, started: Instant) -> Error {
+    match err {
+        Error::Timeout { pending, cause, .. } => Error::Timeout {
+            pending,
+            waited: started.elapsed(),
+            cause,
+        },
+        other => other,
+    }
+}
+
+/// What would have kept the items, from why their requests failed.
+fn cure(trouble: Option<Cure>) -> &'static str {
+    match trouble {
+        Some(Cure::CheckToken) => "Check the access token: jKool refused it",
+        Some(Cure::CheckUrl) => {
+            "Check the URL (JKOOL_URL) and that jKool can be reached from this host"
+        }
+        Some(Cure::Wait) | None => {
+            "To wait longer, call JKoolHandle::shutdown with a longer deadline before main \
+             returns, or keep its guard alive (`let _guard = handle.shutdown_guard(..)`, not \
+             `let _ = ...`)"
         }
     }
 }

@@ -138,6 +138,10 @@ impl JKoolHandle {
         &self.inner.shared
     }
 
+    pub(crate) fn shared_arc(&self) -> Arc<Shared> {
+        Arc::clone(&self.inner.shared)
+    }
+
     pub(crate) fn counters(&self) -> &Counters {
         &self.inner.shared.counters
     }
@@ -216,7 +220,11 @@ impl JKoolHandle {
         let progress = self.inner.shared.wait(timeout, |p| ticket.flushed(p));
         let result = ticket.result(&progress, ticket.flushed(&progress));
         drop(progress);
-        result.and_then(|()| self.inner.shared.new_losses(dropped).result())
+        result.and_then(|()| {
+            self.inner
+                .shared
+                .result(self.inner.shared.new_losses(dropped))
+        })
     }
 
     /// Asks for a flush without waiting for it.
@@ -245,7 +253,11 @@ impl JKoolHandle {
         let progress = self.inner.shared.progress();
         let result = ticket.result(&progress, ticket.flushed(&progress));
         drop(progress);
-        result.and_then(|()| self.inner.shared.new_losses(dropped).result())
+        result.and_then(|()| {
+            self.inner
+                .shared
+                .result(self.inner.shared.new_losses(dropped))
+        })
     }
 
     /// Sends everything queued, then stops the delivery thread. What is
@@ -279,7 +291,11 @@ impl JKoolHandle {
         let result = ticket.result(&progress, progress.stopped);
         drop(progress);
         self.join_if_stopped();
-        result.and_then(|()| self.inner.shared.all_losses(dropped).result())
+        result.and_then(|()| {
+            self.inner
+                .shared
+                .result(self.inner.shared.all_losses(dropped))
+        })
     }
 
     /// [`shutdown`](Self::shutdown) for async code: awaits instead of
@@ -300,14 +316,20 @@ impl JKoolHandle {
         drop(progress);
         // The thread signalled its end: joining does not wait.
         self.join_if_stopped();
-        result.and_then(|()| self.inner.shared.all_losses(dropped).result())
+        result.and_then(|()| {
+            self.inner
+                .shared
+                .result(self.inner.shared.all_losses(dropped))
+        })
     }
 
     fn hooks(&self) -> std::sync::MutexGuard<'_, Vec<ShutdownHook>> {
         (self.inner.before_shutdown.lock()).unwrap_or_else(|e| e.into_inner())
     }
 
-    fn run_before_shutdown(&self) {
+    /// Runs what `shutdown` runs first: the last reports, then the open
+    /// spans, each once.
+    pub(crate) fn run_before_shutdown(&self) {
         // Taken out, so that none runs twice and none runs under the lock.
         let hooks = std::mem::take(&mut *self.hooks());
         for mut hook in hooks {

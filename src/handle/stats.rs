@@ -134,6 +134,26 @@ pub(crate) struct Progress {
     pub stopped: bool,
     /// Why the worker stopped on a fault of its own, if it did.
     pub crashed: Option<String>,
+    /// Why a request last failed or was retried, if one did.
+    pub trouble: Option<Trouble>,
+}
+
+/// Why requests last failed, in words, and what would cure it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Trouble {
+    pub cure: Cure,
+    pub cause: String,
+}
+
+/// What a person can do about a failing delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cure {
+    /// jKool refused the token.
+    CheckToken,
+    /// jKool could not be reached, or refused items for good.
+    CheckUrl,
+    /// jKool answered that it cannot take items now: wait longer.
+    Wait,
 }
 
 /// State shared between the worker and every handle.
@@ -161,7 +181,7 @@ pub(crate) struct Losses {
 
 impl Losses {
     /// `Ok` when there are none.
-    pub(crate) fn result(self) -> Result<(), Error> {
+    fn result(self, cause: impl FnOnce() -> Option<String>) -> Result<(), Error> {
         match self {
             Losses {
                 failed: 0,
@@ -176,6 +196,7 @@ impl Losses {
                 failed,
                 evicted,
                 dropped,
+                cause: cause(),
             }),
         }
     }
@@ -275,6 +296,22 @@ impl Shared {
         self.counters.retried.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A request failed or will be retried because of `cause`: errors and
+    /// the exit line say so from now on.
+    pub(crate) fn trouble(&self, cure: Cure, cause: String) {
+        self.progress().trouble = Some(Trouble { cure, cause });
+    }
+
+    /// Why requests last failed, in words.
+    fn cause(&self) -> Option<String> {
+        self.progress().trouble.as_ref().map(|t| t.cause.clone())
+    }
+
+    /// `Ok` when there are no `losses`, else the error with the last cause.
+    pub(crate) fn result(&self, losses: Losses) -> Result<(), Error> {
+        losses.result(|| self.cause())
+    }
+
     /// Everything lost so far, with `dropped` items dropped from a full
     /// queue before the caller began.
     fn losses(&self, dropped: u64) -> Losses {
@@ -368,6 +405,7 @@ impl Ticket {
         Err(Error::Timeout {
             pending,
             waited: self.started.elapsed(),
+            cause: progress.trouble.as_ref().map(|t| t.cause.clone()),
         })
     }
 }

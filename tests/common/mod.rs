@@ -66,6 +66,7 @@ pub fn first_flush(handle: &JKoolHandle) -> tracing_jkool::Stats {
             failed,
             evicted,
             dropped,
+            ..
         }) => (failed, evicted, dropped),
         Err(err) => panic!("not every item had its answer: {err} {stats:?}"),
     };

@@ -9,6 +9,7 @@ use super::{Answer, Delivery, Done, PROBE_AFTER_FAILURES, REPROBE_BATCHES};
 use crate::delivery::backlog::Backlog;
 use crate::delivery::group::Group;
 use crate::handle::notices::Notice;
+use crate::handle::stats::Cure;
 use crate::transport::{retry, Outcome};
 
 impl Delivery {
@@ -54,6 +55,17 @@ impl Delivery {
             Outcome::Unavailable { after, why } => {
                 self.down = true;
                 group.failing_since = None;
+                // An answer (429, 503) asks for patience; anything else
+                // (refused, unreachable, timed out) is where we send.
+                let (cure, cause) = if why.starts_with("jKool answered") {
+                    (Cure::Wait, why.clone())
+                } else {
+                    (
+                        Cure::CheckUrl,
+                        format!("{}: {why}", self.transport.target()),
+                    )
+                };
+                self.shared.trouble(cure, cause);
                 group.waits_for_jkool = true;
                 self.reporter.say(
                     Notice::Retrying,
@@ -93,6 +105,8 @@ impl Delivery {
                 } else if refused_too_long {
                     self.refused(status, &group);
                 } else {
+                    self.shared
+                        .trouble(Cure::Wait, format!("jKool answered {status}"));
                     self.reporter.say(
                         Notice::Retrying,
                         format_args!("jKool answered {status} to {count} item(s), will retry"),
@@ -119,6 +133,10 @@ impl Delivery {
             }
             Outcome::TokenRejected(status) => {
                 self.reporter.token_rejected(status);
+                self.shared.trouble(
+                    Cure::CheckToken,
+                    format!("{status}: jKool refused the token"),
+                );
                 self.done(&group, Done::Failed);
             }
         }

@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 
 use crate::delivery::group::Group;
 use crate::handle::notices::Notice;
+use crate::handle::stats::Cure;
 use crate::item::model::Kind;
 
 use super::Delivery;
@@ -66,6 +67,7 @@ impl Delivery {
     /// A group the server refused for good.
     pub(super) fn refused(&mut self, status: StatusCode, group: &Group) {
         let count = group.len();
+        (self.shared).trouble(Cure::CheckUrl, format!("jKool refused items with {status}"));
         self.reporter.say(
             Notice::GaveUp,
             format_args!("jKool refused {count} item(s) with {status}; they are counted as failed"),
