@@ -98,13 +98,13 @@ fn without_capture_a_panic_sends_nothing_of_its_own() {
 /// Set in the child process of the main-thread test: where jKool is.
 const CHILD_URL: &str = "TRACING_JKOOL_PANIC_CHILD_URL";
 
-const CHILD: &str = "child_panics_on_a_thread_named_main_then_aborts";
+const CHILD: &str = "child_panics_on_a_thread_named_main_then_exits";
 
 /// In the child: a panic on a thread named `main`, as the main thread is,
-/// then an abort, which runs no exit flush. Only the panic's own flush can
-/// have sent what waited for a batch.
+/// then the exit with code 101 that follows a panic out of `main`. What
+/// waited for a batch goes out in the exit flush.
 #[test]
-fn child_panics_on_a_thread_named_main_then_aborts() {
+fn child_panics_on_a_thread_named_main_then_exits() {
     let Some(url) = std::env::var_os(CHILD_URL) else {
         return;
     };
@@ -112,7 +112,6 @@ fn child_panics_on_a_thread_named_main_then_aborts() {
         .url(url.to_string_lossy())
         .framing(tracing_jkool::Framing::Array)
         .flush_interval(std::time::Duration::from_secs(60))
-        .exit_flush(std::time::Duration::ZERO)
         .capture_panics(true);
     let (dispatch, _handle) = dispatch(builder);
     let main = std::thread::Builder::new()
@@ -127,18 +126,18 @@ fn child_panics_on_a_thread_named_main_then_aborts() {
         })
         .expect("thread");
     let _ = main.join();
-    std::process::abort();
+    std::process::exit(101);
 }
 
 #[test]
-fn a_panic_on_the_main_thread_first_sends_what_is_queued() {
+fn a_panic_that_ends_main_is_sent_with_what_was_queued() {
     let collector = collector();
     let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
         .args(["--exact", CHILD])
         .env(CHILD_URL, collector.url())
         .output()
         .expect("child runs");
-    assert!(!output.status.success(), "the child aborts");
+    assert_eq!(output.status.code(), Some(101), "{output:?}");
     let items = collector.items();
     let waited = items
         .iter()
@@ -149,4 +148,41 @@ fn a_panic_on_the_main_thread_first_sends_what_is_queued() {
         items.iter().any(|i| i["msg-text"] == "the end of main"),
         "{items:#?}"
     );
+}
+
+/// A field whose `Debug` panics: the layer catches it.
+struct Panicky;
+
+impl std::fmt::Debug for Panicky {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("a Debug that panics")
+    }
+}
+
+#[test]
+fn a_panic_the_layer_catches_is_no_fatal_event_and_never_waits() {
+    // jKool unreachable: a flush per panic would wait its whole 2 s.
+    let builder = tracing_jkool::JKoolLayer::builder(TOKEN)
+        .url(format!("http://127.0.0.1:{}", free_port()))
+        .capture_panics(true);
+    let (dispatch, handle) = dispatch(builder);
+    let started = std::time::Instant::now();
+    std::thread::Builder::new()
+        .name("main".into())
+        .spawn(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                for _ in 0..1_000 {
+                    info!(v = ?Panicky, "formatted");
+                }
+            })
+        })
+        .expect("thread")
+        .join()
+        .expect("the layer caught every panic");
+    let took = started.elapsed();
+    // The 1,000 events alone: no FATAL event for a panic that was caught.
+    assert_eq!(handle.stats().queued, 1_000, "{:?}", handle.stats());
+    // Before, 2 s each; a bound no machine speed explains.
+    assert!(took < std::time::Duration::from_secs(60), "{took:?}");
+    let _ = handle.shutdown(std::time::Duration::ZERO);
 }

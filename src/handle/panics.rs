@@ -1,8 +1,11 @@
 //! Panic capture (`Builder::capture_panics`): a panic hook, chained to the
 //! one installed before, that sends the panic as one `FATAL` event inside
 //! the span it unwinds from, and remembers its message for the spans the
-//! unwinding closes (they end with status `EXCEPTION`). A panic on the main
-//! thread, or any panic where panics abort, flushes what is queued first.
+//! unwinding closes (they end with status `EXCEPTION`). Where panics abort,
+//! what is queued is flushed first; a panic that ends `main` is flushed by
+//! the exit flush, so the hook never blocks a thread that may go on (a
+//! panic caught by `catch_unwind`). A panic the crate catches itself (a
+//! field's panicking `Debug`) is not reported.
 
 use std::cell::RefCell;
 use std::panic::PanicHookInfo;
@@ -26,8 +29,10 @@ pub(crate) fn capture_panics(handle: &JKoolHandle) {
     let pipeline = handle.downgrade();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        // The crate's own threads send nothing, as for their events.
-        if !crate::item::thread::in_delivery_thread() {
+        // The crate's own threads send nothing, as for their events; nor
+        // does a panic the crate itself catches.
+        use crate::item::thread::{in_delivery_thread, in_own_catch};
+        if !in_delivery_thread() && !in_own_catch() {
             report(&pipeline, info);
         }
         previous(info);
@@ -71,7 +76,7 @@ fn report(pipeline: &WeakHandle, info: &PanicHookInfo<'_>) {
         event = event.property("backtrace", backtrace.to_string());
     }
     handle.send(event);
-    if name == "main" || cfg!(panic = "abort") {
+    if cfg!(panic = "abort") {
         // The process ends with this panic: what is queued goes first.
         let _ = handle.flush(FLUSH_BEFORE_THE_END);
     }

@@ -235,7 +235,7 @@ fn bounded(limit: usize, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> Com
         limit,
         cut: false,
     };
-    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&mut out)));
+    let written = crate::item::thread::catch(|| write(&mut out));
     if written.is_err() {
         return PANICKED.into();
     }
