@@ -44,6 +44,10 @@ impl Builder {
     /// # Ok::<(), tracing_jkool::Error>(())
     /// ```
     pub fn with_env(self) -> Result<Self, Error> {
+        let names = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok());
+        for line in misspelt(names) {
+            crate::handle::notices::stderr(format_args!("{line}"));
+        }
         self.with_env_from(|name| std::env::var(name).ok())
     }
 
@@ -80,7 +84,7 @@ impl Builder {
         if let Some(requests) = var.get("JKOOL_MAX_CONCURRENT_REQUESTS")? {
             self.settings.max_concurrent_requests = requests;
         }
-        if let Some(ratio) = var.get::<f64>("JKOOL_SAMPLE_RATIO")? {
+        if let Some(Ratio(ratio)) = var.get("JKOOL_SAMPLE_RATIO")? {
             let sampler = self.settings.sampler.unwrap_or(Sampler::ratio(ratio));
             self.settings.sampler = Some(sampler.with_ratio(ratio));
         }
@@ -103,6 +107,74 @@ impl Builder {
             }
         }
         Ok(self)
+    }
+}
+
+/// Every variable [`Builder::with_env`] reads.
+pub(crate) const VARIABLES: &[&str] = &[
+    "JKOOL_TOKEN",
+    "JKOOL_URL",
+    "JKOOL_LEVEL",
+    "JKOOL_SOURCE_FQN",
+    "JKOOL_QUEUE_CAPACITY",
+    "JKOOL_FRAMING",
+    "JKOOL_BATCH_SIZE",
+    "JKOOL_FLUSH_INTERVAL_MS",
+    "JKOOL_MAX_CONCURRENT_REQUESTS",
+    "JKOOL_SAMPLE_RATIO",
+    "JKOOL_CAPTURE_PANICS",
+    "JKOOL_SPOOL_DIR",
+    "JKOOL_SPOOL_MAX_BYTES",
+    "JKOOL_PROCESS_METRICS_MS",
+    "JKOOL_SELF_METRICS_MS",
+    "JKOOL_OPERATION_METRICS_MS",
+];
+
+/// A line for each `JKOOL_*` name among `names` that no setting reads,
+/// with the closest one that does: a misspelt variable is otherwise
+/// ignored without a word.
+fn misspelt(names: impl Iterator<Item = String>) -> Vec<String> {
+    names
+        .filter(|name| name.starts_with("JKOOL_") && !VARIABLES.contains(&name.as_str()))
+        .map(|name| {
+            let closest = (VARIABLES.iter())
+                .min_by_key(|known| distance(&name, known))
+                .copied()
+                .unwrap_or("JKOOL_TOKEN");
+            format!("{name} is not a variable tracing-jkool reads; did you mean {closest}?")
+        })
+        .collect()
+}
+
+/// The edit distance between two names (insertions, deletions, changes).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// A sampling ratio, from 0 to 1.
+struct Ratio(f64);
+
+impl std::str::FromStr for Ratio {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.parse::<f64>() {
+            Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(Ratio(ratio)),
+            _ => Err("expected a ratio from 0 to 1, such as 0.1"),
+        }
     }
 }
 
@@ -153,6 +225,60 @@ impl<F: Fn(&str) -> Option<String>> Lookup<'_, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_variable_is_named_with_the_closest_known_one() {
+        let names = ["JKOOL_SAMPLE_RATE", "JKOOL_URL", "PATH", "JKOOL_TOKN"];
+        assert_eq!(
+            misspelt(names.iter().map(|n| n.to_string())),
+            [
+                "JKOOL_SAMPLE_RATE is not a variable tracing-jkool reads; did you mean \
+                 JKOOL_SAMPLE_RATIO?",
+                "JKOOL_TOKN is not a variable tracing-jkool reads; did you mean JKOOL_TOKEN?",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_ratio_out_of_range_names_its_variable() {
+        let err = Builder::new("t".into())
+            .with_env_from(env(&[("JKOOL_SAMPLE_RATIO", "1.5")]))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"environment variable JKOOL_SAMPLE_RATIO="1.5" is invalid: expected a ratio from 0 to 1, such as 0.1"#
+        );
+    }
+
+    #[test]
+    fn every_variable_read_is_in_the_list() {
+        let source = include_str!("env.rs");
+        let mut read: Vec<&str> = source
+            .split('"')
+            .filter(|part| part.starts_with("JKOOL_") && !part.contains(' '))
+            .filter(|part| part.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        let mut listed = VARIABLES.to_vec();
+        listed.sort_unstable();
+        // The test's own misspellings are not read.
+        read.retain(|name| !["JKOOL_", "JKOOL_SAMPLE_RATE", "JKOOL_TOKN"].contains(name));
+        assert_eq!(read, listed);
+    }
+
+    #[test]
+    fn every_variable_is_documented() {
+        let docs = include_str!("../../docs/configuration.md");
+        let missing: Vec<&str> = (VARIABLES.iter())
+            .filter(|name| !docs.contains(&format!("`{name}`")))
+            .copied()
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in docs/configuration.md: {missing:?}"
+        );
+    }
 
     fn env<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
         |name| {
