@@ -106,9 +106,14 @@ impl Storms {
         let window = self.window(now_usec);
         let mut state = slot.state.load(Ordering::Relaxed);
         // A new window starts its count anew; bounded, as another thread
-        // can only have started the same window.
+        // can only have started the same window. Only ever forward: a
+        // thread that read the clock before another started a newer
+        // window counts in that one, rather than taking the slot back to
+        // its own older window and its count back to zero.
         for _ in 0..4 {
-            if (state >> 32) as u32 == window {
+            let current = (state >> 32) as u32;
+            // Window numbers wrap; a newer one is up to 2^31 ahead.
+            if current.wrapping_sub(window) as i32 >= 0 {
                 break;
             }
             let fresh = u64::from(window) << 32;
@@ -236,6 +241,47 @@ mod tests {
         assert_eq!(storms.admit(meta, 1_000_001), Verdict::Pass, "a new window");
         assert_eq!(storms.summaries(1_000_001, false).len(), 1);
         assert!(storms.summaries(1_000_001, true).is_empty(), "told once");
+    }
+
+    #[test]
+    fn a_thread_late_with_an_older_window_does_not_start_the_count_anew() {
+        let storms = Storms::new(2, Duration::from_secs(1));
+        let meta = callsite();
+        assert_eq!(storms.admit(meta, 1_000_000), Verdict::Pass);
+        assert_eq!(storms.admit(meta, 1_000_001), Verdict::Pass);
+        // Read the clock in window 0, preempted, then counted.
+        assert_eq!(storms.admit(meta, 999_999), Verdict::Drop { first: true });
+        // Window 1 stays full: before, the late thread reset it to window
+        // 0, and window 1 began again with a count of zero.
+        assert_eq!(
+            storms.admit(meta, 1_000_002),
+            Verdict::Drop { first: false }
+        );
+    }
+
+    #[test]
+    fn many_threads_pass_at_most_the_limit_in_a_window() {
+        let storms = Storms::new(1_000, Duration::from_secs(1));
+        let meta = callsite();
+        let passed = AtomicU64::new(0);
+        // Each thread steps through windows 0..20 with clocks a little
+        // apart, as threads read the time at different moments.
+        std::thread::scope(|scope| {
+            for thread in 0..8_i64 {
+                let (storms, passed) = (&storms, &passed);
+                scope.spawn(move || {
+                    for step in 0..20_000_i64 {
+                        let now = step * 1_000 + thread * 37;
+                        if storms.admit(meta, now) == Verdict::Pass {
+                            passed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        // 20 windows of 1,000, and at most 8 racing past each one's limit.
+        let passed = passed.load(Ordering::Relaxed);
+        assert!(passed <= 20 * (1_000 + 8), "{passed}");
     }
 
     #[test]

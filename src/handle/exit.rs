@@ -77,8 +77,10 @@ fn flush_all() {
     let mut running = Vec::new();
     for pipeline in pipelines {
         let handle = pipeline.handle.upgrade();
-        // After `shutdown` there is nothing to do.
-        if handle.as_ref().is_some_and(JKoolHandle::is_closed) {
+        // After `shutdown` there is nothing to do, and a delivery thread
+        // that stopped said what it could not deliver.
+        if handle.as_ref().is_some_and(JKoolHandle::is_closed) || pipeline.shared.progress().stopped
+        {
             continue;
         }
         if let Some(handle) = &handle {
@@ -99,9 +101,12 @@ fn flush_all() {
         };
         if let Err(err) = result {
             // A crash said so as it happened; nothing here would cure it.
-            let cure = match err {
-                Error::DeliveryStopped { .. } => "",
-                _ => cure(pipeline.shared.progress().trouble.as_ref().map(|t| t.cure)),
+            let trouble = pipeline.shared.progress().trouble.as_ref().map(|t| t.cure);
+            let cure = match (&err, trouble) {
+                (Error::Timeout { .. }, _) | (_, Some(_)) => cure(trouble),
+                // A crash said so as it happened; losses with no failing
+                // request (a full queue) have no cure here.
+                _ => "",
             };
             crate::handle::notices::stderr(format_args!(
                 "exiting without shutdown: {}.{}{cure}",
@@ -113,7 +118,8 @@ fn flush_all() {
 }
 
 /// Waits, at most `timeout`, for a pipeline whose layer and handles are
-/// gone to deliver what it holds.
+/// gone to deliver what it holds. Once stopped, its delivery thread says
+/// itself what it could not deliver.
 fn dropped_pipeline(shared: &Shared, timeout: Duration) -> Result<(), Error> {
     let ticket = Ticket {
         started: Instant::now(),
@@ -124,13 +130,10 @@ fn dropped_pipeline(shared: &Shared, timeout: Duration) -> Result<(), Error> {
         abandoned_before: 0,
     };
     let progress = shared.wait(timeout, |p| p.stopped);
-    let result = ticket.result(&progress, progress.stopped);
-    drop(progress);
-    let dropped = shared
-        .counters
-        .dropped
-        .load(std::sync::atomic::Ordering::Relaxed);
-    result.and_then(|()| shared.result(shared.all_losses(dropped)))
+    if progress.stopped {
+        return Ok(());
+    }
+    ticket.result(&progress, false)
 }
 
 /// The exit's whole wait, not the share of it left to the last pipeline.

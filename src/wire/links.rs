@@ -91,6 +91,14 @@ fn write(item: &mut Object<'_>, common: &Common, own_corr: Option<&str>) {
             list.extend_from_slice(&trace_id.to_hex());
             list.put_u8(b'"');
         }
+        // An item's own correlator that its span already carries (the
+        // same `jkool.corr_id` on both) is written once.
+        let own_corr = own_corr.filter(|own| {
+            !inherited.iter().any(|corrid| corrid == own)
+                && common
+                    .trace_id
+                    .is_none_or(|t| t.to_hex()[..] != *own.as_bytes())
+        });
         let all = inherited.iter().map(String::as_str).chain(own_corr);
         for corrid in all {
             if list.last() != Some(&b'[') {
@@ -167,6 +175,9 @@ mod tests {
                 assert_eq!(kept, made);
             }
         }
+        // The span's own correlator, set on the event too: once.
+        let again = written(|object| links(object, &items[0], Some("order \"5\"")));
+        assert!(again.contains(r#""corrid":["01010101010101010101010101010101","order \"5\""]"#));
         let first = written(|object| links(object, &items[0], None));
         assert!(first.contains(r#""corrid":["01010101010101010101010101010101","order \"5\""]"#));
         assert_eq!(
