@@ -82,3 +82,55 @@ fn a_limit_of_no_events_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn log_records_are_limited_by_their_own_line_and_the_summary_names_it() {
+    // tracing-log gives every WARN record one metadata: the line is what
+    // tells two `log::warn!` apart.
+    tracing_log::LogTracer::init().expect("the log bridge installs once here");
+    let collector = collector();
+    let builder = builder(&collector)
+        .queue_capacity(20_000)
+        .retry_buffer(20_000)
+        .max_events_per_callsite(100, Duration::from_secs(10));
+    let (dispatch, handle) = dispatch(builder);
+    let noisy_line = line!() + 3;
+    tracing::dispatcher::with_default(&dispatch, || {
+        for n in 0..1_000 {
+            log::warn!("disk almost full {n}");
+            if n % 100 == 0 {
+                log::warn!("steady {n}");
+            }
+        }
+    });
+    // The window has not ended: shutdown tells what it dropped.
+    handle.shutdown(WAIT).expect("shut down");
+    let items = collector.items();
+    let quiet = items
+        .iter()
+        .filter(|i| {
+            i["msg-text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("steady"))
+        })
+        .count();
+    assert_eq!(quiet, 10, "the quiet line is its own callsite");
+    let summary = find(&items, "operation", "tracing-jkool.suppressed");
+    assert_eq!(
+        summary["location"],
+        format!("tests/storms.rs:{noisy_line}"),
+        "{summary:#}"
+    );
+    let noisy = items
+        .iter()
+        .filter(|i| {
+            i["msg-text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("disk"))
+        })
+        .count();
+    assert_eq!(
+        noisy as u64 + suppressed_in(summary).expect("a count"),
+        1_000
+    );
+}

@@ -18,7 +18,7 @@ use tracing_subscriber::Layer;
 
 use crate::capture::keys::{self, FieldKeys, InheritFields};
 use crate::capture::spans::{OpenSpans, SpanData, Timing};
-use crate::capture::storm::{Storms, Verdict};
+use crate::capture::storm::{self, Storms, Verdict};
 use crate::handle::JKoolHandle;
 use crate::item::clock::now_usec;
 use crate::item::fields::{Fields, Text, Value};
@@ -287,13 +287,24 @@ where
             return;
         }
         let now = now_usec();
+        // tracing-log names every record's metadata so: a cheap test that
+        // spares every other event tracing-log's own.
+        let from_log = meta.name() == "log event" && meta.target() == "log";
         if let Some(storms) = &self.options.storms {
-            if let Verdict::Drop { first } = storms.admit(meta, now) {
+            // A log record's metadata is its level's: its line is its own.
+            let normalized = from_log.then(|| event.normalized_metadata()).flatten();
+            let site = match &normalized {
+                Some(log) => storm::log_site(log.file(), log.module_path(), log.line()),
+                None => storm::site(meta),
+            };
+            if let Verdict::Drop { first } = storms.admit(site, now) {
                 if first {
                     // Once a window: what the summary names.
+                    let at = normalized.as_ref().unwrap_or(meta);
+                    let place = storm::place(at.file(), at.module_path(), at.line(), at.target());
                     let mut fields = Fields::new(self.options.max_value_bytes, 1);
                     event.record(&mut fields);
-                    storms.note(meta, fields.message.unwrap_or_default().into());
+                    storms.note(site, place, fields.message.unwrap_or_default().into());
                 }
                 return;
             }
@@ -303,9 +314,6 @@ where
         let mut fields = Fields::new(self.options.max_value_bytes, expected);
         event.record(&mut fields);
         self.map_keys(&mut fields);
-        // tracing-log names every record's metadata so: a cheap test that
-        // spares every other event tracing-log's own.
-        let from_log = meta.name() == "log event" && meta.target() == "log";
         let log = from_log.then(|| event.normalized_metadata());
         let log = log.flatten().map(|normalized| {
             // tracing-log's own `log.*` fields are the origin, not properties.

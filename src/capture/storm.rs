@@ -1,8 +1,9 @@
 //! Storm limits, on the application's thread: past `limit` events in one
 //! window from one callsite, that callsite's events are dropped and
 //! counted, before anything is built for them. A callsite's counter is a
-//! slot in a fixed table found by its metadata's address, updated with
-//! atomics: no lock on the hot path. A task on the delivery thread's
+//! slot in a fixed table found by its metadata's address (for a `log`
+//! record, which shares one metadata per level, by its file and line),
+//! updated with atomics: no lock on the hot path. A task on the delivery thread's
 //! runtime tells, once a window has ended, how many each callsite lost.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -27,7 +28,7 @@ pub(crate) const SUPPRESSED: &str = "suppressed";
 /// One callsite's counters.
 #[derive(Debug, Default)]
 struct Slot {
-    /// The callsite's metadata address; 0 while the slot is free.
+    /// The callsite ([`site`] or [`log_site`]); 0 while the slot is free.
     site: AtomicUsize,
     /// The window number (high 32 bits) and the events in it so far.
     state: AtomicU64,
@@ -45,6 +46,39 @@ pub(crate) struct Storms {
     limit: u32,
     per_usec: u64,
     slots: Box<[Slot]>,
+}
+
+/// The callsite of an event from a tracing macro: its metadata's address.
+pub(crate) fn site(meta: &'static Metadata<'static>) -> usize {
+    std::ptr::from_ref(meta) as usize
+}
+
+/// The callsite of a `log` record, which tracing-log gives one metadata
+/// per level: its file (or module) and line, hashed, with the top bit set
+/// so that it is never a metadata address, nor 0.
+pub(crate) fn log_site(file: Option<&str>, module: Option<&str>, line: Option<u32>) -> usize {
+    let place = file.or(module).unwrap_or_default();
+    let mut hash = u64::from(line.unwrap_or_default());
+    for chunk in place.as_bytes().chunks(8) {
+        let mut word = [0; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        hash = mix(hash ^ u64::from_le_bytes(word));
+    }
+    (hash as usize) | (1 << (usize::BITS - 1))
+}
+
+/// What a summary names as a callsite: `file:line`, or `module:line`, or
+/// the target.
+pub(crate) fn place(
+    file: Option<&str>,
+    module: Option<&str>,
+    line: Option<u32>,
+    target: &str,
+) -> String {
+    match (file.or(module), line) {
+        (Some(at), Some(line)) => format!("{at}:{line}"),
+        _ => target.to_owned(),
+    }
 }
 
 /// Whether an event goes on.
@@ -75,10 +109,9 @@ impl Storms {
         (now_usec.max(0) as u64 / self.per_usec) as u32
     }
 
-    /// The slot of `meta`, claimed if it has none yet; `None` when the
-    /// table is full where it points.
-    fn slot(&self, meta: &'static Metadata<'static>) -> Option<&Slot> {
-        let site = std::ptr::from_ref(meta) as usize;
+    /// The slot of callsite `site`, claimed if it has none yet; `None`
+    /// when the table is full where it points.
+    fn slot(&self, site: usize) -> Option<&Slot> {
         let start = mix(site as u64) as usize;
         for probe in 0..PROBES {
             let slot = &self.slots[(start + probe) % CALLSITES];
@@ -98,9 +131,9 @@ impl Storms {
         None
     }
 
-    /// Counts an event of `meta` at `now_usec`.
-    pub(crate) fn admit(&self, meta: &'static Metadata<'static>, now_usec: i64) -> Verdict {
-        let Some(slot) = self.slot(meta) else {
+    /// Counts an event of callsite `site` at `now_usec`.
+    pub(crate) fn admit(&self, site: usize, now_usec: i64) -> Verdict {
+        let Some(slot) = self.slot(site) else {
             return Verdict::Pass;
         };
         let window = self.window(now_usec);
@@ -136,13 +169,10 @@ impl Storms {
         Verdict::Drop { first: before == 0 }
     }
 
-    /// Notes what a summary of `meta`'s dropped events names.
-    pub(crate) fn note(&self, meta: &'static Metadata<'static>, message: String) {
-        let Some(slot) = self.slot(meta) else { return };
-        let place = match (meta.file(), meta.line()) {
-            (Some(file), Some(line)) => format!("{file}:{line}"),
-            _ => meta.target().to_owned(),
-        };
+    /// Notes what a summary of `site`'s dropped events names: the
+    /// callsite's `place` and the first dropped message.
+    pub(crate) fn note(&self, site: usize, place: String, message: String) {
+        let Some(slot) = self.slot(site) else { return };
         let mut about = slot.about.lock().unwrap_or_else(|e| e.into_inner());
         about.get_or_insert((place, message));
     }
@@ -227,7 +257,7 @@ mod tests {
     fn past_the_limit_a_window_drops_and_the_next_starts_anew() {
         let storms = Storms::new(3, Duration::from_secs(1));
         let meta = callsite();
-        let verdicts: Vec<_> = (0..5).map(|_| storms.admit(meta, 10)).collect();
+        let verdicts: Vec<_> = (0..5).map(|_| storms.admit(site(meta), 10)).collect();
         assert_eq!(verdicts[..3], [Verdict::Pass, Verdict::Pass, Verdict::Pass]);
         assert_eq!(
             verdicts[3..],
@@ -236,9 +266,13 @@ mod tests {
                 Verdict::Drop { first: false }
             ]
         );
-        storms.note(meta, "noisy".into());
+        storms.note(site(meta), "here".into(), "noisy".into());
         assert!(storms.summaries(500_000, false).is_empty(), "not ended yet");
-        assert_eq!(storms.admit(meta, 1_000_001), Verdict::Pass, "a new window");
+        assert_eq!(
+            storms.admit(site(meta), 1_000_001),
+            Verdict::Pass,
+            "a new window"
+        );
         assert_eq!(storms.summaries(1_000_001, false).len(), 1);
         assert!(storms.summaries(1_000_001, true).is_empty(), "told once");
     }
@@ -247,14 +281,17 @@ mod tests {
     fn a_thread_late_with_an_older_window_does_not_start_the_count_anew() {
         let storms = Storms::new(2, Duration::from_secs(1));
         let meta = callsite();
-        assert_eq!(storms.admit(meta, 1_000_000), Verdict::Pass);
-        assert_eq!(storms.admit(meta, 1_000_001), Verdict::Pass);
+        assert_eq!(storms.admit(site(meta), 1_000_000), Verdict::Pass);
+        assert_eq!(storms.admit(site(meta), 1_000_001), Verdict::Pass);
         // Read the clock in window 0, preempted, then counted.
-        assert_eq!(storms.admit(meta, 999_999), Verdict::Drop { first: true });
+        assert_eq!(
+            storms.admit(site(meta), 999_999),
+            Verdict::Drop { first: true }
+        );
         // Window 1 stays full: before, the late thread reset it to window
         // 0, and window 1 began again with a count of zero.
         assert_eq!(
-            storms.admit(meta, 1_000_002),
+            storms.admit(site(meta), 1_000_002),
             Verdict::Drop { first: false }
         );
     }
@@ -272,7 +309,7 @@ mod tests {
                 scope.spawn(move || {
                     for step in 0..20_000_i64 {
                         let now = step * 1_000 + thread * 37;
-                        if storms.admit(meta, now) == Verdict::Pass {
+                        if storms.admit(site(meta), now) == Verdict::Pass {
                             passed.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -285,14 +322,30 @@ mod tests {
     }
 
     #[test]
+    fn log_records_of_one_level_are_limited_by_their_line() {
+        let storms = Storms::new(1, Duration::from_secs(1));
+        let noisy = log_site(Some("src/job.rs"), None, Some(10));
+        let quiet = log_site(Some("src/job.rs"), None, Some(11));
+        assert_ne!(noisy, quiet);
+        assert_eq!(noisy, log_site(Some("src/job.rs"), Some("job"), Some(10)));
+        assert_eq!(storms.admit(noisy, 0), Verdict::Pass);
+        assert_eq!(storms.admit(noisy, 0), Verdict::Drop { first: true });
+        assert_eq!(storms.admit(quiet, 0), Verdict::Pass, "another line");
+        assert_eq!(
+            place(Some("src/job.rs"), None, Some(10), "job"),
+            "src/job.rs:10"
+        );
+    }
+
+    #[test]
     fn at_most_the_table_s_callsites_are_limited_and_the_rest_never_dropped() {
         let storms = Storms::new(1, Duration::from_secs(1));
         let sites: Vec<_> = (0..CALLSITES + 1_000).map(|_| callsite()).collect();
         let limited = sites
             .iter()
             .filter(|meta| {
-                assert_eq!(storms.admit(meta, 0), Verdict::Pass, "the first goes");
-                storms.admit(meta, 0) != Verdict::Pass
+                assert_eq!(storms.admit(site(meta), 0), Verdict::Pass, "the first goes");
+                storms.admit(site(meta), 0) != Verdict::Pass
             })
             .count();
         assert!(limited <= CALLSITES, "{limited}");

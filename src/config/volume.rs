@@ -42,7 +42,8 @@ impl Builder {
     /// event (operation `tracing-jkool.suppressed`) says which callsite
     /// (`file:line`, in `location` and its text, with the first dropped
     /// message) and how many were dropped, in the property `suppressed`
-    /// (long). Other callsites are untouched. ERROR events count too; as
+    /// (long). Other callsites are untouched; a `log` record's callsite is
+    /// its own file and line. ERROR events count too; as
     /// `events` is at least 1, a callsite's first event of each window,
     /// an error or not, always goes. At most
     /// 4,096 callsites are limited; events of any beyond are never
