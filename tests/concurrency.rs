@@ -34,8 +34,7 @@ fn emit_for(handle: &JKoolHandle, per_ms: u64, length: Duration) -> Vec<u64> {
 
 /// Flushes, and checks that every item queued arrived.
 fn all_delivered(handle: &JKoolHandle) -> tracing_jkool::Stats {
-    handle.flush(WAIT).expect("everything delivered");
-    let stats = handle.stats();
+    let stats = flush_while_moving(handle);
     assert_eq!(
         (stats.sent, stats.dropped, stats.failed),
         (stats.queued, 0, 0)

@@ -84,6 +84,25 @@ pub fn run(collector: &Collector, builder: Builder, f: impl FnOnce()) -> Vec<Val
     collector.items()
 }
 
+/// Flushes for as long as delivery moves: a loaded machine may need more
+/// than [`WAIT`] to drain a backlog, but never [`WAIT`] without sending
+/// anything. Panics when a flush fails otherwise or nothing moves.
+pub fn flush_while_moving(handle: &JKoolHandle) -> tracing_jkool::Stats {
+    let done = |s: &tracing_jkool::Stats| s.sent + s.failed + s.evicted;
+    let mut before = done(&handle.stats());
+    // 30 x WAIT at most: a bound on the loop, not a budget a machine meets.
+    for _ in 0..30 {
+        match handle.flush(WAIT) {
+            Ok(()) => return handle.stats(),
+            Err(tracing_jkool::Error::Timeout { .. }) if done(&handle.stats()) > before => {
+                before = done(&handle.stats());
+            }
+            Err(err) => panic!("{err:#}: {:?}", handle.stats()),
+        }
+    }
+    panic!("still moving after 30 flushes: {:?}", handle.stats());
+}
+
 /// The one item whose `key` equals `value`.
 pub fn find<'a>(items: &'a [Value], key: &str, value: &str) -> &'a Value {
     let found: Vec<&Value> = items.iter().filter(|i| i[key] == value).collect();
