@@ -11,7 +11,7 @@ use common::*;
 use serde_json::Value;
 use tracing::{error, info, info_span};
 use tracing_jkool::propagation::{JKoolSpanExt, TraceContext};
-use tracing_jkool::{Error, Sampler};
+use tracing_jkool::{Error, Framing, Sampler};
 use tracing_jkool_collector::Collector;
 
 /// The items that arrived, by the trace id in their `corrid`.
@@ -41,6 +41,26 @@ fn sample_rate(items: &[&Value]) -> f64 {
     property(root, "sample_rate")["value"]
         .as_f64()
         .expect("a double")
+}
+
+/// Each item's text, or an activity's operation, sorted: events and
+/// activities go by requests of their own, in any order.
+fn texts_and_operations(items: &[Value]) -> Vec<&str> {
+    let mut texts: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i["msg-text"].as_str().or(i["operation"].as_str()))
+        .collect();
+    texts.sort_unstable();
+    texts
+}
+
+/// Whether an item says it is part of a trace dropped for its size.
+fn partial(item: &Value) -> bool {
+    let own = item["properties"].as_array().into_iter().flatten();
+    let snapshots = item["snapshots"].as_array().into_iter().flatten();
+    let in_snapshots = snapshots.flat_map(|s| s["properties"].as_array().into_iter().flatten());
+    own.chain(in_snapshots)
+        .any(|p| p["name"] == "partial_trace" && p["value"] == true)
 }
 
 /// A trace of five items: a root and a child activity, three events; the
@@ -143,7 +163,8 @@ fn a_trace_that_never_ends_is_held_within_its_bound_and_never_arrives_in_part() 
         for n in 0..5_000 {
             info!(n, "inside");
         }
-        // Past the bound: decided already, the error cannot bring it back.
+        // Past the bound: decided already, the error cannot bring the
+        // rest back, but it goes itself, and so does its span.
         error!("too late");
         info!(outside = true, "not yet outside");
     });
@@ -162,9 +183,11 @@ fn a_trace_that_never_ends_is_held_within_its_bound_and_never_arrives_in_part() 
     );
     drop(root);
     handle.shutdown(WAIT).expect("shut down");
-    assert!(collector.items().is_empty(), "{:#?}", collector.items());
+    let items = collector.items();
+    assert_eq!(texts_and_operations(&items), ["forever", "too late"]);
+    assert!(items.iter().all(partial), "{items:#?}");
     let stats = handle.stats();
-    assert_eq!(stats.sampled_out, 5_003, "{stats:?}");
+    assert_eq!(stats.sampled_out, 5_001, "{stats:?}");
 }
 
 #[test]
@@ -232,10 +255,105 @@ fn past_ten_thousand_held_items_the_oldest_trace_is_dropped_whole() {
     let all = (traces * per_trace) as u64;
     assert!(stats.pending <= Sampler::MAX_HELD_ITEMS as u64, "{stats:?}");
     assert_eq!(stats.sampled_out, per_trace as u64, "the oldest: {stats:?}");
-    // Decided already: a failure in it cannot bring back a part of it.
+    // Decided already: a failure in it cannot bring back the rest, but it
+    // goes itself, with its root.
     tracing::dispatcher::with_default(&dispatch, || error!(parent: &roots[0], "too late"));
     drop(roots);
     handle.shutdown(WAIT).expect("shut down");
-    assert!(collector.items().is_empty(), "{:#?}", collector.items());
-    assert_eq!(handle.stats().sampled_out, all + 1 + traces as u64);
+    let items = collector.items();
+    assert_eq!(texts_and_operations(&items), ["open", "too late"]);
+    assert!(items.iter().all(partial), "{items:#?}");
+    assert_eq!(handle.stats().sampled_out, all + traces as u64 - 1);
+}
+
+#[test]
+fn a_trace_kept_for_a_failure_arrives_whole_past_twenty_thousand_other_decisions() {
+    let collector = collector();
+    let builder = builder(&collector)
+        .framing(Framing::Lines)
+        .queue_capacity(50_000)
+        .retry_buffer(50_000)
+        .sampler(Sampler::ratio(0.0));
+    let (dispatch, handle) = dispatch(builder);
+    let others = 20_010;
+    tracing::dispatcher::with_default(&dispatch, || {
+        let first = info_span!("first");
+        first.in_scope(|| {
+            info!("before");
+            // In a child: the root itself does not fail.
+            info_span!("step").in_scope(|| error!("failed"));
+        });
+        // Each of these is kept for its failure while its root is open.
+        let roots: Vec<_> = (0..others).map(|n| info_span!("other", n)).collect();
+        for root in &roots {
+            error!(parent: root, "other failed");
+        }
+        // A new left-out trace: before, it made the sampler forget the
+        // decisions above.
+        info_span!("late").in_scope(|| info!("held"));
+        first.in_scope(|| info!("after"));
+        drop(first);
+        drop(roots);
+    });
+    first_flush(&handle);
+    let items = collector.items();
+    let first = find(&items, "operation", "first");
+    let trace: Vec<&str> = texts_and_operations(&items)
+        .into_iter()
+        .filter(|t| ["before", "failed", "step", "after", "first"].contains(t))
+        .collect();
+    assert_eq!(
+        trace,
+        ["after", "before", "failed", "first", "step"],
+        "whole"
+    );
+    assert_eq!(property(first, "sample_rate")["value"], 1.0);
+    assert_eq!(items.len(), 5 + 2 * others, "and every other failed trace");
+    assert_eq!(handle.stats().sampled_out, 2, "the late trace");
+}
+
+#[test]
+fn a_failing_trace_still_open_at_shutdown_arrives_whole() {
+    let collector = collector();
+    let (dispatch, handle) = dispatch(builder(&collector).sampler(Sampler::ratio(0.0)));
+    let open = tracing::dispatcher::with_default(&dispatch, || {
+        let root = info_span!("request");
+        let steps: Vec<_> = (0..20)
+            .map(|n| info_span!(parent: &root, "step", n))
+            .collect();
+        error!(parent: &steps[7], "failed");
+        (root, steps)
+    });
+    handle.shutdown(WAIT).expect("shut down");
+    let items = collector.items();
+    let steps = items.iter().filter(|i| i["operation"] == "step").count();
+    assert_eq!(steps, 20, "{items:#?}");
+    let root = find(&items, "operation", "request");
+    assert_eq!(property(root, "cut_short")["value"], true);
+    assert_eq!(items.len(), 22);
+    drop(open);
+}
+
+#[test]
+fn a_failing_trace_dropped_for_its_size_still_sends_its_error_and_its_path() {
+    let collector = collector();
+    let builder = builder(&collector)
+        .queue_capacity(10_000)
+        .sampler(Sampler::ratio(0.0));
+    let held = Sampler::MAX_TRACE_ITEMS + 500;
+    let items = run(&collector, builder, || {
+        info_span!("big").in_scope(|| {
+            for n in 0..held {
+                info!(n, "inside");
+            }
+            info_span!("step").in_scope(|| error!("boom"));
+            info_span!("aside").in_scope(|| {});
+        });
+    });
+    // What the failure needs to be read, and nothing else of the trace.
+    assert_eq!(texts_and_operations(&items), ["big", "boom", "step"]);
+    assert!(items.iter().all(partial), "{items:#?}");
+    let boom = find(&items, "msg-text", "boom");
+    let step = find(&items, "operation", "step");
+    assert_eq!(boom["parent-id"], step["tracking-id"]);
 }

@@ -227,21 +227,47 @@ impl OpenSpans {
 
     /// Sends every span still open as an activity ending now, marked as cut
     /// short, and forgets it: its close later sends nothing.
+    /// Children go before their parents, as spans close: a trace's root
+    /// comes last, and sampling decides with everything in view.
     pub(crate) fn send_cut_short(&self, mut enqueue: impl FnMut(Item)) {
         let tid = thread_number();
+        let mut spans: Vec<Box<SpanData>> = Vec::new();
         for shard in &self.shards {
-            let spans: Vec<Box<SpanData>> = {
-                let mut map = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
-                map.drain().map(|(_, data)| data).collect()
-            };
-            for mut data in spans {
-                let inside = data.timing.entered > 0;
-                data.timing.mark(inside);
-                mark_cut_short(&mut data);
-                enqueue(data.into_activity(tid));
-            }
+            let mut map = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
+            spans.extend(map.drain().map(|(_, data)| data));
+        }
+        let depths = depths(&spans);
+        let mut spans: Vec<_> = depths.into_iter().zip(spans).collect();
+        spans.sort_by_key(|(depth, _)| std::cmp::Reverse(*depth));
+        for (_, mut data) in spans {
+            let inside = data.timing.entered > 0;
+            data.timing.mark(inside);
+            mark_cut_short(&mut data);
+            enqueue(data.into_activity(tid));
         }
     }
+}
+
+/// How many of its ancestors are among `spans`, for each span.
+fn depths(spans: &[Box<SpanData>]) -> Vec<usize> {
+    let parents: HashMap<&TrackingId, Option<&TrackingId>> = spans
+        .iter()
+        .map(|s| (&s.tracking_id, s.parent_id.as_ref()))
+        .collect();
+    let depth = |span: &SpanData| {
+        let mut at = span.parent_id.as_ref();
+        let mut depth = 0;
+        // At most every span: a bound, whatever the links say.
+        while let Some(parent) = at.filter(|_| depth < spans.len()) {
+            let Some(next) = parents.get(parent) else {
+                break;
+            };
+            depth += 1;
+            at = *next;
+        }
+        depth
+    };
+    spans.iter().map(|s| depth(s)).collect()
 }
 
 /// Marks an activity cut short by shutdown: the property `cut_short =

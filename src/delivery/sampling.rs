@@ -3,19 +3,24 @@
 //! root activity arrives (parents close after their children), and then go
 //! on whole if anything in the trace failed or the root was slow, or are
 //! dropped whole. A failure decides at once: what waited goes on, and the
-//! rest of the trace does not wait.
+//! rest of the trace does not wait. A trace dropped early, for its size,
+//! still sends its failures and the activities on their path.
 
 use std::collections::{HashMap, VecDeque};
 
 use tracing::Level;
 
-use crate::item::model::Item;
+use crate::item::model::{Common, Item, TrackingId};
 use crate::item::sampler::Sampler;
 use crate::item::trace_id::TraceId;
 use crate::item::value::Value;
 
 /// The property of a kept root activity that says which fraction applied.
 pub(crate) const SAMPLE_RATE: &str = "sample_rate";
+
+/// The property of what a trace dropped for its size still sends: its
+/// failures and the activities on their path.
+pub(crate) const PARTIAL_TRACE: &str = "partial_trace";
 
 /// What became of an item.
 #[derive(Debug)]
@@ -39,8 +44,10 @@ enum Trace {
     Holding(Vec<(u64, Item)>),
     /// Something failed: the rest goes on at once.
     Kept,
-    /// Decided early (a bound was reached): the rest is dropped.
-    Dropped,
+    /// Decided early (a bound was reached): the rest is dropped, but for
+    /// failures and the activities on their path: these parents, still
+    /// to come.
+    Dropped { path: Vec<TrackingId> },
 }
 
 /// The sampled-out traces not yet decided.
@@ -52,6 +59,11 @@ pub(crate) struct Sampling {
     /// held items, the oldest is decided first.
     order: VecDeque<TraceId>,
     held: usize,
+    /// Traces decided before their root came, in the order decided: past
+    /// [`Sampler::MAX_DECISIONS`], the oldest decision is forgotten.
+    decided: VecDeque<TraceId>,
+    /// The entries of `traces` that are decisions.
+    decisions: usize,
 }
 
 /// What sampling needs to know of an item of a trace.
@@ -71,6 +83,8 @@ impl Sampling {
             traces: HashMap::new(),
             order: VecDeque::new(),
             held: 0,
+            decided: VecDeque::new(),
+            decisions: 0,
         }
     }
 
@@ -128,7 +142,7 @@ impl Sampling {
                 return self.decide(facts, Vec::new(), seq, item, slow);
             }
             None => {
-                self.tidy();
+                self.tidy_order();
                 self.order.push_back(facts.trace);
                 self.traces
                     .entry(facts.trace)
@@ -136,15 +150,23 @@ impl Sampling {
             }
         };
         match trace {
-            Trace::Dropped => {
+            Trace::Dropped { path } => {
+                let goes = on_path(path, item, facts.failed);
                 if facts.root {
-                    self.traces.remove(&facts.trace);
+                    self.forget(facts.trace);
                 }
-                Admitted::Dropped(vec![seq])
+                if !goes {
+                    return Admitted::Dropped(vec![seq]);
+                }
+                if let Some(common) = common_mut(item) {
+                    let properties = &mut common.fields.properties;
+                    properties.push((PARTIAL_TRACE, Value::Bool(true)));
+                }
+                Admitted::Pass
             }
             Trace::Kept => {
                 if facts.root {
-                    self.traces.remove(&facts.trace);
+                    self.forget(facts.trace);
                     set_rate(item, 1.0);
                 }
                 Admitted::Pass
@@ -187,7 +209,7 @@ impl Sampling {
             if facts.root {
                 set_rate(item, 1.0);
             } else {
-                self.traces.entry(facts.trace).or_insert(Trace::Kept);
+                self.remember(facts.trace, Trace::Kept);
             }
             if items.is_empty() {
                 return Admitted::Pass;
@@ -210,19 +232,44 @@ impl Sampling {
             return Vec::new();
         };
         let items = std::mem::take(items);
-        *entry = Trace::Dropped;
         self.held -= items.len();
+        self.remember(trace, Trace::Dropped { path: Vec::new() });
         items.into_iter().map(|(seq, _)| seq).collect()
     }
 
-    /// Forgets what no longer needs remembering, once there is much of it:
-    /// traces decided whose root never came, and the order of traces done.
-    fn tidy(&mut self) {
-        let limit = 2 * Sampler::MAX_HELD_ITEMS;
-        if self.traces.len() > limit {
-            self.traces.retain(|_, t| matches!(t, Trace::Holding(_)));
+    /// Records the decision for `trace` until its root comes; past
+    /// [`Sampler::MAX_DECISIONS`], forgets the oldest.
+    fn remember(&mut self, trace: TraceId, decision: Trace) {
+        if let Some(Trace::Holding(_)) | None = self.traces.insert(trace, decision) {
+            self.decisions += 1;
         }
-        if self.order.len() > limit {
+        self.decided.push_back(trace);
+        while self.decisions > Sampler::MAX_DECISIONS {
+            let Some(oldest) = self.decided.pop_front() else {
+                break;
+            };
+            if let Some(Trace::Kept | Trace::Dropped { .. }) = self.traces.get(&oldest) {
+                self.traces.remove(&oldest);
+                self.decisions -= 1;
+            }
+        }
+        if self.decided.len() > 2 * Sampler::MAX_DECISIONS {
+            let traces = &self.traces;
+            (self.decided)
+                .retain(|t| matches!(traces.get(t), Some(Trace::Kept | Trace::Dropped { .. })));
+        }
+    }
+
+    /// Forgets a trace whose root came.
+    fn forget(&mut self, trace: TraceId) {
+        if let Some(Trace::Kept | Trace::Dropped { .. }) = self.traces.remove(&trace) {
+            self.decisions -= 1;
+        }
+    }
+
+    /// Forgets the order of traces no longer held, once there is much of it.
+    fn tidy_order(&mut self) {
+        if self.order.len() > 2 * Sampler::MAX_HELD_ITEMS {
             let traces = &self.traces;
             (self.order).retain(|t| matches!(traces.get(t), Some(Trace::Holding(_))));
         }
@@ -231,13 +278,46 @@ impl Sampling {
     /// The pipeline stops: what is still held is dropped; its places.
     pub(crate) fn drop_all(&mut self) -> Vec<u64> {
         self.order.clear();
+        self.decided.clear();
         self.held = 0;
+        self.decisions = 0;
         let traces = std::mem::take(&mut self.traces).into_values();
         let held = traces.flat_map(|trace| match trace {
             Trace::Holding(items) => items,
-            Trace::Kept | Trace::Dropped => Vec::new(),
+            Trace::Kept | Trace::Dropped { .. } => Vec::new(),
         });
         held.map(|(seq, _)| seq).collect()
+    }
+}
+
+/// Whether an item of a trace dropped early still goes: a failure, or an
+/// activity on a failure's path. Either way, its parent is then on the
+/// path in its place.
+fn on_path(path: &mut Vec<TrackingId>, item: &mut Item, failed: bool) -> bool {
+    let activity = matches!(item, Item::Activity(_));
+    let Some(common) = common_mut(item) else {
+        return false;
+    };
+    let at = common.tracking_id.as_ref();
+    let waited = activity && at.is_some_and(|id| path.contains(id));
+    if !(failed || waited) {
+        return false;
+    }
+    path.retain(|id| Some(id) != at);
+    if let Some(parent) = &common.parent_id {
+        if !path.contains(parent) {
+            path.push(parent.clone());
+        }
+    }
+    true
+}
+
+/// The fields every event and activity has.
+fn common_mut(item: &mut Item) -> Option<&mut Common> {
+    match item {
+        Item::Event(event) => Some(&mut event.common),
+        Item::Activity(activity) => Some(&mut activity.common),
+        Item::JKoolEvent(_) | Item::Raw { .. } => None,
     }
 }
 

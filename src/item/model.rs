@@ -16,7 +16,7 @@ use crate::item::trace_id::{hex32, TraceId};
 
 /// A jKool tracking id: a fresh UUID, or one the application set with
 /// `jkool.tracking_id`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum TrackingId {
     Uuid(Uuid),
     Custom(Arc<str>),

@@ -25,8 +25,17 @@ use crate::item::trace_id::TraceId;
 /// bounded: at most [`MAX_TRACE_ITEMS`](Self::MAX_TRACE_ITEMS) items of
 /// one trace and [`MAX_HELD_ITEMS`](Self::MAX_HELD_ITEMS) in all. Past
 /// either, the trace (the oldest, past the second) is decided at once: it
-/// is dropped, what it held and whatever else comes of it, so that no
-/// trace arrives in part.
+/// is dropped, what it held and whatever else comes of it, but for its
+/// failures: no ERROR event is lost to sampling. An ERROR event or failed
+/// activity of a trace dropped so still goes, with the activities on its
+/// path that close after it (its span and their parents), each marked with
+/// the property `partial_trace = true`.
+///
+/// A decision made before the trace's root closed (a failure kept it, a
+/// bound dropped it) is remembered until the root closes, for at most
+/// [`MAX_DECISIONS`](Self::MAX_DECISIONS) traces at once (the oldest is
+/// forgotten first; under 100 bytes each): until then no trace arrives in
+/// part.
 ///
 /// Each kept root activity carries the property `sample_rate` (double) in
 /// its default snapshot: the fraction that applied, or `1.0` when it was
@@ -53,6 +62,9 @@ impl Sampler {
 
     /// The most items of sampled-out traces held at once.
     pub const MAX_HELD_ITEMS: usize = 10_000;
+
+    /// The most decisions remembered for traces whose root has not closed.
+    pub const MAX_DECISIONS: usize = 100_000;
 
     /// Keeps the fraction `ratio` (0 to 1) of traces, and, by default,
     /// every trace in which anything failed. A ratio outside 0 to 1 is
