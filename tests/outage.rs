@@ -107,6 +107,43 @@ fn a_long_outage_keeps_memory_bounded_and_counts_the_oldest_as_dropped() {
 }
 
 #[test]
+fn with_duplicate_suppression_memory_is_bounded_by_every_holder() {
+    let port = free_port();
+    let (queue, retry, held) = (100, 200, 300);
+    let builder = layer_for(port)
+        .queue_capacity(queue)
+        .retry_buffer(retry)
+        .batch_size(10)
+        .suppress_duplicates(Duration::from_secs(600))
+        .suppress_duplicates_capacity(held);
+    let (dispatch, handle) = dispatch(builder);
+    // Held events come first; evictions begin once the retry buffer, past
+    // them, is full. Paced, so that the queue does not drop them all.
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..10_000 {
+            info!("distinct {i}");
+            if i % 10 == 0 {
+                if handle.stats().evicted > 0 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    });
+    let stats = handle.stats();
+    assert!(stats.evicted > 0, "{stats:?}");
+    // The queue, the up to 64 items the delivery thread takes from it at
+    // once, the retry buffer, and the events duplicate suppression holds.
+    let bound = (queue + 64 + retry + held) as u64;
+    assert!(stats.pending <= bound, "{stats:?}");
+    assert!(
+        stats.pending > (queue + 64 + retry) as u64,
+        "held count: {stats:?}"
+    );
+    handle.shutdown(Duration::from_millis(100)).unwrap_err();
+}
+
+#[test]
 fn shutdown_during_an_outage_gives_up_at_its_deadline_and_says_how_many() {
     let port = free_port();
     let (dispatch, handle) = dispatch(layer_for(port));
