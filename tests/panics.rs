@@ -189,3 +189,65 @@ fn a_panic_the_layer_catches_is_no_fatal_event() {
         .count();
     assert_eq!(fatal_here, 0, "{items:#?}");
 }
+
+const HOOKS_CHILD: &str = "child_chains_hooks_around_two_pipelines";
+
+/// In the child: a hook before the layer's, two pipelines capturing
+/// panics, a hook after, and two caught panics: one while the pipelines
+/// live, one after they were shut down and dropped.
+#[test]
+fn child_chains_hooks_around_two_pipelines() {
+    let Some(url) = std::env::var_os(CHILD_URL) else {
+        return;
+    };
+    std::panic::set_hook(Box::new(|_| eprintln!("hook before")));
+    let pipelines: Vec<_> = (0..2)
+        .map(|n| {
+            let builder = tracing_jkool::JKoolLayer::builder(TOKEN)
+                .url(url.to_string_lossy())
+                .source_fqn(format!("APPL=Pipeline{n}"))
+                .capture_panics(true);
+            dispatch(builder)
+        })
+        .collect();
+    let ours = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!("hook after");
+        ours(info);
+    }));
+    let _ = std::panic::catch_unwind(|| panic!("while they live"));
+    for (dispatch, handle) in pipelines {
+        handle.shutdown(WAIT).expect("shut down");
+        drop((dispatch, handle));
+    }
+    let _ = std::panic::catch_unwind(|| panic!("after they went"));
+}
+
+#[test]
+fn hooks_before_and_after_still_run_in_order_and_one_hook_serves_every_pipeline() {
+    let collector = collector();
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", HOOKS_CHILD, "--nocapture"])
+        .env(CHILD_URL, collector.url())
+        .output()
+        .expect("child runs");
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let hooks: Vec<&str> = stderr.lines().filter(|l| l.starts_with("hook ")).collect();
+    assert_eq!(
+        hooks,
+        ["hook after", "hook before", "hook after", "hook before"],
+        "{stderr}"
+    );
+    let items = collector.items();
+    let fatal: Vec<_> = items
+        .iter()
+        .filter(|i| i["msg-text"] == "while they live")
+        .map(|i| i["source-fqn"].as_str().unwrap_or_default())
+        .collect();
+    let mut pipelines = fatal.clone();
+    pipelines.dedup();
+    assert_eq!(fatal.len(), 2, "one for each pipeline: {items:#?}");
+    assert_eq!(pipelines.len(), 2, "{fatal:?}");
+    assert!(items.iter().all(|i| i["msg-text"] != "after they went"));
+}

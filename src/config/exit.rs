@@ -40,10 +40,19 @@ impl Builder {
     /// property `thread` and, when `RUST_BACKTRACE` asks for one, the
     /// backtrace as the property `backtrace`; its `parent-id` is the span
     /// it unwound from. The spans the panic unwinds through end with
-    /// status `EXCEPTION` and the panic message as their `exception`. A
-    /// panic on the main thread, or any panic where panics abort, first
-    /// waits up to 2 s for what is queued to be delivered (or spooled).
-    /// The hook that was installed before still runs, after this one.
+    /// status `EXCEPTION` and the panic message as their `exception`.
+    ///
+    /// The hook never blocks the panicking thread, which may go on: a
+    /// panic that ends `main` is delivered by the exit flush; only where
+    /// panics abort does the hook first wait up to 2 s for what is queued.
+    /// A panic the layer itself catches (a field's `Debug` that panics) is
+    /// not reported; one the application catches with `catch_unwind` (or
+    /// a runtime such as tokio catches in a task) is, since a hook cannot
+    /// tell. One hook is installed per process, however many pipelines
+    /// capture panics, each of which gets the event; the hook that was
+    /// installed before still runs, after this one, and hooks installed
+    /// later run before it. Once every such pipeline is dropped, the hook
+    /// only calls the one it found.
     ///
     /// ```
     /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token").capture_panics(true);
