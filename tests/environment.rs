@@ -9,7 +9,9 @@ use common::*;
 use tracing_jkool::{Error, JKoolLayer};
 use tracing_subscriber::prelude::*;
 
-const VARIABLES: [&str; 7] = [
+const VARIABLES: [&str; 9] = [
+    "JKOOL_MAX_CONCURRENT_REQUESTS",
+    "JKOOL_SPOOL_MAX_BYTES",
     "JKOOL_TOKEN",
     "JKOOL_URL",
     "JKOOL_LEVEL",
@@ -37,6 +39,11 @@ fn configuration_comes_from_the_environment_with_clear_errors() {
         ("JKOOL_QUEUE_CAPACITY", "ten", "invalid digit"),
         ("JKOOL_LEVEL", "loud", "level"),
         ("JKOOL_FLUSH_INTERVAL_MS", "-5", "invalid digit"),
+        // Values that parse but that build refuses name their variable too.
+        ("JKOOL_QUEUE_CAPACITY", "0", "must be at least 1"),
+        ("JKOOL_MAX_CONCURRENT_REQUESTS", "0", "must be at least 1"),
+        ("JKOOL_SPOOL_MAX_BYTES", "1000", "must be at least 1048576"),
+        ("JKOOL_URL", "localhost:8080", "it has no scheme"),
     ] {
         std::env::set_var(variable, value);
         let err = JKoolLayer::from_env().unwrap_err();
@@ -49,6 +56,39 @@ fn configuration_comes_from_the_environment_with_clear_errors() {
         assert!(!text.contains(TOKEN), "{text}");
         std::env::remove_var(variable);
     }
+    std::env::set_var("JKOOL_TOKEN", " ");
+    let err = JKoolLayer::from_env().unwrap_err().to_string();
+    assert!(
+        err.contains("JKOOL_TOKEN") && err.contains("must not be empty"),
+        "{err}"
+    );
+    std::env::set_var("JKOOL_TOKEN", TOKEN);
+
+    // `builder` and `new` read JKOOL_URL as `from_env` does: the default
+    // URL, named in its errors, and overridden by `url`.
+    std::env::set_var("JKOOL_URL", "localhost:8080");
+    let err = JKoolLayer::builder(TOKEN).build().unwrap_err().to_string();
+    assert!(
+        err.contains("JKOOL_URL") && err.contains("no scheme"),
+        "{err}"
+    );
+    let overridden = JKoolLayer::builder(TOKEN).url(collector.url()).build();
+    assert!(overridden.is_ok(), "{overridden:?}");
+    let other = tracing_jkool_collector::Collector::builder()
+        .token(TOKEN)
+        .start()
+        .expect("collector");
+    std::env::set_var("JKOOL_URL", other.url());
+    let layer = JKoolLayer::builder(TOKEN).build().expect("builds");
+    let handle = layer.handle();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        tracing::info!("to JKOOL_URL");
+    });
+    handle.shutdown(WAIT).expect("delivered");
+    let items = other.items();
+    assert_eq!(items.len(), 1, "{items:#?}");
+    assert_eq!(items[0]["msg-text"], "to JKOOL_URL");
+    std::env::set_var("JKOOL_URL", collector.url());
 
     std::env::set_var("JKOOL_LEVEL", "debug");
     std::env::set_var("JKOOL_SOURCE_FQN", "APPL=FromEnv");

@@ -21,7 +21,7 @@ use crate::{Builder, Error, JKoolLayer};
 
 /// The largest queue: tokio's channel refuses more, and more would be
 /// gigabytes of items anyway.
-const MAX_QUEUE_CAPACITY: usize = 1 << 26;
+pub(crate) const MAX_QUEUE_CAPACITY: usize = 1 << 26;
 
 /// More requests in flight than this are taken as this many.
 const MAX_CONCURRENT: usize = 1024;
@@ -68,7 +68,16 @@ impl Builder {
             &self.client,
             self.settings.gzip,
             &self.file_rotation,
-        )?;
+        )
+        .map_err(|err| match err {
+            // The URL came from JKOOL_URL: the error names the variable.
+            Error::InvalidUrl { url, reason } if self.url_from_env => Error::InvalidEnv {
+                variable: "JKOOL_URL",
+                value: url,
+                reason,
+            },
+            err => err,
+        })?;
         if matches!(destination, Destination::File(_)) {
             self.settings.framing = Framing::Lines;
             // A body goes whole into one file: no body passes a file's cap.

@@ -44,6 +44,8 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
 pub struct Builder {
     pub(crate) token: Secret,
     pub(crate) url: String,
+    /// Whether `url` is `JKOOL_URL`'s: its errors name the variable.
+    pub(crate) url_from_env: bool,
     pub(crate) source_fqn: Option<String>,
     pub(crate) level: LevelFilter,
     pub(crate) max_value_bytes: usize,
@@ -67,9 +69,11 @@ pub struct Builder {
 
 impl Builder {
     pub(crate) fn new(token: String) -> Self {
+        let url = std::env::var("JKOOL_URL").ok();
         Builder {
             token: Secret::new(token),
-            url: DEFAULT_URL.to_owned(),
+            url: url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned()),
+            url_from_env: url.is_some(),
             source_fqn: None,
             level: LevelFilter::INFO,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,

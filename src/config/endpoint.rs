@@ -18,7 +18,8 @@ use crate::Builder;
 /// # drop(builder);
 /// ```
 impl Builder {
-    /// The base URL; default [`DEFAULT_URL`](crate::DEFAULT_URL). Items are posted to the base
+    /// The base URL; by default `JKOOL_URL` when that variable is set, else
+    /// [`DEFAULT_URL`](crate::DEFAULT_URL). Items are posted to the base
     /// URL itself unless [`event_path`](Self::event_path) or
     /// [`activity_path`](Self::activity_path) say otherwise.
     ///
@@ -29,6 +30,7 @@ impl Builder {
     /// `cargo run --example replay` does).
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = url.into();
+        self.url_from_env = false;
         self
     }
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::config::build::MAX_QUEUE_CAPACITY;
 use crate::transport::secret::Secret;
 use crate::{Builder, Error, Sampler};
 
@@ -57,11 +58,12 @@ impl Builder {
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, Error> {
         let var = Lookup(&lookup);
-        if let Some(token) = var.get::<String>("JKOOL_TOKEN")? {
+        if let Some(NotEmpty(token)) = var.get("JKOOL_TOKEN")? {
             self.token = Secret::new(token);
         }
         if let Some(url) = var.get("JKOOL_URL")? {
             self.url = url;
+            self.url_from_env = true;
         }
         if let Some(level) = var.get("JKOOL_LEVEL")? {
             self.level = level;
@@ -69,19 +71,21 @@ impl Builder {
         if let Some(fqn) = var.get("JKOOL_SOURCE_FQN")? {
             self.source_fqn = Some(fqn);
         }
-        if let Some(capacity) = var.get("JKOOL_QUEUE_CAPACITY")? {
+        if let Some(Within(capacity)) =
+            var.get::<Within<1, MAX_QUEUE_CAPACITY>>("JKOOL_QUEUE_CAPACITY")?
+        {
             self.queue_capacity = capacity;
         }
         if let Some(framing) = var.get("JKOOL_FRAMING")? {
             self.settings.framing = framing;
         }
-        if let Some(size) = var.get("JKOOL_BATCH_SIZE")? {
+        if let Some(Within(size)) = var.get::<Within<1>>("JKOOL_BATCH_SIZE")? {
             self.settings.batch_size = size;
         }
         if let Some(ms) = var.get("JKOOL_FLUSH_INTERVAL_MS")? {
             self.settings.flush_interval = Duration::from_millis(ms);
         }
-        if let Some(requests) = var.get("JKOOL_MAX_CONCURRENT_REQUESTS")? {
+        if let Some(Within(requests)) = var.get::<Within<1>>("JKOOL_MAX_CONCURRENT_REQUESTS")? {
             self.settings.max_concurrent_requests = requests;
         }
         if let Some(Ratio(ratio)) = var.get("JKOOL_SAMPLE_RATIO")? {
@@ -94,8 +98,8 @@ impl Builder {
         if let Some(dir) = var.get::<String>("JKOOL_SPOOL_DIR")? {
             self.spool.dir = Some(dir.into());
         }
-        if let Some(bytes) = var.get("JKOOL_SPOOL_MAX_BYTES")? {
-            self.spool.max_bytes = bytes;
+        if let Some(Within(bytes)) = var.get::<Within<{ 1 << 20 }>>("JKOOL_SPOOL_MAX_BYTES")? {
+            self.spool.max_bytes = bytes as u64;
         }
         for (variable, setting) in [
             ("JKOOL_PROCESS_METRICS_MS", &mut self.metrics.process),
@@ -174,6 +178,36 @@ impl std::str::FromStr for Ratio {
         match text.parse::<f64>() {
             Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(Ratio(ratio)),
             _ => Err("expected a ratio from 0 to 1, such as 0.1"),
+        }
+    }
+}
+
+/// A count from `MIN` to `MAX`, as [`Builder::build`] would check it.
+struct Within<const MIN: usize, const MAX: usize = { usize::MAX }>(usize);
+
+impl<const MIN: usize, const MAX: usize> std::str::FromStr for Within<MIN, MAX> {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.parse::<usize>() {
+            Ok(n) if n < MIN => Err(format!("must be at least {MIN}")),
+            Ok(n) if n > MAX => Err(format!("must be at most {MAX}")),
+            Ok(n) => Ok(Within(n)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Text that is not empty nor only whitespace.
+struct NotEmpty(String);
+
+impl std::str::FromStr for NotEmpty {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim() {
+            "" => Err("must not be empty"),
+            _ => Ok(NotEmpty(text.to_owned())),
         }
     }
 }

@@ -5,18 +5,16 @@ use crate::config::builder::Builder;
 use crate::JKoolLayer;
 
 impl JKoolLayer {
-    /// A layer with default settings that sends to `JKOOL_URL` when that
-    /// variable is set, else to jKool's streaming endpoint.
+    /// A layer with default settings: [`builder(token).build()`](Self::builder).
+    /// Like the builder, it sends to `JKOOL_URL` when that variable is
+    /// set, else to jKool's streaming endpoint, and reads no other
+    /// variable ([`from_env`](Self::from_env) reads them all).
     ///
     /// # Panics
     /// When the token is empty or `JKOOL_URL` is not a usable URL; the
     /// message says which. Use [`JKoolLayer::builder`] to get a `Result`.
     pub fn new(token: impl Into<String>) -> Self {
-        let mut builder = Self::builder(token);
-        if let Ok(url) = std::env::var("JKOOL_URL") {
-            builder = builder.url(url);
-        }
-        builder
+        Self::builder(token)
             .build()
             .unwrap_or_else(|err| panic!("tracing-jkool: {err}"))
     }
@@ -36,7 +34,9 @@ impl JKoolLayer {
         Self::builder("").with_env()?.build()
     }
 
-    /// A [`Builder`] for every setting, checked by [`Builder::build`].
+    /// A [`Builder`] for every setting, checked by [`Builder::build`]. Of
+    /// the environment it reads only `JKOOL_URL`, as the default of
+    /// [`url`](Builder::url); [`Builder::with_env`] reads every variable.
     pub fn builder(token: impl Into<String>) -> Builder {
         Builder::new(token.into())
     }
