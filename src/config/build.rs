@@ -15,6 +15,7 @@ use crate::item::source::default_source_fqn;
 use crate::item::thread::mark_delivery_thread;
 use crate::spool::{FsyncPolicy, Spool};
 use crate::transport::destination::destination;
+use crate::transport::pipelined::Pipelined;
 use crate::transport::{Destination, Transport};
 use crate::wire::context::Context;
 use crate::{Builder, Error, JKoolLayer};
@@ -61,7 +62,7 @@ impl Builder {
     /// ```
     pub fn build(mut self) -> Result<JKoolLayer, Error> {
         self.check()?;
-        let destination = destination(
+        let mut destination = destination(
             &self.url,
             [self.event_path.as_deref(), self.activity_path.as_deref()],
             &self.token,
@@ -84,6 +85,16 @@ impl Builder {
             if let Some(max) = self.file_rotation.max_bytes {
                 let max = usize::try_from(max).unwrap_or(usize::MAX).max(1);
                 self.settings.max_body_bytes = self.settings.max_body_bytes.min(max);
+            }
+        }
+        if let Destination::Http(http) = &mut destination {
+            if self.pipelining && matches!(self.settings.framing, Framing::Object) {
+                http.pipelined = Pipelined::for_endpoints(
+                    &http.endpoints,
+                    &http.headers,
+                    &self.client,
+                    self.settings.max_concurrent_requests,
+                );
             }
         }
         let runtime = tokio::runtime::Builder::new_current_thread()

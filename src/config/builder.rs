@@ -46,6 +46,8 @@ pub struct Builder {
     pub(crate) url: String,
     /// Whether `url` is `JKOOL_URL`'s: its errors name the variable.
     pub(crate) url_from_env: bool,
+    /// One object per request over pipelined connections, where it can.
+    pub(crate) pipelining: bool,
     pub(crate) source_fqn: Option<String>,
     pub(crate) level: LevelFilter,
     pub(crate) max_value_bytes: usize,
@@ -74,6 +76,7 @@ impl Builder {
             token: Secret::new(token),
             url: url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned()),
             url_from_env: url.is_some(),
+            pipelining: true,
             source_fqn: None,
             level: LevelFilter::INFO,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,

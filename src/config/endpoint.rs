@@ -34,6 +34,32 @@ impl Builder {
         self
     }
 
+    /// Whether requests of one object each ([`Framing::Object`](crate::Framing::Object),
+    /// the default) go over kept-alive HTTP/1.1 connections of the
+    /// crate's own, pipelined: written back to back, many per write,
+    /// without waiting for answers, and the answers read in order, each
+    /// acknowledging its request. On by default, for `http://` URLs
+    /// without a proxy; `https://`, a proxy, batched framings, or `false`
+    /// here send through reqwest, one request per connection at a time.
+    ///
+    /// At most 4 connections with up to 64 requests unanswered each, and
+    /// 64 KiB unwritten each; a server that answers one request at a time
+    /// on a connection, or closes it after an answer, gets one request at
+    /// a time on each of up to `max_concurrent_requests` connections
+    /// (said once on stderr). An answer that cannot be read (a head over
+    /// 64 KiB, a body over 1 MiB, not HTTP) closes its connection; what
+    /// that connection left unanswered is sent again, as after any
+    /// connection error.
+    ///
+    /// ```
+    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token").pipelining(false);
+    /// # drop(builder);
+    /// ```
+    pub fn pipelining(mut self, yes: bool) -> Self {
+        self.pipelining = yes;
+        self
+    }
+
     /// The path, under the base URL, that events are posted to: `/JESL/event`
     /// for older jKool deployments, `/event` for jKool's REST API.
     pub fn event_path(mut self, path: impl Into<String>) -> Self {

@@ -42,6 +42,7 @@ pub(crate) fn destination(
         client,
         endpoints,
         headers,
+        pipelined: None,
     })))
 }
 

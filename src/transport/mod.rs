@@ -5,6 +5,7 @@
 
 pub(crate) mod destination;
 pub(crate) mod files;
+pub(crate) mod pipelined;
 pub(crate) mod retry;
 pub(crate) mod rotate;
 pub(crate) mod secret;
@@ -175,6 +176,8 @@ pub(crate) struct Http {
     pub client: reqwest::Client,
     pub endpoints: Endpoints,
     pub headers: HeaderMap,
+    /// One object per request over connections of our own, where it can.
+    pub pipelined: Option<pipelined::Pipelined>,
 }
 
 /// Delivers bodies.
@@ -212,12 +215,18 @@ impl Transport {
     /// Delivers one body of items of `kind`, once. The request runs on its
     /// own, so that several can be in flight; a file is written at once,
     /// from the delivery thread, which never holds up the application.
+    /// With the answer, how long the server took over it, when the
+    /// transport knows better than the time the future took.
     pub(crate) fn post(
         &mut self,
         kind: Kind,
         body: Bytes,
-    ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
+    ) -> impl std::future::Future<Output = (Outcome, Option<Duration>)> + Send + 'static {
         let request = match &mut self.destination {
+            Destination::Http(http) if http.pipelined.is_some() => {
+                let pipelined = http.pipelined.as_mut().map(|p| p.post(kind, body));
+                Err(Sent::Pipelined(pipelined))
+            }
             Destination::Http(http) => {
                 let url = http.endpoints.url(kind).clone();
                 let mut request = reqwest::Request::new(Method::POST, url);
@@ -225,29 +234,40 @@ impl Transport {
                 *request.body_mut() = Some(body.into());
                 Ok(http.client.execute(request))
             }
-            Destination::File(file) => Err(match file.write(&body) {
+            Destination::File(file) => Err(Sent::Done(match file.write(&body) {
                 Ok(()) => Outcome::Accepted,
                 Err(err) => Outcome::Unavailable {
                     after: None,
                     why: format!("could not write to the file: {err}"),
                 },
-            }),
+            })),
         };
         async move {
+            let unavailable = |why: String| Outcome::Unavailable { after: None, why };
             match request {
                 Ok(request) => match request.await {
-                    Ok(response) => classify(&response),
-                    Err(err) => Outcome::Unavailable {
-                        after: None,
-                        // reqwest's error text names the URL, never the
-                        // headers; the source chain says why.
-                        why: error_chain(&err.without_url()),
-                    },
+                    Ok(response) => (classify(&response), None),
+                    // reqwest's error text names the URL, never the
+                    // headers; the source chain says why.
+                    Err(err) => (unavailable(error_chain(&err.without_url())), None),
                 },
-                Err(outcome) => outcome,
+                Err(Sent::Done(outcome)) => (outcome, None),
+                Err(Sent::Pipelined(Some(answer))) => match answer.await {
+                    Ok((outcome, took)) => (outcome, Some(took)),
+                    Err(_) => (unavailable("the connection ended".into()), None),
+                },
+                Err(Sent::Pipelined(None)) => (unavailable("no connection".into()), None),
             }
         }
     }
+}
+
+/// A body handed on without reqwest.
+enum Sent {
+    /// Written to a file: what became of it.
+    Done(Outcome),
+    /// Given to a pipelined connection: its answer, to come.
+    Pipelined(Option<tokio::sync::oneshot::Receiver<pipelined::Answered>>),
 }
 
 /// An error with every cause after it: "error sending request: connection
@@ -268,7 +288,11 @@ pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn classify(response: &reqwest::Response) -> Outcome {
-    let status = response.status();
+    classify_status(response.status(), retry_after(response))
+}
+
+/// What an answer with `status` (and `Retry-After: after`) means.
+pub(crate) fn classify_status(status: StatusCode, after: Option<Duration>) -> Outcome {
     match status {
         s if s.is_success() => Outcome::Accepted,
         StatusCode::REQUEST_TIMEOUT
@@ -276,13 +300,10 @@ fn classify(response: &reqwest::Response) -> Outcome {
         | StatusCode::BAD_GATEWAY
         | StatusCode::SERVICE_UNAVAILABLE
         | StatusCode::GATEWAY_TIMEOUT => Outcome::Unavailable {
-            after: retry_after(response),
+            after,
             why: format!("jKool answered {status}"),
         },
-        s if s.is_server_error() => Outcome::ServerError {
-            status,
-            after: retry_after(response),
-        },
+        s if s.is_server_error() => Outcome::ServerError { status, after },
         StatusCode::PAYLOAD_TOO_LARGE => Outcome::TooLarge,
         StatusCode::BAD_REQUEST
         | StatusCode::UNSUPPORTED_MEDIA_TYPE

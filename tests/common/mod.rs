@@ -2,6 +2,8 @@
 //! layer pointed at it, and helpers that read the raw JSON it received.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::time::Duration;
 
 use serde_json::Value;

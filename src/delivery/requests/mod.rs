@@ -288,8 +288,8 @@ impl Delivery {
         self.groups.insert(id, group);
         self.in_flight.spawn(async move {
             let started = Instant::now();
-            let outcome = request.await;
-            let rtt = started.elapsed();
+            let (outcome, took) = request.await;
+            let rtt = took.unwrap_or_else(|| started.elapsed());
             Answer {
                 id,
                 outcome,

@@ -1,0 +1,260 @@
+//! One kept-alive HTTP/1.1 connection, as a task of its own: requests are
+//! written back to back as they come (many per `write`), without waiting
+//! for answers, and the answers are read in order, each one the answer to
+//! the oldest request not yet answered. When the connection ends, every
+//! request it did not answer is answered "unavailable", so that delivery
+//! sends it again, as it does a request that failed.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes, BytesMut};
+use reqwest::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Duration, Instant};
+
+use super::answer::{self, Parsed};
+use super::Target;
+use crate::transport::{classify_status, Outcome};
+
+/// The most bytes waiting to be written on a connection.
+pub(crate) const MAX_UNWRITTEN: usize = 64 * 1024;
+
+/// Answers whose round trip grows with the requests ahead of them, in a
+/// row, before a connection is taken to answer one request at a time.
+const SERIAL_VOTES: u32 = 3;
+
+/// A request for the connection to write.
+#[derive(Debug)]
+pub(crate) struct Job {
+    /// The request line and headers, up to `content-length: `.
+    pub head: Arc<[u8]>,
+    pub body: Bytes,
+    pub answer: oneshot::Sender<Answered>,
+}
+
+/// An answer, and how long the server took over it: from its write, or
+/// from the answer before it when that came later, so that requests
+/// waiting their turn on the connection are not read as a longer round
+/// trip.
+pub(crate) type Answered = (Outcome, Duration);
+
+/// What the connection and its users share.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// Requests given to the connection and not yet answered.
+    pub unanswered: AtomicUsize,
+    /// The connection ended: it takes no more requests.
+    pub closed: AtomicBool,
+}
+
+/// A request written, waiting for its answer.
+struct Written {
+    answer: oneshot::Sender<Answered>,
+    at: Instant,
+    /// Requests written before it and not answered then.
+    ahead: usize,
+}
+
+/// What a connection has written and not yet had answered.
+struct Connection {
+    target: Arc<Target>,
+    state: Arc<State>,
+    written: VecDeque<Written>,
+    /// The shortest round trip of a request with nothing ahead of it.
+    fastest: Option<Duration>,
+    votes: u32,
+    last_answer: Option<Instant>,
+}
+
+/// Runs one connection to `target` until it ends, taking requests from
+/// `jobs`.
+pub(crate) async fn run(
+    target: Arc<Target>,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    state: Arc<State>,
+) {
+    let mut connection = Connection {
+        target,
+        state,
+        written: VecDeque::new(),
+        fastest: None,
+        votes: 0,
+        last_answer: None,
+    };
+    let why = connection.serve(&mut jobs).await;
+    connection.end(&mut jobs, why);
+}
+
+impl Connection {
+    /// Writes and reads until the connection ends; why it did, when it
+    /// leaves requests unanswered.
+    async fn serve(&mut self, jobs: &mut mpsc::UnboundedReceiver<Job>) -> String {
+        let address = &self.target.address;
+        let connect = TcpStream::connect(address.as_str());
+        let stream = match tokio::time::timeout(self.target.connect_timeout, connect).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(err)) => return format!("could not connect: {err}"),
+            Err(_) => {
+                let after = self.target.connect_timeout;
+                return format!("could not connect within {after:?}");
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let (mut read, mut write) = stream.into_split();
+        let mut unwritten: Vec<u8> = Vec::with_capacity(MAX_UNWRITTEN);
+        let mut from = 0;
+        let mut answers = BytesMut::with_capacity(16 * 1024);
+        let mut taking = true;
+        loop {
+            let window = self.target.window();
+            let room =
+                taking && unwritten.len() - from < MAX_UNWRITTEN && self.written.len() < window;
+            let deadline = (self.written.front()).map(|w| w.at + self.target.request_timeout);
+            tokio::select! {
+                job = jobs.recv(), if room => match job {
+                    Some(job) => {
+                        self.add(job, &mut unwritten);
+                        // What else waits, while it fits: one write for all.
+                        while unwritten.len() - from < MAX_UNWRITTEN && self.written.len() < window {
+                            let Ok(job) = jobs.try_recv() else { break };
+                            self.add(job, &mut unwritten);
+                        }
+                    }
+                    None if self.written.is_empty() => return String::new(),
+                    None => taking = false,
+                },
+                wrote = write.write(&unwritten[from..]), if from < unwritten.len() => match wrote {
+                    Ok(0) => return "the connection closed while writing".into(),
+                    Ok(n) => {
+                        from += n;
+                        if from == unwritten.len() {
+                            unwritten.clear();
+                            from = 0;
+                        }
+                    }
+                    Err(err) => return format!("could not write: {err}"),
+                },
+                read = read.read_buf(&mut answers) => match read {
+                    Ok(0) if self.written.is_empty() => return String::new(),
+                    Ok(0) => return "the connection closed".into(),
+                    Ok(_) => {
+                        if let Some(why) = self.answered(&mut answers) {
+                            return why;
+                        }
+                        if !taking && self.written.is_empty() {
+                            return String::new();
+                        }
+                    }
+                    Err(err) => return format!("could not read: {err}"),
+                },
+                () = sleep_until(deadline), if deadline.is_some() => {
+                    let after = self.target.request_timeout;
+                    return format!("no answer within {after:?}");
+                }
+            }
+        }
+    }
+
+    /// Adds a request to what is to be written.
+    fn add(&mut self, job: Job, unwritten: &mut Vec<u8>) {
+        unwritten.extend_from_slice(&job.head);
+        let mut length = itoa::Buffer::new();
+        unwritten.extend_from_slice(length.format(job.body.len()).as_bytes());
+        unwritten.extend_from_slice(b"\r\n\r\n");
+        unwritten.extend_from_slice(&job.body);
+        self.written.push_back(Written {
+            answer: job.answer,
+            at: Instant::now(),
+            ahead: self.written.len(),
+        });
+    }
+
+    /// Takes the whole answers at the front of `bytes`; why the connection
+    /// must end, when it must.
+    fn answered(&mut self, bytes: &mut BytesMut) -> Option<String> {
+        loop {
+            let answer = match answer::parse(bytes) {
+                Parsed::Partial => return None,
+                Parsed::Informational(len) => {
+                    bytes.advance(len);
+                    continue;
+                }
+                Parsed::Invalid(why) => {
+                    self.target.say_once(&why);
+                    return Some(why);
+                }
+                Parsed::Answer(answer) => answer,
+            };
+            bytes.advance(answer.len);
+            let Some(written) = self.written.pop_front() else {
+                let why = "an answer to no request".to_owned();
+                self.target.say_once(&why);
+                return Some(why);
+            };
+            self.learn(&written);
+            let now = Instant::now();
+            let turn = self
+                .last_answer
+                .map_or(written.at, |last| last.max(written.at));
+            self.last_answer = Some(now);
+            let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            self.state.unanswered.fetch_sub(1, Ordering::Relaxed);
+            let outcome = classify_status(status, answer.retry_after);
+            let _ = written.answer.send((outcome, now - turn));
+            if answer.closes {
+                self.target.serial("answers close the connection");
+                return (!self.written.is_empty())
+                    .then(|| "the server closed the connection".into());
+            }
+        }
+    }
+
+    /// Whether the answers tell that the server answers one request at a
+    /// time: the round trip grows with the requests written ahead.
+    fn learn(&mut self, written: &Written) {
+        let rtt = written.at.elapsed();
+        if written.ahead == 0 {
+            self.fastest = Some(self.fastest.map_or(rtt, |f| f.min(rtt)));
+            return;
+        }
+        let Some(fastest) = self.fastest.filter(|_| written.ahead >= 2) else {
+            return;
+        };
+        let queued = fastest.mul_f64((written.ahead + 1) as f64 / 2.0);
+        self.votes = if rtt >= queued { self.votes + 1 } else { 0 };
+        if self.votes >= SERIAL_VOTES {
+            self.target
+                .serial("it answers one request at a time on a connection");
+        }
+    }
+
+    /// The connection ended: every request it holds is answered
+    /// "unavailable", and so is each one still waiting for it.
+    fn end(&mut self, jobs: &mut mpsc::UnboundedReceiver<Job>, why: String) {
+        self.state.closed.store(true, Ordering::Relaxed);
+        jobs.close();
+        let why = match why.as_str() {
+            "" => "the connection ended".to_owned(),
+            _ => why,
+        };
+        let unanswered = self.written.drain(..).map(|w| (w.answer, w.at.elapsed()));
+        let waiting =
+            std::iter::from_fn(|| jobs.try_recv().ok()).map(|j| (j.answer, Duration::ZERO));
+        for (answer, took) in unanswered.chain(waiting).collect::<Vec<_>>() {
+            self.state.unanswered.fetch_sub(1, Ordering::Relaxed);
+            let why = why.clone();
+            let _ = answer.send((Outcome::Unavailable { after: None, why }, took));
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,211 @@
+//! Requests of one object each over kept-alive HTTP/1.1 connections of
+//! our own, pipelined: written back to back without waiting, the answers
+//! read in order (see [`connection`]). A few connections, more only when
+//! each one's window is full; a server that answers one request at a time
+//! on a connection (or closes it after each answer) gets one request at a
+//! time on each, and as many connections as requests may be in flight.
+//!
+//! For plain `http://` without a proxy; TLS, proxies and batched bodies go
+//! through reqwest.
+
+mod answer;
+mod connection;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use reqwest::Url;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Duration;
+
+use crate::item::model::Kind;
+use crate::transport::{ClientOptions, Endpoints};
+pub(crate) use connection::Answered;
+use connection::{Job, State};
+
+/// Requests written and not answered on one connection before another
+/// connection opens.
+pub(crate) const WINDOW: usize = 64;
+
+/// The most connections while the server pipelines.
+pub(crate) const MAX_CONNECTIONS: usize = 4;
+
+/// Where the connections go and how they behave, shared by all.
+#[derive(Debug)]
+pub(crate) struct Target {
+    /// `host:port`, to connect to and to name in messages.
+    pub address: String,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    /// The server answers one request at a time on a connection.
+    serial: AtomicBool,
+    /// Something about the server's answers was said on stderr.
+    said: AtomicBool,
+}
+
+impl Target {
+    /// How many requests a connection may have unanswered.
+    fn window(&self) -> usize {
+        if self.serial.load(Ordering::Relaxed) {
+            1
+        } else {
+            WINDOW
+        }
+    }
+
+    /// From now on, one request at a time on each connection; said once.
+    fn serial(&self, why: &str) {
+        if !self.serial.swap(true, Ordering::Relaxed) {
+            self.say_once(&format!(
+                "jKool at {} {why}: sending one request at a time on each connection",
+                self.address
+            ));
+        }
+    }
+
+    /// Says `line` on stderr, once for all connections.
+    fn say_once(&self, line: &str) {
+        if !self.said.swap(true, Ordering::Relaxed) {
+            crate::handle::notices::stderr(format_args!("{line}"));
+        }
+    }
+}
+
+/// A connection the transport may give requests to.
+#[derive(Debug)]
+struct Open {
+    jobs: mpsc::UnboundedSender<Job>,
+    state: Arc<State>,
+}
+
+/// The pipelined transport: its connections and every request's head.
+#[derive(Debug)]
+pub(crate) struct Pipelined {
+    target: Arc<Target>,
+    /// Each kind's request line and headers, up to `content-length: `.
+    heads: [Arc<[u8]>; 2],
+    open: Vec<Open>,
+    /// The most connections while the server answers one at a time.
+    max_serial: usize,
+}
+
+impl Pipelined {
+    /// The transport for `endpoints`, when it can take them: plain
+    /// `http://` to one host and port, no proxy.
+    pub(crate) fn for_endpoints(
+        endpoints: &Endpoints,
+        headers: &HeaderMap,
+        options: &ClientOptions,
+        max_concurrent: usize,
+    ) -> Option<Pipelined> {
+        let address = |url: &Url| {
+            Some(format!(
+                "{}:{}",
+                url.host_str()?,
+                url.port_or_known_default()?
+            ))
+        };
+        let (event, activity) = (&endpoints.event, &endpoints.activity);
+        let plain = event.scheme() == "http" && activity.scheme() == "http";
+        let same = address(event) == address(activity);
+        if !plain || !same || options.proxy.is_some() || proxy_in_environment() {
+            return None;
+        }
+        Some(Pipelined {
+            target: Arc::new(Target {
+                address: address(event)?,
+                connect_timeout: options.connect_timeout,
+                request_timeout: options.request_timeout,
+                serial: AtomicBool::new(false),
+                said: AtomicBool::new(false),
+            }),
+            heads: [head(event, headers), head(activity, headers)],
+            open: Vec::new(),
+            max_serial: max_concurrent.max(1),
+        })
+    }
+
+    /// Gives a request to a connection; its answer, once read.
+    pub(crate) fn post(&mut self, kind: Kind, body: Bytes) -> oneshot::Receiver<Answered> {
+        let (answer, answered) = oneshot::channel();
+        let head = match kind {
+            Kind::Event => Arc::clone(&self.heads[0]),
+            Kind::Activity => Arc::clone(&self.heads[1]),
+        };
+        let mut job = Job { head, body, answer };
+        // Each try closes a connection or succeeds: bounded.
+        for _ in 0..=self.open.len() + 1 {
+            let open = self.pick();
+            open.state.unanswered.fetch_add(1, Ordering::Relaxed);
+            match open.jobs.send(job) {
+                Ok(()) => break,
+                Err(mpsc::error::SendError(back)) => {
+                    open.state.unanswered.fetch_sub(1, Ordering::Relaxed);
+                    open.state.closed.store(true, Ordering::Relaxed);
+                    job = back;
+                }
+            }
+        }
+        answered
+    }
+
+    /// The connection for the next request: the least busy with room in
+    /// its window, a new one while there may be more, or the least busy.
+    fn pick(&mut self) -> &Open {
+        self.open
+            .retain(|o| !o.state.closed.load(Ordering::Relaxed));
+        let window = self.target.window();
+        let max = if window == 1 {
+            self.max_serial
+        } else {
+            MAX_CONNECTIONS
+        };
+        let busy = |o: &Open| o.state.unanswered.load(Ordering::Relaxed);
+        let least = (0..self.open.len()).min_by_key(|&i| busy(&self.open[i]));
+        let index = match least {
+            Some(i) if busy(&self.open[i]) < window || self.open.len() >= max => i,
+            _ => {
+                let (jobs, receiver) = mpsc::unbounded_channel();
+                let state = Arc::new(State::default());
+                let target = Arc::clone(&self.target);
+                tokio::spawn(connection::run(target, receiver, Arc::clone(&state)));
+                self.open.push(Open { jobs, state });
+                self.open.len() - 1
+            }
+        };
+        &self.open[index]
+    }
+}
+
+/// The request line and headers of a POST to `url`, up to the value of
+/// `content-length`: those reqwest sends, in the same form.
+fn head(url: &Url, headers: &HeaderMap) -> Arc<[u8]> {
+    let mut head = Vec::new();
+    let path = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    head.extend_from_slice(format!("POST {path} HTTP/1.1\r\n").as_bytes());
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => head.extend_from_slice(format!("host: {host}:{port}\r\n").as_bytes()),
+        None => head.extend_from_slice(format!("host: {host}\r\n").as_bytes()),
+    }
+    for (name, value) in headers {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"accept: */*\r\ncontent-length: ");
+    head.into()
+}
+
+/// Whether a proxy variable reqwest reads is set: then reqwest sends.
+fn proxy_in_environment() -> bool {
+    ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+}
