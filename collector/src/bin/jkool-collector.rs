@@ -25,8 +25,9 @@ use tracing_jkool_collector::Collector;
                   JKOOL_URL=http://127.0.0.1:8085 JKOOL_TOKEN=any ./my-app"
 )]
 struct Args {
-    /// Port to listen on; 0 lets the OS pick a free one.
-    #[arg(long, default_value_t = 0)]
+    /// Port to listen on. The default is fixed, so JKOOL_URL stays the same
+    /// across restarts; 0 lets the OS pick a free one.
+    #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
 
     /// Accept only requests whose X-API-Key or token header is TOKEN (others
@@ -50,6 +51,9 @@ struct Args {
     #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     bind: IpAddr,
 }
+
+/// The port `--port` defaults to: the same JKOOL_URL after every restart.
+const DEFAULT_PORT: u16 = 47031;
 
 /// `50` or `50ms`: milliseconds.
 fn parse_millis(text: &str) -> Result<Duration, String> {
