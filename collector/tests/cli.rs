@@ -136,6 +136,18 @@ fn spawn(args: &[&str]) -> Running {
     start(args).unwrap_or_else(|exited| panic!("jkool-collector exited: {exited:#?}"))
 }
 
+/// [`start`], which must fail: the binary exits, unsuccessfully, before
+/// printing a URL.
+fn start_fails(args: &[&str]) -> Exited {
+    match start(args) {
+        Ok(running) => panic!("jkool-collector started on {}", running.addr),
+        Err(exited) => {
+            assert!(!exited.status.success(), "{exited:#?}");
+            exited
+        }
+    }
+}
+
 /// Waits, at most [`WAIT`], for `child` to exit; kills it after that.
 fn wait_for_exit(child: &mut Child) -> ExitStatus {
     let deadline = Instant::now() + WAIT;
@@ -365,4 +377,18 @@ fn the_default_port_is_fixed_and_port_0_picks_a_free_one() {
     let running = spawn(&["--port", "0"]);
     assert_ne!(running.addr.port(), 0);
     assert_ne!(running.addr.port(), 47031);
+}
+
+#[test]
+fn a_taken_port_is_named_with_the_cure() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let port = taken.local_addr().expect("local_addr").port().to_string();
+    let exited = start_fails(&["--port", &port]);
+    assert!(
+        exited
+            .stderr
+            .contains(&format!("port {port} is in use; try --port 0")),
+        "{exited:#?}"
+    );
+    drop(taken);
 }

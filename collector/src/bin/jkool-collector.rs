@@ -1,5 +1,7 @@
 //! `jkool-collector`: runs the mock jKool collector until Ctrl-C.
 
+use std::error::Error;
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,14 +70,46 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("jkool-collector: {e}");
+        Err(message) => {
+            eprintln!("jkool-collector: {message}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(args: Args) -> std::io::Result<()> {
+/// `error` and each of its sources, joined by ": ". A source whose text the
+/// message already holds (an `io::Error` made with `format!("...: {e}")`)
+/// is not repeated.
+fn chain(error: &(dyn Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Why [`CollectorBuilder::start`](tracing_jkool_collector::CollectorBuilder::start)
+/// failed, told in terms of the flags to change.
+fn start_error(args: &Args, error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::AddrInUse => format!("port {} is in use; try --port 0", args.port),
+        io::ErrorKind::AddrNotAvailable => format!("--bind {}: {}", args.bind, chain(error)),
+        io::ErrorKind::PermissionDenied => format!("--port {}: {}", args.port, chain(error)),
+        _ => format!(
+            "cannot listen on {}: {}",
+            SocketAddr::new(args.bind, args.port),
+            chain(error)
+        ),
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
     let mut builder = Collector::builder()
         .bind(args.bind)
         .port(args.port)
@@ -89,8 +123,9 @@ fn run(args: Args) -> std::io::Result<()> {
     // Waiting for a signal needs a runtime; the collector runs its own.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
-    let collector = builder.start()?;
+        .build()
+        .map_err(|e| format!("cannot wait for Ctrl-C: {}", chain(&e)))?;
+    let collector = builder.start().map_err(|e| start_error(&args, &e))?;
 
     let local = reachable(collector.addr());
     println!("mock jKool collector listening on {}", collector.addr());
