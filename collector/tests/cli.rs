@@ -392,3 +392,25 @@ fn a_taken_port_is_named_with_the_cure() {
     );
     drop(taken);
 }
+
+#[test]
+fn bind_takes_a_host_name() {
+    let running = spawn(&["--port", "0", "--bind", "localhost"]);
+    assert_eq!(
+        running.addr.ip(),
+        std::net::Ipv4Addr::LOCALHOST,
+        "{}",
+        running.addr
+    );
+    let (status, body) = request(running.addr, "POST", "/event", "", EVENT);
+    assert_eq!(status, 200, "{body}");
+
+    let exited = start_fails(&["--port", "0", "--bind", "no-such-host.invalid"]);
+    assert!(
+        exited.stderr.contains("--bind")
+            && exited
+                .stderr
+                .contains("cannot resolve \"no-such-host.invalid\""),
+        "{exited:#?}"
+    );
+}

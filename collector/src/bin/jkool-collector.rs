@@ -2,7 +2,7 @@
 
 use std::error::Error;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -47,15 +47,41 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
 
-    /// Address to listen on. Anything but a loopback address (127.0.0.1,
-    /// ::1) lets other machines send, and see the web view, which has no
-    /// login.
-    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    /// Address to listen on: an IP address or a host name (localhost is
+    /// 127.0.0.1; a name with several addresses listens on its first IPv4
+    /// one). Anything but a loopback address (127.0.0.1, ::1) lets other
+    /// machines send, and see the web view, which has no login.
+    #[arg(long, value_name = "ADDR", value_parser = resolve_host,
+          default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     bind: IpAddr,
 }
 
 /// The port `--port` defaults to: the same JKOOL_URL after every restart.
 const DEFAULT_PORT: u16 = 47031;
+
+/// An IP address (`::1` or `[::1]` too), or a host name resolved by the
+/// system (`localhost`): its first IPv4 address, else its first address.
+fn resolve_host(text: &str) -> Result<IpAddr, String> {
+    let host = text.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let addrs: Vec<IpAddr> = (host, 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host:?}: {}", chain(&e)))?
+        .map(|addr| addr.ip())
+        .collect();
+    addrs
+        .iter()
+        .find(|ip| ip.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{host:?} has no address"))
+}
 
 /// `50` or `50ms`: milliseconds.
 fn parse_millis(text: &str) -> Result<Duration, String> {
