@@ -414,3 +414,15 @@ fn bind_takes_a_host_name() {
         "{exited:#?}"
     );
 }
+
+#[test]
+fn a_bad_record_path_names_the_flag() {
+    let exited = start_fails(&["--port", "0", "--record", "/no/such/dir/x.jsonl"]);
+    assert!(
+        exited.stderr.contains(
+            "jkool-collector: --record /no/such/dir/x.jsonl: No such file or directory (os error 2)"
+        ),
+        "{exited:#?}"
+    );
+    assert!(!exited.stderr.contains("record_to"), "{exited:#?}");
+}

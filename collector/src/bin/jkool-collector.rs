@@ -1,6 +1,7 @@
 //! `jkool-collector`: runs the mock jKool collector until Ctrl-C.
 
 use std::error::Error;
+use std::fs::OpenOptions;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -128,7 +129,7 @@ fn start_error(args: &Args, error: &io::Error) -> String {
         io::ErrorKind::AddrNotAvailable => format!("--bind {}: {}", args.bind, chain(error)),
         io::ErrorKind::PermissionDenied => format!("--port {}: {}", args.port, chain(error)),
         _ => format!(
-            "cannot listen on {}: {}",
+            "cannot start on {}: {}",
             SocketAddr::new(args.bind, args.port),
             chain(error)
         ),
@@ -136,6 +137,16 @@ fn start_error(args: &Args, error: &io::Error) -> String {
 }
 
 fn run(args: Args) -> Result<(), String> {
+    if let Some(path) = &args.record {
+        // Opened here first, as the collector opens it (created if needed,
+        // appended to), so that an error names the flag rather than the
+        // library's `record_to`.
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("--record {}: {}", path.display(), chain(&e)))?;
+    }
     let mut builder = Collector::builder()
         .bind(args.bind)
         .port(args.port)
