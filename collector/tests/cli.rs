@@ -426,3 +426,47 @@ fn a_bad_record_path_names_the_flag() {
     );
     assert!(!exited.stderr.contains("record_to"), "{exited:#?}");
 }
+
+/// The lines of the fenced code blocks of `text` (```sh, ```toml, ...).
+fn code_lines(text: &str) -> Vec<&str> {
+    let mut inside = false;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            inside = !inside;
+        } else if inside {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+#[test]
+fn install_commands_work_before_the_crates_are_published() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for doc in [dir.join("../docs/collector.md"), dir.join("README.md")] {
+        // A packaged crate has no docs/ beside it.
+        let Ok(text) = std::fs::read_to_string(&doc) else {
+            continue;
+        };
+        let code = code_lines(&text);
+        assert!(
+            code.iter()
+                .any(|l| l.contains("cargo install --locked --path collector")),
+            "{}: no `cargo install --locked --path collector`",
+            doc.display()
+        );
+        for line in code {
+            assert!(
+                !line.contains("cargo install") || line.contains("--path"),
+                "{}: a crates.io install, which fails until the crate is published: {line}",
+                doc.display()
+            );
+            assert!(
+                !line.contains("tracing-jkool-collector = { version"),
+                "{}: a crates.io dependency: {line}",
+                doc.display()
+            );
+        }
+    }
+}
