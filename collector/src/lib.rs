@@ -1,7 +1,8 @@
 //! A mock jKool collector: an HTTP/1.1 server on `127.0.0.1` that records
 //! what it receives, for tests, examples and local development.
 //!
-//! As a program, `cargo install tracing-jkool-collector` gives
+//! As a program, `cargo install --locked --path collector` (from the
+//! repository's root: the crate is not on crates.io yet) gives
 //! `jkool-collector`, which runs one until Ctrl-C and prints the
 //! `JKOOL_URL` to point an application at and the web view's URL
 //! (`jkool-collector --help` for its options). As a library, it is a test

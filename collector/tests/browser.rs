@@ -113,7 +113,7 @@ fn the_page_shows_the_list_the_waterfall_and_the_details() {
     );
     for needle in [
         r#"data-name="amount""#,
-        ">250<",
+        ">250.0<", // a double, sent as 250.0
         ">double<",
         ">currency.usd<",
         ">CardDeclined: insufficient funds<",
@@ -503,4 +503,114 @@ fn a_real_services_trace_counts_each_failure_once_and_tells_its_rows_apart() {
     let title_at = dom.find(r#"id="trace-title""#).expect("trace title");
     let title = &dom[title_at..];
     assert!(text_of(&title[..title.find("</h2>").unwrap()]).contains("listening on 0.0.0.0:8080"));
+}
+
+/// A 40-character operation two levels down, an EXCEPTION with fields, an
+/// event on it with a double property of 5000.0, all under a root whose
+/// `parent-id` names an item never sent.
+fn orphan_workload() -> Vec<serde_json::Value> {
+    use serde_json::json;
+    const T0: i64 = 1_764_150_000_000_000;
+    let activity = |id: &str, parent: &str, op: &str, from: i64, to: i64| {
+        json!({"type": "ACTIVITY", "tracking-id": id, "parent-id": parent, "operation": op,
+               "source-fqn": "APPL=Shop#SERVER=web1", "status": "END", "severity": "INFO",
+               "start-time-usec": T0 + from, "end-time-usec": T0 + to,
+               "elapsed-time-usec": to - from})
+    };
+    let mut long = activity("op-long", "mid", LONG_OPERATION, 2_000, 40_000);
+    long["status"] = json!("EXCEPTION");
+    long["snapshots"] = json!([{"type": "SNAPSHOT", "name": LONG_OPERATION, "properties": [
+        {"name": "order_id", "type": "string", "value": "order-12345"},
+        {"name": "attempt", "type": "long", "value": 2}]}]);
+    vec![
+        json!({"type": "EVENT", "tracking-id": "ev-mark", "parent-id": "op-long",
+               "severity": "INFO", "msg-text": "card authorised after retry",
+               "time-usec": T0 + 30_000, "source-fqn": "APPL=Shop#SERVER=web1",
+               "properties": [{"name": "amount", "type": "double", "value": 5000.0},
+                              {"name": "count", "type": "long", "value": 5000}]}),
+        long,
+        activity("mid", "orphan-root", "middle_layer", 1_000, 45_000),
+        activity("orphan-root", "never-sent", "handle_request", 0, 50_000),
+        json!({"type": "ACTIVITY", "tracking-id": "whole-root", "operation": "has_no_parent",
+               "start-time-usec": T0, "end-time-usec": T0 + 10}),
+    ]
+}
+
+const LONG_OPERATION: &str = "payments::gateway::authorize_card_charge";
+
+#[test]
+#[ignore = "needs chromium; run with --ignored"]
+fn long_names_are_whole_and_orphans_events_and_doubles_are_told() {
+    assert_eq!(LONG_OPERATION.chars().count(), 40);
+    let Some(chromium) = chromium() else { return };
+    let collector = Collector::start().unwrap();
+    common::post_items(collector.addr(), "/", &orphan_workload());
+    let op = r#"#waterfall [data-ref="op-long"] .op"#;
+    let label = r#"#waterfall [data-ref="op-long"] .wf-label"#;
+    let relay = relay_injecting(collector.addr(), &probe(&[op, label]), || {});
+    let window = [
+        "--dump-dom".to_string(),
+        "--window-size=1400,900".to_string(),
+    ];
+    let url = format!("http://{relay}/#/trace/orphan-root/item/ev-mark");
+    let dom = run_chromium(&chromium, &window, &url);
+
+    // The long name: all of it in the markup, in a hover title, and in
+    // sight: neither cut by its own box nor by its label's.
+    let row = wf_row(&dom, "op-long");
+    assert!(text_of(row).contains(LONG_OPERATION), "{row}");
+    assert!(
+        row.contains(&format!(r#"title="{LONG_OPERATION}""#)),
+        "no title with the whole name: {row}"
+    );
+    let probe = probed(&dom);
+    let (op_box, label_box) = (&probe["boxes"][op], &probe["boxes"][label]);
+    assert!(op_box.is_object() && label_box.is_object(), "{probe}");
+    let f = |b: &serde_json::Value, k: &str| b[k].as_f64().unwrap();
+    assert!(
+        f(op_box, "scrollWidth") <= f(op_box, "clientWidth"),
+        "the name is cut inside its box: {probe}"
+    );
+    assert!(
+        f(op_box, "left") >= f(label_box, "left") && f(op_box, "right") <= f(label_box, "right"),
+        "the name runs out of its label: {probe}"
+    );
+
+    // The root whose parent never came is marked, in the waterfall and in
+    // the list; a root without a parent-id is not.
+    let root = text_of(wf_row(&dom, "orphan-root"));
+    assert!(root.contains("orphan: parent not received"), "{root}");
+    let li = |id: &str| {
+        let tag = must_have(&dom, &format!(r#"data-id="{id}""#), &["<li"]);
+        let li = &dom[dom.find(tag).unwrap()..];
+        text_of(&li[..li.find("</li>").unwrap()])
+    };
+    assert!(li("orphan-root").contains("orphan: parent not received"));
+    assert!(!li("whole-root").contains("orphan"), "{}", li("whole-root"));
+    assert!(!text_of(wf_row(&dom, "mid")).contains("orphan"));
+
+    // The event's mark tells its message on hover.
+    let mark = must_have(&dom, r#"data-ref="ev-mark""#, &["mark"]);
+    assert!(mark.contains("card authorised after retry"), "{mark}");
+
+    // A double of 5000.0 is shown as sent; a long 5000 stays 5000.
+    let details_at = dom.find(r#"id="details""#).expect("details panel");
+    let details = &dom[details_at..];
+    let value_of = |name: &str| {
+        let at = details
+            .find(&format!(r#"data-name="{name}""#))
+            .unwrap_or_else(|| panic!("no property {name}: {details}"));
+        let tr = &details[at..];
+        text_of(&tr[..tr.find("</tr>").unwrap()])
+    };
+    assert!(
+        value_of("amount").contains("5000.0"),
+        "{}",
+        value_of("amount")
+    );
+    assert!(
+        value_of("count").contains("5000") && !value_of("count").contains("5000.0"),
+        "{}",
+        value_of("count")
+    );
 }

@@ -1,6 +1,9 @@
 //! `jkool-collector`: runs the mock jKool collector until Ctrl-C.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::error::Error;
+use std::fs::OpenOptions;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -25,8 +28,9 @@ use tracing_jkool_collector::Collector;
                   JKOOL_URL=http://127.0.0.1:8085 JKOOL_TOKEN=any ./my-app"
 )]
 struct Args {
-    /// Port to listen on; 0 lets the OS pick a free one.
-    #[arg(long, default_value_t = 0)]
+    /// Port to listen on. The default is fixed, so JKOOL_URL stays the same
+    /// across restarts; 0 lets the OS pick a free one.
+    #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
 
     /// Accept only requests whose X-API-Key or token header is TOKEN (others
@@ -44,11 +48,40 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
 
-    /// Address to listen on. Anything but a loopback address (127.0.0.1,
-    /// ::1) lets other machines send, and see the web view, which has no
-    /// login.
-    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    /// Address to listen on: an IP address or a host name (localhost is
+    /// 127.0.0.1; a name with several addresses listens on its first IPv4
+    /// one). Anything but a loopback address (127.0.0.1, ::1) lets other
+    /// machines send, and see the web view, which has no login.
+    #[arg(long, value_name = "ADDR", value_parser = resolve_host,
+          default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     bind: IpAddr,
+}
+
+/// The port `--port` defaults to: the same JKOOL_URL after every restart.
+const DEFAULT_PORT: u16 = 47031;
+
+/// An IP address (`::1` or `[::1]` too), or a host name resolved by the
+/// system (`localhost`): its first IPv4 address, else its first address.
+fn resolve_host(text: &str) -> Result<IpAddr, String> {
+    let host = text.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let addrs: Vec<IpAddr> = (host, 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host:?}: {}", chain(&e)))?
+        .map(|addr| addr.ip())
+        .collect();
+    addrs
+        .iter()
+        .find(|ip| ip.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{host:?} has no address"))
 }
 
 /// `50` or `50ms`: milliseconds.
@@ -64,14 +97,56 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("jkool-collector: {e}");
+        Err(message) => {
+            eprintln!("jkool-collector: {message}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(args: Args) -> std::io::Result<()> {
+/// `error` and each of its sources, joined by ": ". A source whose text the
+/// message already holds (an `io::Error` made with `format!("...: {e}")`)
+/// is not repeated.
+fn chain(error: &(dyn Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Why [`CollectorBuilder::start`](tracing_jkool_collector::CollectorBuilder::start)
+/// failed, told in terms of the flags to change.
+fn start_error(args: &Args, error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::AddrInUse => format!("port {} is in use; try --port 0", args.port),
+        io::ErrorKind::AddrNotAvailable => format!("--bind {}: {}", args.bind, chain(error)),
+        io::ErrorKind::PermissionDenied => format!("--port {}: {}", args.port, chain(error)),
+        _ => format!(
+            "cannot start on {}: {}",
+            SocketAddr::new(args.bind, args.port),
+            chain(error)
+        ),
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    if let Some(path) = &args.record {
+        // Opened here first, as the collector opens it (created if needed,
+        // appended to), so that an error names the flag rather than the
+        // library's `record_to`.
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("--record {}: {}", path.display(), chain(&e)))?;
+    }
     let mut builder = Collector::builder()
         .bind(args.bind)
         .port(args.port)
@@ -85,8 +160,9 @@ fn run(args: Args) -> std::io::Result<()> {
     // Waiting for a signal needs a runtime; the collector runs its own.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
-    let collector = builder.start()?;
+        .build()
+        .map_err(|e| format!("cannot wait for Ctrl-C: {}", chain(&e)))?;
+    let collector = builder.start().map_err(|e| start_error(&args, &e))?;
 
     let local = reachable(collector.addr());
     println!("mock jKool collector listening on {}", collector.addr());

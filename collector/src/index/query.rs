@@ -65,6 +65,14 @@ impl Index {
             .unwrap_or_else(|| format!("#{i}"))
     }
 
+    /// The `parent-id` of item `i` when no item with that tracking id was
+    /// received (an orphan); `None` without one, or when it names an item
+    /// that arrived (a root only by a parent-id cycle).
+    fn missing_parent(&self, i: usize) -> Option<&str> {
+        let parent = self.entries[i].info.parent.as_deref()?;
+        (!self.by_id.contains_key(parent)).then_some(parent)
+    }
+
     fn matches(&self, key: usize, tree: &Tree, query: &RootsQuery) -> bool {
         let info = &self.entries[key].info;
         tree.severity >= query.severity
@@ -92,7 +100,7 @@ impl Index {
             "fqn": info.fqn,
             "corrids": info.corrids,
             "traces": tree.traces,
-            "missing_parent": info.parent,
+            "missing_parent": self.missing_parent(key),
             "updated": tree.updated,
         })
     }
@@ -226,6 +234,7 @@ impl Index {
                 "shown": items.len() - before,
                 "errors": tree.as_ref().map_or(0, |t| t.errors),
                 "joined": g > 0,
+                "missing_parent": self.missing_parent(top),
             }));
         }
         Some(json!({

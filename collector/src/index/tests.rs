@@ -210,3 +210,38 @@ fn root_events_are_named_by_their_message_with_their_target() {
     assert_eq!(view["groups"][0]["name"], "listening on 0.0.0.0:8080");
     assert_eq!(view["groups"][0]["target"], "service");
 }
+
+#[test]
+fn only_a_parent_never_received_is_missing() {
+    let (mut index, raw) = build(&[
+        json!({"tracking-id": "o", "parent-id": "never-sent"}),
+        json!({"tracking-id": "o1", "parent-id": "o"}),
+        json!({"tracking-id": "a", "parent-id": "b"}),
+        json!({"tracking-id": "b", "parent-id": "a"}),
+        json!({"tracking-id": "r"}),
+    ]);
+    let page = index.roots(&RootsQuery::default());
+    let missing = |id: &str| {
+        page["roots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no root {id}: {page}"))["missing_parent"]
+            .clone()
+    };
+    assert_eq!(missing("o"), "never-sent");
+    // A cycle's root names a parent that arrived; a root without a parent-id.
+    assert_eq!(missing("a"), Value::Null);
+    assert_eq!(missing("r"), Value::Null);
+    let view = index
+        .trace(
+            &TraceQuery {
+                reference: "o1".into(),
+                limit: 10,
+            },
+            &raw,
+        )
+        .unwrap();
+    assert_eq!(view["groups"][0]["missing_parent"], "never-sent");
+}

@@ -85,7 +85,34 @@ const UI = (() => {
     return c === undefined || c === null ? [] : [String(c)];
   }
 
-  return { el, set, num, duration, clock, stamp, rank, severityClass, isException, corrids };
+  // Property types whose values are floating point: a whole number among
+  // them was sent as `5000.0`, which JSON.parse reads as 5000.
+  const FLOAT_TYPES = new Set(["double", "float", "decimal", "number"]);
+
+  // A property's value as text, a whole double keeping its `.0`.
+  function propertyText(v, type) {
+    const text = String(v);
+    if (typeof v === "number" && Number.isInteger(v) && FLOAT_TYPES.has(String(type || "").toLowerCase())
+      && /^-?\d+$/.test(text)) {
+      return `${text}.0`;
+    }
+    return text;
+  }
+
+  // `name`, with a break allowed after each `::`, `.`, `/` and `_`, so
+  // that a long operation wraps at its parts rather than anywhere.
+  function breakable(name) {
+    const parts = String(name).split(/(?<=::|[./_])/);
+    const out = [];
+    parts.forEach((part, i) => {
+      if (i > 0) out.push(document.createElement("wbr"));
+      out.push(part);
+    });
+    return out;
+  }
+
+  return { el, set, num, duration, clock, stamp, rank, severityClass, isException, corrids,
+    propertyText, breakable };
 })();
 
 const Details = (() => {
@@ -112,7 +139,8 @@ const Details = (() => {
         el("th", {}, "Type"), el("th", {}, "Unit"))),
       el("tbody", {}, props.map((p) => el("tr", { class: "prop", "data-name": p && p.name },
         el("td", { class: "prop-name" }, String(p && p.name !== undefined ? p.name : "?")),
-        el("td", { class: "prop-value" }, value(p ? p.value : null)),
+        el("td", { class: "prop-value" }, p && typeof p.value === "number"
+          ? UI.propertyText(p.value, p.type) : value(p ? p.value : null)),
         el("td", { class: "prop-type" }, p && p.type !== undefined ? String(p.type) : ""),
         el("td", { class: "prop-unit" }, p && p["value-type"] !== undefined ? String(p["value-type"]) : "")))));
   }

@@ -55,7 +55,7 @@ const List = (() => {
       el("a", { href: `#/trace/${encodeURIComponent(s.id)}`, class: "root-link" },
         el("div", { class: "line1" },
           el("span", { class: "kind" }, kind),
-          el("span", { class: "name" }, s.name || s.id),
+          el("span", { class: "name", title: s.name || s.id }, s.name || s.id),
           s.target ? el("span", { class: "target", title: "target" }, s.target) : null,
           s.status && s.status.toUpperCase() === "EXCEPTION" ? el("span", { class: "badge exc" }, "EXCEPTION") : null,
           el("span", { class: "dur" }, s.duration === null ? "" : UI.duration(s.duration))),
@@ -63,6 +63,10 @@ const List = (() => {
           s.source ? el("span", { class: "source" }, s.source) : null,
           el("span", { class: "count" }, `${s.items} item${s.items === 1 ? "" : "s"}`),
           s.errors ? el("span", { class: "errors" }, `${s.errors} error${s.errors === 1 ? "" : "s"}`) : null,
+          s.missing_parent ? el("span", {
+            class: "orphan",
+            title: `parent-id ${JSON.stringify(s.missing_parent)}: no item with this tracking-id was received`,
+          }, "orphan: parent not received") : null,
           corr.slice(0, 3).map((c) => el("span", { class: "chip" }, c)),
           s.traces.length ? el("span", { class: "chip trace", title: s.traces[0] }, `trace ${s.traces[0].slice(0, 8)}…`) : null,
           el("time", { class: "when" }, UI.clock(s.start)))));

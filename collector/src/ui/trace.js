@@ -50,11 +50,11 @@ const Trace = (() => {
     return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text;
   }
 
-  function fieldValue(v) {
+  function fieldValue(v, type) {
     if (typeof v === "string") return JSON.stringify(cut(v, MAX_VALUE_CHARS));
     if (v === null || v === undefined) return "null";
     if (typeof v === "object") return cut(JSON.stringify(v), MAX_VALUE_CHARS);
-    return cut(String(v), MAX_VALUE_CHARS);
+    return cut(UI.propertyText(v, type), MAX_VALUE_CHARS);
   }
 
   // The first few fields of an activity, `job=13 status="declined"`: the
@@ -68,7 +68,7 @@ const Trace = (() => {
     const parts = [];
     for (const p of own.properties) {
       if (!p || typeof p !== "object" || p.name === undefined || NOT_FIELDS.has(String(p.name))) continue;
-      parts.push(`${cut(String(p.name), MAX_VALUE_CHARS)}=${fieldValue(p.value)}`);
+      parts.push(`${cut(String(p.name), MAX_VALUE_CHARS)}=${fieldValue(p.value, p.type)}`);
       if (parts.length === MAX_FIELDS) break;
     }
     return cut(parts.join(" "), MAX_FIELDS_CHARS);
@@ -109,7 +109,18 @@ const Trace = (() => {
     return Math.min(100, Math.max(0, ((t - win.t0) / win.span) * 100));
   }
 
-  function row(entry, win, kind) {
+  // The marker of a root whose parent-id names an item never received:
+  // its tree is part of one whose top has not arrived (yet).
+  function orphan(entry, group) {
+    const parent = entry.depth === 0 && group && group.root === entry.ref ? group.missing_parent : null;
+    if (!parent) return null;
+    return el("span", {
+      class: "orphan",
+      title: `parent-id ${JSON.stringify(parent)}: no item with this tracking-id was received`,
+    }, "orphan: parent not received");
+  }
+
+  function row(entry, win, kind, group) {
     const item = entry.item || {};
     const exception = UI.isException(item);
     const depth = Math.min(entry.depth, 24);
@@ -121,8 +132,9 @@ const Trace = (() => {
     },
       depth > 0 ? el("span", { class: "elbow" }) : null,
       kind === "activity" ? null : el("span", { class: `dot ${UI.severityClass(item.severity)}` }),
-      el("span", { class: "op" }, itemName(entry)),
+      el("span", { class: "op", title: itemName(entry) }, UI.breakable(itemName(entry))),
       exception ? el("span", { class: "badge exc" }, "EXCEPTION") : null,
+      orphan(entry, group),
       target ? el("span", { class: "target" }, target) : null,
       fields ? el("span", { class: "fields" }, fields) : null);
     const track = el("div", { class: "wf-track" });
@@ -177,7 +189,7 @@ const Trace = (() => {
         body.push(groupHeader(data.groups[group] || {}, group, data));
       }
       if (isActivity(entry.item)) {
-        const r = row(entry, win, "activity");
+        const r = row(entry, win, "activity", data.groups[entry.group]);
         rows.set(entry.ref, r);
         body.push(r);
         continue;
@@ -190,7 +202,7 @@ const Trace = (() => {
         if (at && rows.has(at.ref)) { host = rows.get(at.ref); break; }
       }
       if (!host) {
-        host = row(entry, win, "event");
+        host = row(entry, win, "event", data.groups[entry.group]);
         rows.set(entry.ref, host);
         body.push(host);
       }

@@ -126,7 +126,8 @@ pub const PROBE_ID: &str = "test-probe";
 /// A script that measures the page as it settles: every 200 ms (virtual
 /// time) it writes, as JSON in `<pre id="test-probe">`, the window's size
 /// and the bounding box of the first element matching each of `selectors`
-/// (`null` when none does), so that the last one before the DOM is dumped
+/// (`null` when none does), with its `scrollWidth` and `clientWidth` (more
+/// scroll than client width: its content is cut), so that the last one before the DOM is dumped
 /// tells where things ended up.
 pub fn probe(selectors: &[&str]) -> String {
     let list = serde_json::to_string(selectors).expect("selectors as JSON");
@@ -138,7 +139,8 @@ setInterval(() => {{
     const node = document.querySelector(s);
     const r = node && node.getBoundingClientRect();
     boxes[s] = r ? {{ top: r.top, bottom: r.bottom, left: r.left, right: r.right,
-      width: r.width, height: r.height }} : null;
+      width: r.width, height: r.height, scrollWidth: node.scrollWidth,
+      clientWidth: node.clientWidth }} : null;
   }}
   let out = document.getElementById("{PROBE_ID}");
   if (!out) {{
