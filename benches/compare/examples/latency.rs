@@ -7,8 +7,14 @@
 //! rate (100 events/s at 50 ms).
 //!
 //! ```text
-//! cd benches/compare && cargo run --release --example latency [object|lines|array]...
+//! cd benches/compare && cargo run --release --example latency [object|lines|array]... [proxy]
 //! ```
+//!
+//! With `proxy`, the round trip is network delay instead: the collector
+//! answers at once, behind a proxy that holds every chunk half the round
+//! trip each way ([`DelayProxy`](tracing_jkool_compare::DelayProxy)), so
+//! that requests written back to back on one connection are not made to
+//! wait for each other as a server's think time makes them.
 //!
 //! Each RTT tries rising rates, 4 s each, from one emitting thread paced
 //! in 1 ms ticks, and stops at the first rate that loses anything or is
@@ -35,14 +41,19 @@ struct Run {
 }
 
 /// Emits `rate` events/s for `length` against a collector with `rtt`.
-fn run(framing: Framing, rtt: Duration, rate: u64, length: Duration) -> Run {
+fn run(framing: Framing, rtt: Duration, proxy: bool, rate: u64, length: Duration) -> Run {
+    let think = if proxy { Duration::ZERO } else { rtt };
     let collector = Collector::builder()
-        .latency(rtt)
+        .latency(think)
         .keep_bodies(true)
         .start()
         .expect("collector on 127.0.0.1");
+    let delay = proxy.then(|| {
+        tracing_jkool_compare::DelayProxy::start(&collector.url(), rtt / 2).expect("proxy")
+    });
+    let url = delay.as_ref().map_or_else(|| collector.url(), |d| d.url());
     let layer = JKoolLayer::builder("bench")
-        .url(collector.url())
+        .url(url)
         .framing(framing)
         .build()
         .expect("layer");
@@ -107,8 +118,10 @@ fn slowest(collector: &Collector, start: Instant, start_wall: SystemTime) -> Dur
 }
 
 fn main() {
+    let proxy = std::env::args().any(|a| a == "proxy");
     let framings: Vec<Framing> = std::env::args()
         .skip(1)
+        .filter(|a| a != "proxy")
         .map(|name| name.parse().expect("object, lines or array"))
         .collect();
     let framings = match framings.is_empty() {
@@ -121,14 +134,14 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     for &framing in &framings {
         let rates: &[u64] = match framing {
-            Framing::Object => &[1_000, 2_000, 5_000, 10_000, 20_000],
+            Framing::Object => &[1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000],
             _ => &[5_000, 10_000, 20_000, 50_000, 100_000, 200_000],
         };
         for rtt_ms in [20, 50, 100] {
             let rtt = Duration::from_millis(rtt_ms);
             let mut best = None;
             for &rate in rates {
-                let r = run(framing, rtt, rate, RUN);
+                let r = run(framing, rtt, proxy, rate, RUN);
                 eprintln!(
                     "{framing:?}, rtt {rtt_ms} ms, {rate}/s: emitted {}, sent {}, lost {}, slowest {:?}, peak in flight {}",
                     r.emitted, r.sent, r.lost, r.slowest, r.peak_in_flight
@@ -150,7 +163,7 @@ fn main() {
                 ),
             }
         }
-        let low = run(framing, Duration::from_millis(50), 100, RUN);
+        let low = run(framing, Duration::from_millis(50), proxy, 100, RUN);
         println!(
             "| {framing:?} | 50 ms | 100 events/s (low rate) | {} ms | {} |",
             low.slowest.as_millis(),

@@ -684,3 +684,67 @@ impl fmt::Display for Report {
         f.write_str(&self.0)
     }
 }
+
+/// A TCP proxy on 127.0.0.1 that holds every chunk it relays for `delay`,
+/// each way: a network round trip of twice `delay`. Unlike a server's think
+/// time, it does not make requests on one connection wait for each other.
+pub struct DelayProxy {
+    addr: SocketAddr,
+}
+
+impl DelayProxy {
+    /// Starts relaying to `upstream` (`http://host:port`).
+    pub fn start(upstream: &str, delay: Duration) -> std::io::Result<Self> {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        std::thread::Builder::new()
+            .name("delay-proxy".into())
+            .spawn(move || {
+                for client in listener.incoming() {
+                    let Ok(client) = client else { continue };
+                    let Ok(server) = TcpStream::connect(upstream) else {
+                        continue;
+                    };
+                    let _ = (client.set_nodelay(true), server.set_nodelay(true));
+                    for (from, to) in [(&client, &server), (&server, &client)] {
+                        if let (Ok(from), Ok(to)) = (from.try_clone(), to.try_clone()) {
+                            std::thread::spawn(move || relay(from, to, delay));
+                        }
+                    }
+                }
+            })?;
+        Ok(DelayProxy { addr })
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Copies `from` to `to`, each chunk `delay` after it was read.
+fn relay(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+    let (chunks, delayed) = std::sync::mpsc::channel::<(std::time::Instant, Vec<u8>)>();
+    let reader = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 || chunks.send((std::time::Instant::now() + delay, buf[..n].to_vec())).is_err() {
+                break;
+            }
+        }
+    });
+    for (due, chunk) in delayed {
+        if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        if to.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+    let _ = reader.join();
+}
