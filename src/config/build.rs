@@ -154,7 +154,8 @@ impl Builder {
                 }
             })
             .map_err(Error::Spawn)?;
-        let handle = JKoolHandle::new(shared, items_tx, control_tx, thread, runtime_handle);
+        let block = (!self.lossy).then_some(self.max_block);
+        let handle = JKoolHandle::new(shared, items_tx, control_tx, thread, runtime_handle, block);
         crate::metrics::start(self.metrics, &handle);
         crate::handle::flush_at_exit(&handle, self.exit_flush.min(LONGEST));
         if self.capture_panics {

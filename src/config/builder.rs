@@ -48,6 +48,10 @@ pub struct Builder {
     pub(crate) url_from_env: bool,
     /// One object per request over pipelined connections, where it can.
     pub(crate) pipelining: bool,
+    /// Whether a full queue drops (`true`) or makes the emitting thread
+    /// wait, for at most `max_block`.
+    pub(crate) lossy: bool,
+    pub(crate) max_block: Duration,
     pub(crate) source_fqn: Option<String>,
     pub(crate) level: LevelFilter,
     pub(crate) max_value_bytes: usize,
@@ -77,6 +81,8 @@ impl Builder {
             url: url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned()),
             url_from_env: url.is_some(),
             pipelining: true,
+            lossy: true,
+            max_block: Duration::from_secs(1),
             source_fqn: None,
             level: LevelFilter::INFO,
             max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
@@ -261,9 +267,40 @@ impl Builder {
     }
 
     /// How many items may wait for delivery; past that, new items are
-    /// dropped and counted. Default 10,000.
+    /// dropped and counted (or, with [`lossy(false)`](Self::lossy), wait).
+    /// Default 10,000.
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity;
+        self
+    }
+
+    /// Whether an item that finds the queue full is dropped and counted
+    /// (`true`, the default: the application's thread never waits) or
+    /// waits on the thread that emits it until there is room, for at most
+    /// [`max_block`](Self::max_block), and is dropped and counted then
+    /// (`false`: for batch jobs, where every event matters more than the
+    /// caller's latency). Also `JKOOL_LOSSY` (`1` or `0`). Never on the
+    /// crate's own threads, nor for an event emitted inside the crate's
+    /// own callbacks (a field's `Debug` that logs): those are dropped as
+    /// with `true`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")
+    ///     .lossy(false)
+    ///     .max_block(Duration::from_secs(5));
+    /// # drop(builder);
+    /// ```
+    pub fn lossy(mut self, yes: bool) -> Self {
+        self.lossy = yes;
+        self
+    }
+
+    /// With [`lossy(false)`](Self::lossy), how long an item waits for room
+    /// in a full queue; default 1 s.
+    pub fn max_block(mut self, wait: Duration) -> Self {
+        self.max_block = wait;
         self
     }
 

@@ -30,6 +30,7 @@ impl Builder {
     /// those three, `0` turns the reports off; `JKOOL_SPOOL_DIR`
     /// ([`spool_dir`](Self::spool_dir)) and `JKOOL_SPOOL_MAX_BYTES`;
     /// `JKOOL_CAPTURE_PANICS` (`1` or `0`: [`capture_panics`](Self::capture_panics));
+    /// `JKOOL_LOSSY` (`1` or `0`: [`lossy`](Self::lossy));
     /// `JKOOL_SAMPLE_RATIO` (the ratio of [`sampler`](Self::sampler)). Settings made after this call win
     /// over the environment; [`build`](Self::build) checks them all.
     ///
@@ -95,6 +96,9 @@ impl Builder {
         if let Some(Flag(yes)) = var.get("JKOOL_CAPTURE_PANICS")? {
             self.capture_panics = yes;
         }
+        if let Some(Flag(yes)) = var.get("JKOOL_LOSSY")? {
+            self.lossy = yes;
+        }
         if let Some(dir) = var.get::<String>("JKOOL_SPOOL_DIR")? {
             self.spool.dir = Some(dir.into());
         }
@@ -127,6 +131,7 @@ pub(crate) const VARIABLES: &[&str] = &[
     "JKOOL_MAX_CONCURRENT_REQUESTS",
     "JKOOL_SAMPLE_RATIO",
     "JKOOL_CAPTURE_PANICS",
+    "JKOOL_LOSSY",
     "JKOOL_SPOOL_DIR",
     "JKOOL_SPOOL_MAX_BYTES",
     "JKOOL_PROCESS_METRICS_MS",

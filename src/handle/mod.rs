@@ -79,6 +79,9 @@ struct Inner {
     open: OnceLock<Arc<OpenSpans>>,
     /// Set by the layer: the subscriber whose spans its table holds.
     home: OnceLock<crate::handle::send::Home>,
+    /// With `lossy(false)`: how long an item waits for room in a full
+    /// queue on the thread that emits it.
+    block: Option<Duration>,
 }
 
 /// What `shutdown` runs, once, before the worker stops.
@@ -99,6 +102,7 @@ impl JKoolHandle {
         control: mpsc::UnboundedSender<Command>,
         thread: JoinHandle<()>,
         runtime: tokio::runtime::Handle,
+        block: Option<Duration>,
     ) -> Self {
         JKoolHandle {
             inner: Arc::new(Inner {
@@ -110,6 +114,7 @@ impl JKoolHandle {
                 before_shutdown: Mutex::new(Vec::new()),
                 open: OnceLock::new(),
                 home: OnceLock::new(),
+                block,
             }),
         }
     }
@@ -147,11 +152,22 @@ impl JKoolHandle {
     }
 
     /// Puts an item on the queue without waiting; a full queue, or a
-    /// stopped pipeline, drops it and counts it.
+    /// stopped pipeline, drops it and counts it. With `lossy(false)`, a
+    /// full queue makes the emitting thread wait for room, up to
+    /// `max_block`, unless it is one of the crate's own threads or inside
+    /// one of the crate's own callbacks (a field's `Debug`).
     pub(crate) fn enqueue(&self, item: Item) {
         // A slot first, then the item into it: `try_send` moves the item
         // once more on its way to the queue.
-        match self.inner.items.try_reserve() {
+        let mut reserved = self.inner.items.try_reserve();
+        if let (Err(mpsc::error::TrySendError::Full(())), Some(block)) =
+            (&reserved, self.inner.block)
+        {
+            if !crate::item::thread::in_delivery_thread() && !crate::item::thread::in_own_catch() {
+                reserved = self.wait_for_room(block);
+            }
+        }
+        match reserved {
             Ok(permit) => {
                 // Counted before it is sent: an item a flush counts may
                 // be behind one it does not, never the other way round, so
@@ -163,6 +179,26 @@ impl JKoolHandle {
             Err(_) => {
                 self.counters().dropped.fetch_add(1, Ordering::Relaxed);
             }
+        }
+    }
+
+    /// Waits on this thread for a slot in the full queue, for at most
+    /// `block`: short sleeps that grow to a millisecond, never a lock.
+    fn wait_for_room(
+        &self,
+        block: Duration,
+    ) -> Result<mpsc::Permit<'_, Item>, mpsc::error::TrySendError<()>> {
+        let deadline = Instant::now() + block;
+        let mut pause = Duration::from_micros(20);
+        loop {
+            std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+            let reserved = self.inner.items.try_reserve();
+            if !matches!(reserved, Err(mpsc::error::TrySendError::Full(())))
+                || Instant::now() >= deadline
+            {
+                return reserved;
+            }
+            pause = (pause * 2).min(Duration::from_millis(1));
         }
     }
 

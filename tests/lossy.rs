@@ -1,0 +1,75 @@
+//! `lossy(false)`: a batch job's burst waits for room instead of being
+//! dropped, and an event emitted inside the crate's own callback never
+//! waits.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use tracing::info;
+
+/// A burst of `n` events from a tight loop into a queue of 100.
+fn burst(lossy: bool, n: u64) -> tracing_jkool::Stats {
+    let collector = collector();
+    let builder = builder(&collector).queue_capacity(100).lossy(lossy);
+    let (dispatch, handle) = dispatch(builder);
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..n {
+            info!(i, "burst");
+        }
+    });
+    let _ = handle.flush(WAIT);
+    let stats = handle.stats();
+    assert_eq!(collector.items().len() as u64, stats.sent, "{stats:?}");
+    stats
+}
+
+#[test]
+fn with_lossy_false_a_burst_into_a_small_queue_arrives_whole() {
+    let stats = burst(false, 20_000);
+    assert_eq!((stats.sent, stats.dropped), (20_000, 0), "{stats:?}");
+}
+
+#[test]
+fn by_default_the_same_burst_drops_and_counts() {
+    let stats = burst(true, 20_000);
+    assert!(stats.dropped > 0, "{stats:?}");
+    assert_eq!(stats.sent + stats.dropped, 20_000, "{stats:?}");
+}
+
+/// A field whose `Debug` logs: its events are emitted inside the layer's
+/// own callback.
+struct Chatty<'a>(&'a AtomicUsize);
+
+impl std::fmt::Debug for Chatty<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for _ in 0..50 {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            info!("from inside a Debug");
+        }
+        f.write_str("chatty")
+    }
+}
+
+#[test]
+fn events_from_inside_the_crate_s_callbacks_never_wait() {
+    let collector = collector();
+    let builder = builder(&collector).queue_capacity(1).lossy(false);
+    let (dispatch, handle) = dispatch(builder);
+    let inner = AtomicUsize::new(0);
+    tracing::dispatcher::with_default(&dispatch, || {
+        for _ in 0..200 {
+            info!(field = ?Chatty(&inner), "outer");
+        }
+    });
+    handle.flush(WAIT).ok();
+    let stats = handle.stats();
+    let items = collector.items();
+    let outer = items.iter().filter(|i| i["msg-text"] == "outer").count();
+    // The outer events wait for room; the inner ones, emitted while the
+    // layer records a field, drop instead of waiting (or are not taken).
+    assert_eq!(outer, 200, "{stats:?}");
+    let emitted = 200 + inner.load(Ordering::Relaxed) as u64;
+    assert!(stats.queued + stats.dropped <= emitted, "{stats:?}");
+}
