@@ -27,6 +27,11 @@ pub(crate) const MAX_UNWRITTEN: usize = 64 * 1024;
 /// row, before a connection is taken to answer one request at a time.
 const SERIAL_VOTES: u32 = 3;
 
+/// The shortest round trip that may show a server answering one request
+/// at a time: below it, the server's own time per request is too short
+/// for more connections to help, and one pipelined connection costs less.
+const SERIAL_MIN_RTT: Duration = Duration::from_micros(500);
+
 /// A request for the connection to write.
 #[derive(Debug)]
 pub(crate) struct Job {
@@ -109,11 +114,20 @@ impl Connection {
         let mut from = 0;
         let mut answers = BytesMut::with_capacity(16 * 1024);
         let mut taking = true;
+        // Armed for the oldest unanswered request's deadline, and checked
+        // when it fires: one timer reset per timeout, not one per answer.
+        let timeout = self.target.request_timeout;
+        let timer = tokio::time::sleep(timeout);
+        tokio::pin!(timer);
+        let mut armed = false;
         loop {
             let window = self.target.window();
             let room =
                 taking && unwritten.len() - from < MAX_UNWRITTEN && self.written.len() < window;
-            let deadline = (self.written.front()).map(|w| w.at + self.target.request_timeout);
+            if let (false, Some(oldest)) = (armed, self.written.front()) {
+                timer.as_mut().reset(oldest.at + timeout);
+                armed = true;
+            }
             tokio::select! {
                 job = jobs.recv(), if room => match job {
                     Some(job) => {
@@ -151,9 +165,12 @@ impl Connection {
                     }
                     Err(err) => return format!("could not read: {err}"),
                 },
-                () = sleep_until(deadline), if deadline.is_some() => {
-                    let after = self.target.request_timeout;
-                    return format!("no answer within {after:?}");
+                () = &mut timer, if armed => {
+                    armed = false;
+                    let now = Instant::now();
+                    if self.written.front().is_some_and(|w| w.at + timeout <= now) {
+                        return format!("no answer within {timeout:?}");
+                    }
                 }
             }
         }
@@ -221,7 +238,8 @@ impl Connection {
             self.fastest = Some(self.fastest.map_or(rtt, |f| f.min(rtt)));
             return;
         }
-        let Some(fastest) = self.fastest.filter(|_| written.ahead >= 2) else {
+        let long_enough = |f: &Duration| *f >= SERIAL_MIN_RTT && written.ahead >= 2;
+        let Some(fastest) = self.fastest.filter(long_enough) else {
             return;
         };
         let queued = fastest.mul_f64((written.ahead + 1) as f64 / 2.0);
@@ -249,12 +267,5 @@ impl Connection {
             let why = why.clone();
             let _ = answer.send((Outcome::Unavailable { after: None, why }, took));
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }

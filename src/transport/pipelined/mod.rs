@@ -87,6 +87,8 @@ pub(crate) struct Pipelined {
     /// Each kind's request line and headers, up to `content-length: `.
     heads: [Arc<[u8]>; 2],
     open: Vec<Open>,
+    /// Where the next search for a connection with room begins.
+    next: usize,
     /// The most connections while the server answers one at a time.
     max_serial: usize,
 }
@@ -123,6 +125,7 @@ impl Pipelined {
             }),
             heads: [head(event, headers), head(activity, headers)],
             open: Vec::new(),
+            next: 0,
             max_serial: max_concurrent.max(1),
         })
     }
@@ -151,11 +154,10 @@ impl Pipelined {
         answered
     }
 
-    /// The connection for the next request: the least busy with room in
-    /// its window, a new one while there may be more, or the least busy.
+    /// The connection for the next request: the first with room in its
+    /// window from where the last search ended (closed ones forgotten on
+    /// the way), a new one while there may be more, or the least busy.
     fn pick(&mut self) -> &Open {
-        self.open
-            .retain(|o| !o.state.closed.load(Ordering::Relaxed));
         let window = self.target.window();
         let max = if window == 1 {
             self.max_serial
@@ -163,10 +165,26 @@ impl Pipelined {
             MAX_CONNECTIONS
         };
         let busy = |o: &Open| o.state.unanswered.load(Ordering::Relaxed);
-        let least = (0..self.open.len()).min_by_key(|&i| busy(&self.open[i]));
-        let index = match least {
-            Some(i) if busy(&self.open[i]) < window || self.open.len() >= max => i,
-            _ => {
+        let mut room = None;
+        let mut looked = 0;
+        while looked < self.open.len() {
+            let i = (self.next + looked) % self.open.len();
+            if self.open[i].state.closed.load(Ordering::Relaxed) {
+                self.open.swap_remove(i);
+                continue;
+            }
+            if busy(&self.open[i]) < window {
+                room = Some(i);
+                break;
+            }
+            looked += 1;
+        }
+        let index = match room {
+            Some(i) => i,
+            None if self.open.len() >= max => (0..self.open.len())
+                .min_by_key(|&i| busy(&self.open[i]))
+                .unwrap_or_default(),
+            None => {
                 let (jobs, receiver) = mpsc::unbounded_channel();
                 let state = Arc::new(State::default());
                 let target = Arc::clone(&self.target);
@@ -175,6 +193,7 @@ impl Pipelined {
                 self.open.len() - 1
             }
         };
+        self.next = index;
         &self.open[index]
     }
 }
