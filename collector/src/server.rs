@@ -95,6 +95,10 @@ async fn serve(
 /// Serves one connection's requests in turn. A [`Reply::Reset`] ends the
 /// connection with a TCP reset.
 async fn connection(stream: TcpStream, shared: Arc<Shared>) {
+    // Small answers go at once, as a real endpoint's do: with Nagle's
+    // algorithm, an answer written while the one before is unacknowledged
+    // waits for the client's delayed ACK.
+    let _ = stream.set_nodelay(true);
     let Some((stream, spare)) = keep_spare(stream) else {
         return;
     };
@@ -132,6 +136,8 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     // A service error makes hyper drop the connection without answering.
     // Clients closing mid-request are expected, not a collector failure.
     let _ = http1::Builder::new()
+        // Answers to requests that came together go out together.
+        .pipeline_flush(true)
         .serve_connection(TokioIo::new(stream), service)
         .await;
     if reset.load(Ordering::SeqCst) {
