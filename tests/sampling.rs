@@ -1,11 +1,11 @@
 //! Sampling: a fraction of traces decided by trace id, every trace that
-//! failed kept whole, no trace in part, two services agreeing, and the
-//! memory a trace that never ends can take.
+//! failed kept whole, no trace in part, two services agreeing, the memory
+//! a trace that never ends can take, and a budget of traces a second.
 
 mod common;
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
@@ -356,4 +356,65 @@ fn a_failing_trace_dropped_for_its_size_still_sends_its_error_and_its_path() {
     let boom = find(&items, "msg-text", "boom");
     let step = find(&items, "operation", "step");
     assert_eq!(boom["parent-id"], step["tracking-id"]);
+}
+
+#[test]
+fn past_ten_traces_a_second_the_rest_are_left_out_whole_but_for_failures() {
+    let collector = collector();
+    let sampler = Sampler::ratio(1.0).max_traces_per_second(10);
+    let (dispatch, handle) = dispatch(builder(&collector).sampler(sampler));
+    let failing = 150;
+    let start = Instant::now();
+    tracing::dispatcher::with_default(&dispatch, || {
+        for n in 0..200 {
+            trace(n, n == failing);
+        }
+    });
+    let burst = start.elapsed();
+    assert!(
+        burst < Duration::from_millis(500),
+        "well under a second: {burst:?}"
+    );
+    first_flush(&handle);
+    // The bucket refills: one more trace, once the burst was decided.
+    std::thread::sleep(Duration::from_millis(300));
+    tracing::dispatcher::with_default(&dispatch, || trace(200, false));
+    let stats = first_flush(&handle);
+    // Every trace was decided within this time.
+    let elapsed = start.elapsed();
+    let items = collector.items();
+    let traces = by_trace(&items);
+    assert!(
+        traces.values().all(|t| t.len() == 5),
+        "no trace in part: {traces:#?}"
+    );
+    let failed = |t: &&Vec<&Value>| t.iter().any(|i| i["severity"] == "ERROR");
+    let (failed, kept): (Vec<_>, Vec<_>) = traces.values().partition(failed);
+    assert_eq!(failed.len(), 1, "the failing trace");
+    assert_eq!(sample_rate(failed[0]), 1.0);
+    let n = |t: &Vec<&Value>| {
+        let root = t.iter().find(|i| i["operation"] == "request").unwrap();
+        property(root, "n")["value"].as_i64().unwrap()
+    };
+    assert_eq!(n(failed[0]), failing as i64);
+    let bound = 10 + 10 * elapsed.as_secs_f64().ceil() as usize;
+    assert!(
+        (11..=bound).contains(&kept.len()),
+        "{} kept by the ratio in {elapsed:?}",
+        kept.len()
+    );
+    let rates: Vec<(i64, f64)> = kept.iter().map(|t| (n(t), sample_rate(t))).collect();
+    assert!(
+        rates.iter().all(|(_, r)| *r > 0.0 && *r <= 1.0),
+        "{rates:?}"
+    );
+    // The rate can only say what came before: the burst's first ten say
+    // 1.0; the trace after it, the share of the last second it had.
+    let late = rates
+        .iter()
+        .find(|(n, _)| *n == 200)
+        .expect("the late trace");
+    assert!(late.1 < 0.2, "{rates:?}");
+    assert_eq!(stats.sent, 5 * traces.len() as u64, "{stats:?}");
+    assert_eq!(stats.sent + stats.sampled_out, 5 * 201, "{stats:?}");
 }

@@ -41,11 +41,19 @@ use crate::item::trace_id::TraceId;
 /// its default snapshot: the fraction that applied, or `1.0` when it was
 /// kept for an error or its duration, so that counts can be re-weighted.
 ///
+/// With [`max_traces_per_second`](Self::max_traces_per_second), at most so
+/// many of the traces the ratio keeps are kept each second; the others are
+/// treated as left out (held, then kept whole only if they fail or are
+/// slow), and `sample_rate` says the fraction that applied over the last
+/// second (see there).
+///
 /// ```
 /// use std::time::Duration;
 /// use tracing_jkool::Sampler;
 ///
-/// let sampler = Sampler::ratio(0.1).keep_slower_than(Duration::from_secs(2));
+/// let sampler = Sampler::ratio(0.1)
+///     .keep_slower_than(Duration::from_secs(2))
+///     .max_traces_per_second(50);
 /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token").sampler(sampler);
 /// # drop(builder);
 /// ```
@@ -54,6 +62,7 @@ pub struct Sampler {
     ratio: f64,
     keep_errors: bool,
     keep_slower_than: Option<Duration>,
+    max_traces_per_second: Option<u32>,
 }
 
 impl Sampler {
@@ -74,6 +83,7 @@ impl Sampler {
             ratio,
             keep_errors: true,
             keep_slower_than: None,
+            max_traces_per_second: None,
         }
     }
 
@@ -87,6 +97,52 @@ impl Sampler {
     /// Keeps every trace whose root span took longer than `limit`.
     pub fn keep_slower_than(mut self, limit: Duration) -> Self {
         self.keep_slower_than = Some(limit);
+        self
+    }
+
+    /// Keeps at most `n` of the traces the ratio keeps each second: a
+    /// token bucket of `n` tokens, full at first and refilled at `n` a
+    /// second on the delivery thread's monotonic clock (`0` keeps none by
+    /// the ratio).
+    ///
+    /// A trace is charged when its first item reaches the delivery thread
+    /// (its root closes last, and the items before it would otherwise have
+    /// gone on already): with a token, the whole trace goes on as the ratio
+    /// kept it; without one, it is treated as left out by the ratio, held
+    /// until its root closes within the same bounds, and kept whole only if
+    /// it failed or was slow (its root's `sample_rate` then `1.0`), else
+    /// dropped and counted in [`Stats::sampled_out`](crate::Stats::sampled_out).
+    /// Failed and slow traces use no token: one that fails on its first
+    /// item takes none, and one that fails or turns out slow after taking
+    /// one gives it back; either way its root's `sample_rate` is `1.0`,
+    /// even when the ratio kept it. The decision is remembered until the
+    /// root closes, with the others, for at most
+    /// [`MAX_DECISIONS`](Self::MAX_DECISIONS) traces.
+    ///
+    /// A root kept by the ratio and the budget carries as `sample_rate` the
+    /// ratio times the share of the traces the ratio kept whose roots
+    /// closed in the last second (in tenths of a second, the current one
+    /// included) that the budget kept too, this one among them; traces
+    /// kept for a failure or their duration are not counted. The rate can
+    /// only say what came before: at the start of a burst, the first `n`
+    /// roots still say the ratio.
+    ///
+    /// A trace continued from another service's `traceparent` follows the
+    /// caller's sampled flag and is not charged: the budget does not apply
+    /// to it. The flag this service passes on is the ratio's decision, made
+    /// before the budget's, so a service that follows it may keep a trace
+    /// this one left out for its budget.
+    ///
+    /// ```
+    /// use tracing_jkool::Sampler;
+    ///
+    /// // Every trace, but at most 100 a second (and every failed one).
+    /// let sampler = Sampler::ratio(1.0).max_traces_per_second(100);
+    /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token").sampler(sampler);
+    /// # drop(builder);
+    /// ```
+    pub fn max_traces_per_second(mut self, n: u32) -> Self {
+        self.max_traces_per_second = Some(n);
         self
     }
 
@@ -107,6 +163,10 @@ impl Sampler {
 
     pub(crate) fn slower_than(&self) -> Option<Duration> {
         self.keep_slower_than
+    }
+
+    pub(crate) fn budget(&self) -> Option<u32> {
+        self.max_traces_per_second
     }
 
     /// Whether the ratio keeps the trace `id`: its low 64 bits, shifted
