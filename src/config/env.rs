@@ -319,6 +319,16 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_variable_the_readme_names_is_read() {
+        let readme = include_str!("../../README.md");
+        let named = readme.split(|c: char| !(c.is_ascii_uppercase() || c == '_'));
+        let unknown: Vec<&str> = named
+            .filter(|word| word.starts_with("JKOOL_") && !VARIABLES.contains(word))
+            .collect();
+        assert!(unknown.is_empty(), "README.md names {unknown:?}");
+    }
+
     fn env<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
         |name| {
             vars.iter()
