@@ -4,6 +4,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -15,7 +16,8 @@ use tracing_subscriber::prelude::*;
 const CHILD_URL: &str = "TRACING_JKOOL_EXIT_CHILD_URL";
 
 /// Set in the child process: how it installs the layer and ends
-/// (`init`, `shutdown`, `set_default`, `dispatch`, `exit_in_spans`).
+/// (`init`, `shutdown`, `set_default`, `dispatch`, `exit_in_spans`,
+/// `exit_while_emitting`).
 const CHILD_MODE: &str = "TRACING_JKOOL_EXIT_CHILD_MODE";
 
 const NAME: &str = "child_emits_and_returns_without_shutdown";
@@ -56,6 +58,26 @@ fn child_emits_and_returns_without_shutdown() {
             let _inner = tracing::info_span!("inner").entered();
             info!("inside");
             std::process::exit(3);
+        }
+        Ok("exit_while_emitting") => {
+            tracing_subscriber::registry().with(layer).init();
+            static EMITTED: AtomicU64 = AtomicU64::new(0);
+            std::thread::spawn(|| {
+                // Still emitting as the process exits under it, slowly
+                // enough that the queue never fills.
+                for n in 0..u64::MAX {
+                    info!(n, "late");
+                    EMITTED.store(n + 1, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            });
+            for _ in 0..60_000 {
+                if EMITTED.load(Ordering::Relaxed) >= 100 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            emit();
         }
         mode => {
             tracing_subscriber::registry().with(layer).init();
@@ -150,4 +172,29 @@ fn process_exit_inside_open_spans_sends_them_cut_short_with_their_parents() {
     }
     assert_eq!(event["parent-id"], inner["tracking-id"], "{event:#}");
     assert_eq!(inner["parent-id"], outer["tracking-id"], "{inner:#}");
+}
+
+#[test]
+fn an_exit_while_another_thread_emits_neither_hangs_nor_loses_count() {
+    // Each answer takes 50 ms: what is queued as the exit's flush ends
+    // cannot be answered yet.
+    let collector = tracing_jkool_collector::Collector::builder()
+        .token(TOKEN)
+        .latency(Duration::from_millis(50))
+        .start()
+        .expect("collector starts");
+    let (stderr, _) = run_child(&collector.url(), "exit_while_emitting", 0);
+    let items = collector.items();
+    let processed = items.iter().filter(|i| i["msg-text"] == "processed");
+    assert_eq!(processed.count(), 100, "queued before the exit: {stderr}");
+    // What the other thread queued after the exit began is counted.
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("queued after the exit began"))
+        .unwrap_or_else(|| panic!("no count of the late items: {stderr}"));
+    let late: u64 = line
+        .split_whitespace()
+        .find_map(|word| word.parse().ok())
+        .unwrap_or_else(|| panic!("no number: {line}"));
+    assert!(late > 0, "{line}");
 }

@@ -21,12 +21,17 @@ fn checkout(order_no: u64) {
     charge(order_no);
 }
 
-/// The `thread` property of a panic's event (a property of the event
-/// itself, not of a snapshot).
+/// A property of a panic's event (of the event itself, not of a
+/// snapshot).
+fn own_property<'a>(item: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    let properties = item["properties"].as_array().into_iter().flatten();
+    let found = properties.into_iter().find(|p| p["name"] == name);
+    found.map_or(&serde_json::Value::Null, |p| &p["value"])
+}
+
+/// The `thread` property of a panic's event.
 fn thread_of(item: &serde_json::Value) -> Option<&str> {
-    let properties = item["properties"].as_array()?;
-    let thread = properties.iter().find(|p| p["name"] == "thread")?;
-    thread["value"].as_str()
+    own_property(item, "thread").as_str()
 }
 
 #[test]
@@ -59,7 +64,8 @@ fn a_panic_is_a_fatal_event_in_its_span_and_the_spans_it_unwinds_fail() {
     let text = panic["msg-text"].as_str().expect("a message");
     assert!(text.contains("index out of bounds"), "{panic:#}");
     assert_eq!(panic["exception"], text);
-    assert_eq!(panic["severity"], "FATAL");
+    assert_eq!(panic["severity"], "FATAL", "the panic ended its thread");
+    assert_eq!(own_property(panic, "caught"), false);
     assert_eq!(
         panic["parent-id"], charge["tracking-id"],
         "the span it unwound from"
@@ -144,10 +150,9 @@ fn a_panic_that_ends_main_is_sent_with_what_was_queued() {
         .filter(|i| i["msg-text"] == "waits for its batch")
         .count();
     assert_eq!(waited, 20, "{items:#?}");
-    assert!(
-        items.iter().any(|i| i["msg-text"] == "the end of main"),
-        "{items:#?}"
-    );
+    let end = find(&items, "msg-text", "the end of main");
+    assert_eq!(end["severity"], "FATAL", "the panic ended main: {end:#}");
+    assert_eq!(own_property(end, "caught"), false);
 }
 
 /// A field whose `Debug` panics: the layer catches it.
@@ -240,14 +245,89 @@ fn hooks_before_and_after_still_run_in_order_and_one_hook_serves_every_pipeline(
         "{stderr}"
     );
     let items = collector.items();
-    let fatal: Vec<_> = items
+    let reported: Vec<_> = items
         .iter()
         .filter(|i| i["msg-text"] == "while they live")
         .map(|i| i["source-fqn"].as_str().unwrap_or_default())
         .collect();
-    let mut pipelines = fatal.clone();
+    let mut pipelines = reported.clone();
     pipelines.dedup();
-    assert_eq!(fatal.len(), 2, "one for each pipeline: {items:#?}");
-    assert_eq!(pipelines.len(), 2, "{fatal:?}");
+    assert_eq!(reported.len(), 2, "one for each pipeline: {items:#?}");
+    assert_eq!(pipelines.len(), 2, "{reported:?}");
+    // Caught: the thread went on to shut the pipelines down.
+    for caught in items.iter().filter(|i| i["msg-text"] == "while they live") {
+        assert_eq!(caught["severity"], "ERROR", "{caught:#}");
+        assert_eq!(own_property(caught, "caught"), true);
+    }
     assert!(items.iter().all(|i| i["msg-text"] != "after they went"));
+}
+
+#[instrument]
+fn risky(attempt: u32) {
+    panic!("attempt {attempt} failed");
+}
+
+#[test]
+fn panics_the_application_catches_are_errors_in_their_span_and_never_fatal() {
+    let collector = collector();
+    let (dispatch, handle) = dispatch(builder(&collector).capture_panics(true));
+    std::thread::Builder::new()
+        .name("catches-panics".into())
+        .spawn(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                for attempt in 0..1_000 {
+                    let caught = std::panic::catch_unwind(|| risky(attempt));
+                    assert!(caught.is_err());
+                }
+                // The last one is told caught by this event.
+                info!("went on");
+            })
+        })
+        .expect("thread")
+        .join()
+        .expect("every panic was caught");
+    handle.flush(WAIT).expect("delivered");
+    let items = collector.items();
+    let here: Vec<&serde_json::Value> = (items.iter())
+        .filter(|i| i["operation"] == "panic" && thread_of(i) == Some("catches-panics"))
+        .collect();
+    assert_eq!(here.len(), 1_000, "one event for each panic");
+    for panic in &here {
+        assert_eq!(panic["severity"], "ERROR", "{panic:#}");
+        assert_eq!(own_property(panic, "caught"), true, "{panic:#}");
+    }
+    // Each in the span it unwound from, which failed with it.
+    let first = find(&items, "msg-text", "attempt 0 failed");
+    let span = (items.iter())
+        .find(|i| i["tracking-id"] == first["parent-id"])
+        .expect("the span of the first attempt");
+    assert_eq!(span["operation"], "risky");
+    assert_eq!(span["status"], "EXCEPTION");
+    assert!(items.iter().any(|i| i["msg-text"] == "went on"));
+}
+
+#[test]
+fn a_panic_tokio_catches_in_a_task_is_an_error_event_once_the_thread_goes_on() {
+    #[instrument]
+    async fn task(order_no: u64) {
+        tokio::task::yield_now().await;
+        panic!("task for order {order_no} failed");
+    }
+    let collector = collector();
+    let (dispatch, handle) = dispatch(builder(&collector).capture_panics(true));
+    let _default = tracing::dispatcher::set_default(&dispatch);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let joined = runtime.block_on(async { tokio::spawn(task(42)).await });
+    assert!(joined.expect_err("the task panicked").is_panic());
+    // The flush on the thread that went on sends it.
+    handle.flush(WAIT).expect("delivered");
+    let items = collector.items();
+    let panic = find(&items, "msg-text", "task for order 42 failed");
+    assert_eq!(panic["severity"], "ERROR", "{panic:#}");
+    assert_eq!(own_property(panic, "caught"), true);
+    let span = find(&items, "operation", "task");
+    assert_eq!(panic["parent-id"], span["tracking-id"]);
+    assert_eq!(span["status"], "EXCEPTION");
 }

@@ -84,6 +84,15 @@ impl Capture {
         !in_delivery_thread()
     }
 
+    /// Tells panic capture that this thread goes on: a panic it had
+    /// before was caught.
+    #[inline]
+    fn went_on(&self) {
+        if self.options.panics {
+            crate::handle::panics::went_on();
+        }
+    }
+
     /// Fields as the field visitor records them, then mapped to jKool keys
     /// (`Builder::field_as`): no work at all when nothing is mapped. Made
     /// in place by the caller: moving `Fields` costs a copy.
@@ -157,6 +166,7 @@ where
         if !self.wants() {
             return;
         }
+        self.went_on();
         // Recorded before any lock: a `Debug` impl may log.
         let expected = attrs.metadata().fields().len();
         let mut fields = Fields::new(self.options.max_value_bytes, expected);
@@ -286,6 +296,7 @@ where
         if !self.wants() {
             return;
         }
+        self.went_on();
         let now = now_usec();
         // tracing-log names every record's metadata so: a cheap test that
         // spares every other event tracing-log's own.

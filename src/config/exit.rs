@@ -34,25 +34,36 @@ impl Builder {
     }
 
     /// Sends every panic to jKool, off by default; also
-    /// `JKOOL_CAPTURE_PANICS=1`. A panic becomes one `FATAL` event
-    /// (operation `panic`) with the panic message as `msg-text` and
-    /// `exception`, `file:line` as `location`, the thread's name as the
-    /// property `thread` and, when `RUST_BACKTRACE` asks for one, the
-    /// backtrace as the property `backtrace`; its `parent-id` is the span
-    /// it unwound from. The spans the panic unwinds through end with
-    /// status `EXCEPTION` and the panic message as their `exception`.
+    /// `JKOOL_CAPTURE_PANICS=1`. A panic becomes one event (operation
+    /// `panic`) with the panic message as `msg-text` and `exception`,
+    /// `file:line` as `location`, the thread's name as the property
+    /// `thread` and, when `RUST_BACKTRACE` asks for one, the backtrace as
+    /// the property `backtrace`; its `parent-id` is the span it unwound
+    /// from. The spans the panic unwinds through end with status
+    /// `EXCEPTION` and the panic message as their `exception`.
     ///
-    /// The hook never blocks the panicking thread, which may go on: a
-    /// panic that ends `main` is delivered by the exit flush; only where
-    /// panics abort does the hook first wait up to 2 s for what is queued.
-    /// A panic the layer itself catches (a field's `Debug` that panics) is
-    /// not reported; one the application catches with `catch_unwind` (or
-    /// a runtime such as tokio catches in a task) is, since a hook cannot
-    /// tell. One hook is installed per process, however many pipelines
-    /// capture panics, each of which gets the event; the hook that was
-    /// installed before still runs, after this one, and hooks installed
-    /// later run before it. Once every such pipeline is dropped, the hook
-    /// only calls the one it found.
+    /// A panic that ends its thread or the process is `FATAL`, with the
+    /// property `caught = false`. One the application catches
+    /// (`catch_unwind`, or tokio in a task) is `ERROR`, with
+    /// `caught = true`. A hook cannot tell the two apart, so the event
+    /// is sent once the thread shows which: as caught at its next
+    /// `tracing` span or event (or `send`, `flush`) outside unwinding, or
+    /// its next panic; as fatal at the thread's end or at the process's
+    /// exit on that thread. A `shutdown` sends what still waits, as
+    /// caught (the threads lived on until then). A thread that catches a
+    /// panic and then ends without another span or event reports it as
+    /// fatal.
+    ///
+    /// The hook never blocks the panicking thread; only where panics
+    /// abort does it send the event at once and wait up to 2 s for what
+    /// is queued. A panic the layer itself catches (a field's `Debug`
+    /// that panics) is not reported. One hook is installed per process,
+    /// however many pipelines capture panics, each of which gets the
+    /// event; the hook that was installed before still runs, after this
+    /// one, and hooks installed later run before it. Once every such
+    /// pipeline is dropped, the hook only calls the one it found (it stays
+    /// installed: taking it out would also take out a hook installed
+    /// after it).
     ///
     /// ```
     /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token").capture_panics(true);

@@ -73,6 +73,8 @@ fn flush_all() {
         }
         Err(std::sync::TryLockError::WouldBlock) => return,
     };
+    // What panicked and waits to be told caught from fatal goes first.
+    super::panics::settle_at_exit();
     let started = Instant::now();
     let mut running = Vec::new();
     for pipeline in pipelines {
@@ -90,9 +92,10 @@ fn flush_all() {
             handle.run_before_shutdown();
             handle.start_flush();
         }
-        running.push((pipeline, handle));
+        let begun = queued(&pipeline.shared);
+        running.push((pipeline, handle, begun));
     }
-    for (pipeline, handle) in running {
+    for (pipeline, handle, begun) in running {
         let left = pipeline.timeout.saturating_sub(started.elapsed());
         let result = match handle {
             Some(handle) => handle.flush(left),
@@ -114,7 +117,28 @@ fn flush_all() {
                 if cure.is_empty() { "" } else { " " }
             ));
         }
+        // Another thread still emitting: what it queued after the exit
+        // began is not waited for, but counted.
+        let late = {
+            let progress = pipeline.shared.progress();
+            let now = queued(&pipeline.shared);
+            progress.done.not_done_below(now) - progress.done.not_done_below(begun)
+        };
+        if late > 0 {
+            crate::handle::notices::stderr(format_args!(
+                "exiting without shutdown: {late} item(s) queued after the exit began were not \
+                 waited for (a thread still emitting as the process exits)."
+            ));
+        }
     }
+}
+
+/// How many items the pipeline ever queued.
+fn queued(shared: &Shared) -> u64 {
+    shared
+        .counters
+        .queued
+        .load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Waits, at most `timeout`, for a pipeline whose layer and handles are
@@ -123,10 +147,7 @@ fn flush_all() {
 fn dropped_pipeline(shared: &Shared, timeout: Duration) -> Result<(), Error> {
     let ticket = Ticket {
         started: Instant::now(),
-        target: shared
-            .counters
-            .queued
-            .load(std::sync::atomic::Ordering::Relaxed),
+        target: queued(shared),
         abandoned_before: 0,
     };
     let progress = shared.wait(timeout, |p| p.stopped);

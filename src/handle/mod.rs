@@ -19,7 +19,7 @@ use crate::Error;
 mod exit;
 mod guard;
 pub(crate) mod notices;
-mod panics;
+pub(crate) mod panics;
 pub(crate) mod send;
 pub(crate) mod stats;
 mod watermark;
@@ -251,6 +251,8 @@ impl JKoolHandle {
     /// arrived. [`Error::DeliveryStopped`] after a panic on the delivery
     /// thread.
     pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        // A panic this thread caught before is part of what to flush.
+        panics::went_on();
         let dropped = self.counters().dropped.load(Ordering::Relaxed);
         let ticket = self.begin(|t| Command::Flush { queued: t.target });
         let progress = self.inner.shared.wait(timeout, |p| ticket.flushed(p));
@@ -454,5 +456,10 @@ impl WeakHandle {
     /// The handle, while the layer or any handle still exists.
     pub(crate) fn upgrade(&self) -> Option<JKoolHandle> {
         self.0.upgrade().map(|inner| JKoolHandle { inner })
+    }
+
+    /// Whether this is `handle`'s pipeline.
+    pub(crate) fn is(&self, handle: &JKoolHandle) -> bool {
+        std::ptr::eq(self.0.as_ptr(), Arc::as_ptr(&handle.inner))
     }
 }

@@ -45,6 +45,7 @@ impl JKoolHandle {
     /// );
     /// ```
     pub fn send(&self, mut event: JKoolEvent) {
+        crate::handle::panics::went_on();
         if event.parent_id.is_none() || event.corrid.is_empty() {
             self.fill_from_current_span(&mut event);
         }
@@ -53,7 +54,7 @@ impl JKoolHandle {
 
     /// The current span's tracking id and correlators, where the event has
     /// none of its own.
-    fn fill_from_current_span(&self, event: &mut JKoolEvent) {
+    pub(crate) fn fill_from_current_span(&self, event: &mut JKoolEvent) {
         let Some(open) = self.open_spans() else {
             return;
         };
