@@ -104,6 +104,13 @@ pub enum Error {
         /// What stopped it, such as the panic's message.
         why: String,
     },
+    /// A setting was changed after `shutdown` (or after the delivery
+    /// thread stopped): nothing was changed, as nothing more is sent.
+    Closed {
+        /// The setting, as the handle's method names it (`level`,
+        /// `sampler`).
+        setting: &'static str,
+    },
 }
 
 impl std::fmt::Display for Error {
@@ -153,6 +160,10 @@ impl std::fmt::Display for Error {
             Error::DeliveryStopped { pending, why } => write!(
                 f,
                 "the jKool delivery thread stopped ({why}); {pending} item(s) undelivered"
+            )?,
+            Error::Closed { setting } => write!(
+                f,
+                "{setting} not changed: the jKool pipeline is shut down and sends nothing more"
             )?,
         }
         if f.alternate() {

@@ -123,6 +123,7 @@
 // observes.
 mod capture;
 mod config;
+mod control;
 mod delivery;
 mod error;
 mod handle;

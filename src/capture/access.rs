@@ -10,7 +10,8 @@ use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::capture::spans::{OpenSpans, SpanData};
-use crate::item::sampler::Sampler;
+use crate::control::Controls;
+use crate::item::trace_id::TraceId;
 
 /// Walks the scope of span `id` (the span, then its parents), calling the
 /// closure on each until it returns `true`.
@@ -22,8 +23,9 @@ pub(crate) struct Access {
     pub(crate) open: Arc<OpenSpans>,
     /// Set when the layer joins a subscriber (`on_layer`) or a dispatcher.
     pub(crate) walk: OnceLock<Walk>,
-    /// Which traces the layer keeps: the flag `traceparent` passes on.
-    pub(crate) sampler: Option<Sampler>,
+    /// Which traces the layer keeps (the flag `traceparent` passes on),
+    /// as the handle last set it.
+    pub(crate) controls: Arc<Controls>,
 }
 
 impl std::fmt::Debug for Access {
@@ -76,8 +78,9 @@ pub(crate) fn nearest<R>(
     .flatten()
 }
 
-/// The sampler of the layer that tracks `span`, if it has one.
-pub(crate) fn sampler_of(span: &tracing::Span) -> Option<Sampler> {
-    span.with_subscriber(|(_, dispatch)| dispatch.downcast_ref::<Access>()?.sampler)
+/// Whether the sampler of the layer that tracks `span` keeps trace `id`,
+/// if it has a sampler.
+pub(crate) fn sampled_by(span: &tracing::Span, id: TraceId) -> Option<bool> {
+    span.with_subscriber(|(_, dispatch)| dispatch.downcast_ref::<Access>()?.controls.samples(id))
         .flatten()
 }

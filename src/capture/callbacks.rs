@@ -23,7 +23,6 @@ use crate::handle::JKoolHandle;
 use crate::item::clock::now_usec;
 use crate::item::fields::{Fields, Text, Value};
 use crate::item::model::{Common, EventRecord, Item, LogOrigin, TrackingId};
-use crate::item::sampler::Sampler;
 use crate::item::thread::{in_delivery_thread, thread_number};
 use crate::item::trace_id::TraceId;
 
@@ -36,8 +35,6 @@ pub(crate) struct Options {
     pub(crate) inherit: Option<InheritFields>,
     /// Spans closed by a captured panic's unwinding fail with its message.
     pub(crate) panics: bool,
-    /// Which traces are kept: what `traceparent` says of this service.
-    pub(crate) sampler: Option<Sampler>,
     /// Per-callsite limits on events, when set.
     pub(crate) storms: Option<Arc<Storms>>,
 }
@@ -71,10 +68,6 @@ impl Capture {
     /// The table of open spans, for [`JKoolSpanExt`](crate::propagation::JKoolSpanExt).
     pub(crate) fn open_spans(&self) -> Arc<OpenSpans> {
         Arc::clone(&self.open)
-    }
-
-    pub(crate) fn sampler(&self) -> Option<Sampler> {
-        self.options.sampler
     }
 
     /// Whether this item should be made at all: not when it comes from the

@@ -4,12 +4,14 @@
 
 use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Metadata, Subscriber};
 use tracing_subscriber::filter::{Filtered, LevelFilter};
+
+use crate::control::{Controls, LiveLevel};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -50,11 +52,12 @@ use crate::handle::JKoolHandle;
 /// jkool.shutdown(Duration::from_secs(5)).ok();
 /// ```
 pub struct JKoolLayer {
-    level: LevelFilter,
+    /// The level, which the handle may change.
+    controls: Arc<Controls>,
     handle: JKoolHandle,
     /// The callbacks until the layer joins a subscriber...
     capture: Option<Capture>,
-    /// ...then `Filtered<Capture, LevelFilter, S>` for that subscriber
+    /// ...then `Filtered<Capture, LiveLevel, S>` for that subscriber
     /// type `S`, which only `on_layer` learns.
     filtered: Option<Box<dyn Any + Send + Sync>>,
     /// Set when the dispatcher cannot see this layer (it sits behind a
@@ -70,7 +73,7 @@ pub struct JKoolLayer {
 /// Where a callback goes.
 enum Route<'a, S> {
     /// The per-layer filtered capture made in `on_layer`.
-    Filtered(&'a Filtered<Capture, LevelFilter, S>),
+    Filtered(&'a Filtered<Capture, LiveLevel, S>),
     /// The capture itself, with the level checked inline.
     Direct(&'a Capture),
 }
@@ -78,7 +81,7 @@ enum Route<'a, S> {
 impl std::fmt::Debug for JKoolLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JKoolLayer")
-            .field("level", &self.level)
+            .field("level", &self.controls.level())
             .field("handle", &self.handle)
             .finish_non_exhaustive()
     }
@@ -91,15 +94,19 @@ impl JKoolLayer {
         self.handle.clone()
     }
 
-    pub(crate) fn from_parts(level: LevelFilter, capture: Capture, handle: JKoolHandle) -> Self {
+    pub(crate) fn from_parts(
+        controls: Arc<Controls>,
+        capture: Capture,
+        handle: JKoolHandle,
+    ) -> Self {
         JKoolLayer {
-            level,
-            handle,
             access: Access {
                 open: capture.open_spans(),
                 walk: OnceLock::new(),
-                sampler: capture.sampler(),
+                controls: Arc::clone(&controls),
             },
+            controls,
+            handle,
             capture: Some(capture),
             filtered: None,
             hidden: AtomicBool::new(false),
@@ -108,10 +115,10 @@ impl JKoolLayer {
 
     /// Whether the layer's level admits `metadata`.
     fn admits(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= &self.level
+        self.controls.admits(metadata)
     }
 
-    fn filtered<S>(&self) -> Option<&Filtered<Capture, LevelFilter, S>>
+    fn filtered<S>(&self) -> Option<&Filtered<Capture, LiveLevel, S>>
     where
         S: Subscriber + for<'a> LookupSpan<'a> + 'static,
     {
@@ -150,7 +157,7 @@ where
     fn on_layer(&mut self, subscriber: &mut S) {
         let _ = self.access.walk.set(walk::<S>);
         if let Some(capture) = self.capture.take() {
-            let mut filtered = capture.with_filter(self.level);
+            let mut filtered = capture.with_filter(LiveLevel(Arc::clone(&self.controls)));
             filtered.on_layer(subscriber);
             self.filtered = Some(Box::new(filtered));
         }
@@ -159,6 +166,7 @@ where
     /// Runs before the dispatcher asks for any callsite's interest: the
     /// moment to learn whether it can see this layer at all.
     fn on_register_dispatch(&self, dispatch: &Dispatch) {
+        self.controls.joined(dispatch);
         let _ = self.access.walk.set(walk::<S>);
         let find = |dispatch: &Dispatch| {
             let subscriber = dispatch.downcast_ref::<S>()?;

@@ -225,6 +225,16 @@ impl OpenSpans {
         self.shard(id).remove(&id)
     }
 
+    /// The traces of the spans open now.
+    pub(crate) fn trace_ids(&self) -> std::collections::HashSet<TraceId> {
+        let mut traces = std::collections::HashSet::new();
+        for shard in &self.shards {
+            let map = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
+            traces.extend(map.values().map(|data| data.trace_id));
+        }
+        traces
+    }
+
     /// Sends every span still open as an activity ending now, marked as cut
     /// short, and forgets it: its close later sends nothing.
     /// Children go before their parents, as spans close: a trace's root

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::capture::callbacks::{Capture, Options};
+use crate::control::Controls;
 use crate::delivery::settings::Framing;
 use crate::delivery::worker::Worker;
 use crate::handle::stats::Shared;
@@ -115,10 +116,9 @@ impl Builder {
             }
             None => None,
         };
-        let sampler = self.settings.sampler;
+        let controls = Arc::new(Controls::new(self.level, self.settings.sampler));
         let worker = Worker::new(
-            items,
-            control,
+            (items, control),
             shared.clone(),
             Transport::new(destination),
             Context::new(
@@ -128,6 +128,7 @@ impl Builder {
             ),
             self.settings,
             spool,
+            Arc::clone(&controls),
         );
         let runtime_handle = runtime.handle().clone();
         let stopped = shared.clone();
@@ -155,7 +156,15 @@ impl Builder {
             })
             .map_err(Error::Spawn)?;
         let block = (!self.lossy).then_some(self.max_block);
-        let handle = JKoolHandle::new(shared, items_tx, control_tx, thread, runtime_handle, block);
+        let handle = JKoolHandle::new(
+            shared,
+            items_tx,
+            control_tx,
+            thread,
+            runtime_handle,
+            block,
+            Arc::clone(&controls),
+        );
         crate::metrics::start(self.metrics, &handle);
         crate::handle::flush_at_exit(&handle, self.exit_flush.min(LONGEST));
         if self.capture_panics {
@@ -167,11 +176,10 @@ impl Builder {
             keys: self.field_keys,
             inherit: self.inherit_fields,
             panics: self.capture_panics,
-            sampler,
             storms,
         };
         let capture = Capture::new(options, handle.clone());
-        Ok(JKoolLayer::from_parts(self.level, capture, handle))
+        Ok(JKoolLayer::from_parts(controls, capture, handle))
     }
 
     /// Refuses what cannot work and saturates durations too long to add to
@@ -209,13 +217,8 @@ impl Builder {
         }
         settings.max_concurrent_requests = settings.max_concurrent_requests.min(MAX_CONCURRENT);
         super::volume::check(&mut self.storm_limit)?;
-        if let Some(ratio) = settings.sampler.map(|s| s.fraction()) {
-            if !(0.0..=1.0).contains(&ratio) {
-                return invalid(
-                    "sampler",
-                    format!("the ratio must be from 0 to 1, not {ratio}"),
-                );
-            }
+        if let Some(sampler) = &settings.sampler {
+            sampler.check()?;
         }
         if self.spool.max_bytes < 1 << 20 {
             return invalid("spool_max_bytes", "must be at least 1 MiB (1048576)".into());

@@ -10,7 +10,7 @@
 //! keeps is charged a token when its first item comes: with one it goes
 //! on as before; without one it is treated as left out.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use tracing::Level;
@@ -81,6 +81,9 @@ pub(crate) struct Sampling {
     decisions: usize,
     /// With [`Sampler::max_traces_per_second`].
     budget: Option<Budget>,
+    /// Since the sampler changed: the one before, and the traces under
+    /// way then, which it decides until their roots come.
+    before: Option<(Sampler, HashSet<TraceId>)>,
 }
 
 /// How many of the traces the ratio keeps are kept each second, and how
@@ -89,6 +92,16 @@ pub(crate) struct Sampling {
 struct Budget {
     bucket: Bucket,
     window: Window,
+}
+
+impl Budget {
+    fn of(sampler: Sampler) -> Option<Budget> {
+        let now = Instant::now();
+        (sampler.budget()).map(|n| Budget {
+            bucket: Bucket::new(n, now),
+            window: Window::new(now),
+        })
+    }
 }
 
 /// A token bucket: `n` tokens at most, refilled at `n` a second. Counted
@@ -193,6 +206,8 @@ impl Window {
 struct Facts {
     trace: TraceId,
     sampled: bool,
+    /// The ratio of the sampler that decides it.
+    ratio: f64,
     /// The ratio keeps it (not a caller's flag), and there is a budget.
     budgeted: bool,
     root: bool,
@@ -211,10 +226,36 @@ impl Sampling {
             held: 0,
             decided: VecDeque::new(),
             decisions: 0,
-            budget: (sampler.budget()).map(|n| Budget {
-                bucket: Bucket::new(n, Instant::now()),
-                window: Window::new(Instant::now()),
-            }),
+            budget: Budget::of(sampler),
+            before: None,
+        }
+    }
+
+    /// Decides by `sampler` from now, but for the traces `under_way`,
+    /// which the sampler before decides to the end.
+    pub(crate) fn change(&mut self, sampler: Sampler, under_way: HashSet<TraceId>) {
+        let before = std::mem::replace(&mut self.sampler, sampler);
+        if before.budget() != sampler.budget() {
+            self.budget = Budget::of(sampler);
+        }
+        self.before = (!under_way.is_empty()).then_some((before, under_way));
+    }
+
+    /// The sampler whose ratio decides `trace`.
+    fn deciding(&self, trace: TraceId) -> &Sampler {
+        match &self.before {
+            Some((before, under_way)) if under_way.contains(&trace) => before,
+            _ => &self.sampler,
+        }
+    }
+
+    /// Once a trace under way at a change of sampler ended, the sampler
+    /// before has one trace less to decide.
+    fn ended(&mut self, trace: TraceId) {
+        if let Some((_, under_way)) = &mut self.before {
+            if under_way.remove(&trace) && under_way.is_empty() {
+                self.before = None;
+            }
         }
     }
 
@@ -239,13 +280,15 @@ impl Sampling {
         };
         let trace = common.trace_id?;
         let remote = common.remote_sampled;
-        let sampled = remote.unwrap_or_else(|| self.sampler.samples(trace));
+        let deciding = self.deciding(trace);
+        let sampled = remote.unwrap_or_else(|| deciding.samples(trace));
         let slow = root
             && (self.sampler.slower_than())
                 .is_some_and(|limit| elapsed_usec > limit.as_micros() as i64);
         Some(Facts {
             trace,
             sampled,
+            ratio: deciding.fraction(),
             budgeted: sampled && remote.is_none() && self.budget.is_some(),
             root,
             failed: failed && self.sampler.keeps_errors(),
@@ -271,9 +314,12 @@ impl Sampling {
         let Some(facts) = self.facts(item, now) else {
             return Admitted::Pass;
         };
+        if facts.root {
+            self.ended(facts.trace);
+        }
         if facts.sampled && !facts.budgeted {
             if facts.root {
-                set_rate(item, self.sampler.fraction());
+                set_rate(item, facts.ratio);
             }
             return Admitted::Pass;
         }

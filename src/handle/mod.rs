@@ -12,10 +12,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::capture::spans::OpenSpans;
+use crate::control::Controls;
 use crate::handle::stats::{deadline_after, Counters, Progress, Shared, Stats, Ticket};
 use crate::item::model::Item;
 use crate::Error;
 
+mod control;
 mod exit;
 mod guard;
 pub(crate) mod notices;
@@ -82,6 +84,8 @@ struct Inner {
     /// With `lossy(false)`: how long an item waits for room in a full
     /// queue on the thread that emits it.
     block: Option<Duration>,
+    /// The level and sampler, which `set_level` and `set_sampler` change.
+    controls: Arc<Controls>,
 }
 
 /// What `shutdown` runs, once, before the worker stops.
@@ -103,6 +107,7 @@ impl JKoolHandle {
         thread: JoinHandle<()>,
         runtime: tokio::runtime::Handle,
         block: Option<Duration>,
+        controls: Arc<Controls>,
     ) -> Self {
         JKoolHandle {
             inner: Arc::new(Inner {
@@ -115,6 +120,7 @@ impl JKoolHandle {
                 open: OnceLock::new(),
                 home: OnceLock::new(),
                 block,
+                controls,
             }),
         }
     }

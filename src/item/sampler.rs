@@ -172,6 +172,17 @@ impl Sampler {
     /// Whether the ratio keeps the trace `id`: its low 64 bits, shifted
     /// right once, against the ratio's share of 2^63, as OpenTelemetry's
     /// `TraceIdRatioBased` decides.
+    /// Refuses a ratio outside 0 to 1.
+    pub(crate) fn check(&self) -> Result<(), crate::Error> {
+        if (0.0..=1.0).contains(&self.ratio) {
+            return Ok(());
+        }
+        Err(crate::Error::InvalidSetting {
+            setting: "sampler",
+            reason: format!("the ratio must be from 0 to 1, not {}", self.ratio),
+        })
+    }
+
     pub(crate) fn samples(&self, id: TraceId) -> bool {
         if self.ratio >= 1.0 {
             return true;

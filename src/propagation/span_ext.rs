@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{TraceContext, TraceId};
-use crate::capture::access::{nearest, sampler_of, Access};
+use crate::capture::access::{nearest, sampled_by, Access};
 use crate::capture::spans::Remote;
 
 /// Trace context for a [`tracing::Span`], from the
@@ -90,7 +90,7 @@ impl JKoolSpanExt for tracing::Span {
         let mut cx = TraceContext::new(trace_id, span_id)?;
         // This service's decision: the caller's, or its sampler's.
         let sampled = remote_sampled
-            .or_else(|| sampler_of(self).map(|s| s.samples(trace_id)))
+            .or_else(|| sampled_by(self, trace_id))
             .unwrap_or(true);
         cx.flags = u8::from(sampled);
         Some(match tracestate {

@@ -10,6 +10,7 @@ use bytes::BytesMut;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::control::{Controls, SamplerChange};
 use crate::delivery::backlog::Backlog;
 use crate::delivery::dedupe::{Absorbed, Dedupe};
 use crate::delivery::requests::Delivery;
@@ -18,6 +19,7 @@ use crate::delivery::settings::Settings;
 use crate::handle::stats::Shared;
 use crate::handle::Command;
 use crate::item::model::{Item, Kind};
+use crate::item::sampler::Sampler;
 use crate::spool::Spool;
 use crate::transport::Transport;
 use crate::wire::context::Context;
@@ -59,6 +61,12 @@ pub(crate) struct Worker {
     dedupe: Option<Dedupe>,
     /// Sampled-out traces waiting for their decision, with a sampler.
     sampling: Option<Sampling>,
+    /// Where `set_sampler` leaves a new sampler...
+    controls: Arc<Controls>,
+    /// ...the number of the last change taken...
+    sampler_seen: u64,
+    /// ...and a change taken, until the queue reaches where it begins.
+    sampler_change: Option<SamplerChange>,
     delivery: Delivery,
     /// Where items that cannot be delivered now wait, with a spool dir.
     spool: Option<Spool>,
@@ -84,14 +92,15 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    /// A worker that takes items and commands from `queues`.
     pub(crate) fn new(
-        items: mpsc::Receiver<Item>,
-        control: mpsc::UnboundedReceiver<Command>,
+        (items, control): (mpsc::Receiver<Item>, mpsc::UnboundedReceiver<Command>),
         shared: Arc<Shared>,
         transport: Transport,
         context: Context,
         settings: Settings,
         spool: Option<Spool>,
+        controls: Arc<Controls>,
     ) -> Self {
         Worker {
             items,
@@ -106,6 +115,9 @@ impl Worker {
                 .dedupe
                 .map(|window| Dedupe::new(window, settings.dedupe_capacity)),
             sampling: settings.sampler.map(Sampling::new),
+            controls,
+            sampler_seen: 0,
+            sampler_change: None,
             settings,
             spool,
             inbox: Vec::with_capacity(INBOX),
@@ -255,6 +267,7 @@ impl Worker {
         // Its place in the queue: what a flush waits for is below its own.
         let seq = self.taken;
         self.taken += 1;
+        self.change_sampler(seq);
         if let Some(sampling) = &mut self.sampling {
             let mut early = Vec::new();
             let admitted = sampling.admit(seq, item, &mut early);
@@ -274,6 +287,19 @@ impl Worker {
             }
         }
         self.sampled(item, seq, now);
+    }
+
+    /// Takes up a new sampler once the queue reaches where it begins.
+    fn change_sampler(&mut self, seq: u64) {
+        if self.sampler_change.is_none() {
+            self.sampler_change = self.controls.sampler_changed(&mut self.sampler_seen);
+        }
+        let Some(change) = self.sampler_change.take_if(|c| seq >= c.from) else {
+            return;
+        };
+        // Without a sampler before, what was under way is kept.
+        let sampling = (self.sampling).get_or_insert_with(|| Sampling::new(Sampler::ratio(1.0)));
+        sampling.change(change.sampler, change.under_way);
     }
 
     /// What sampling let through: repeats of a held event are counted,
