@@ -1,6 +1,6 @@
 //! Operation metrics: spans counted by name before sampling, with their
-//! failures and elapsed percentiles, as the collector on 127.0.0.1
-//! receives the `tracing-jkool.operations` reports.
+//! failures, elapsed percentiles and slowest span (the exemplar), as the
+//! collector on 127.0.0.1 receives the `tracing-jkool.operations` reports.
 
 mod common;
 
@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
-use tracing::{error, info_span, instrument};
+use tracing::{error, info_span, instrument, Span};
+use tracing_jkool::propagation::JKoolSpanExt;
 use tracing_jkool::{Error, Sampler};
 use tracing_jkool_collector::Collector;
 
@@ -49,16 +50,22 @@ fn snapshot<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no snapshot {name} in {report:#}"))
 }
 
-/// The property `name` of a snapshot, which must be a `long` of
-/// `value_type`.
-fn long(snapshot: &Value, name: &str, value_type: &str) -> i64 {
+/// The property `name` of a snapshot, which must be of data type `kind`.
+fn typed<'a>(snapshot: &'a Value, name: &str, kind: &str) -> &'a Value {
     let p = snapshot["properties"]
         .as_array()
         .into_iter()
         .flatten()
         .find(|p| p["name"] == name)
         .unwrap_or_else(|| panic!("no property {name} in {snapshot:#}"));
-    assert_eq!(p["type"], "long", "{name}: {p}");
+    assert_eq!(p["type"], kind, "{name}: {p}");
+    p
+}
+
+/// The property `name` of a snapshot, which must be a `long` of
+/// `value_type`.
+fn long(snapshot: &Value, name: &str, value_type: &str) -> i64 {
+    let p = typed(snapshot, name, "long");
     assert_eq!(p["value-type"], value_type, "{name}: {p}");
     p["value"].as_i64().expect("a long")
 }
@@ -219,4 +226,119 @@ fn the_last_report_counts_the_spans_shutdown_closes() {
     let open_one = snapshot(&reports[0], "still_open");
     assert_eq!(long(open_one, "Count", "counter"), 1, "{open_one:#}");
     drop(open);
+}
+
+/// The property `name` of a snapshot, which must be a `string`.
+fn text<'a>(snapshot: &'a Value, name: &str) -> &'a str {
+    let p = typed(snapshot, name, "string");
+    assert!(p.get("value-type").is_none(), "{name}: {p}");
+    p["value"].as_str().expect("a string")
+}
+
+/// A lookup, a trace of its own, that runs `inside` while it is open;
+/// returns its tracking id and trace id as the span tells them.
+#[instrument(parent = None, skip(inside))]
+fn lookup(i: u32, inside: &dyn Fn()) -> (String, String) {
+    inside();
+    let span = Span::current();
+    let tracking_id = span.tracking_id().expect("a tracking id");
+    (
+        tracking_id,
+        span.trace_id().expect("a trace id").to_string(),
+    )
+}
+
+/// Lookup 0 holds lookups 1 to 19 and a 20 ms wait: the slowest by
+/// construction, not by timing. Returns each lookup's ids, by number.
+fn lookups() -> Vec<(String, String)> {
+    let inner = std::sync::Mutex::new(Vec::new());
+    let slowest = lookup(0, &|| {
+        for i in 1..20 {
+            inner.lock().unwrap().push(lookup(i, &|| ()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    });
+    let mut ids = vec![slowest];
+    ids.extend(inner.into_inner().unwrap());
+    ids
+}
+
+#[test]
+fn the_slowest_span_of_a_name_names_its_activity_and_trace() {
+    let collector = collector();
+    let (dispatch, handle) =
+        dispatch(builder(&collector).operation_metrics(Duration::from_secs(3600)));
+    let ids = tracing::dispatcher::with_default(&dispatch, lookups);
+    handle.shutdown(WAIT).expect("shuts down");
+
+    let items = collector.items();
+    let activities = of_type(&items, "ACTIVITY");
+    assert_eq!(activities.len(), 20, "every lookup arrived");
+    let slowest = activities
+        .iter()
+        .find(|a| property(a, "i")["value"] == 0)
+        .expect("lookup 0 arrived");
+    let reports = reports(&collector);
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let lookup = snapshot(&reports[0], "lookup");
+    assert_eq!(long(lookup, "Count", "counter"), 20);
+    assert!(
+        long(lookup, "ElapsedMax", "age.usec") >= 20_000,
+        "{lookup:#}"
+    );
+    let tracking_id = text(lookup, "MaxTrackingId");
+    assert_eq!(tracking_id, slowest["tracking-id"], "{slowest:#}");
+    let trace_id = text(lookup, "MaxTraceId");
+    assert_eq!(trace_id, slowest["corrid"][0], "{slowest:#}");
+    assert_eq!((tracking_id, trace_id), (&*ids[0].0, &*ids[0].1));
+    let others = activities
+        .iter()
+        .filter(|a| a["tracking-id"] != tracking_id);
+    assert_eq!(others.count(), 19, "one activity is the exemplar");
+}
+
+#[test]
+fn a_sampled_out_slowest_span_is_still_the_exemplar() {
+    let collector = collector();
+    let (dispatch, handle) = dispatch(
+        builder(&collector)
+            .sampler(Sampler::ratio(0.0))
+            .operation_metrics(Duration::from_secs(3600)),
+    );
+    let ids = tracing::dispatcher::with_default(&dispatch, lookups);
+    let stats = first_flush(&handle);
+    assert_eq!(stats.sampled_out, 20, "every trace left out: {stats:?}");
+    handle.shutdown(WAIT).expect("shuts down");
+
+    let items = collector.items();
+    assert!(of_type(&items, "ACTIVITY").is_empty(), "{items:#?}");
+    let reports = reports(&collector);
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let lookup = snapshot(&reports[0], "lookup");
+    let (tracking_id, trace_id) = &ids[0];
+    assert_eq!(text(lookup, "MaxTrackingId"), tracking_id, "{lookup:#}");
+    assert_eq!(text(lookup, "MaxTraceId"), trace_id, "{lookup:#}");
+}
+
+#[test]
+fn a_tracking_id_recorded_late_is_the_one_the_exemplar_names() {
+    let collector = collector();
+    let (dispatch, handle) =
+        dispatch(builder(&collector).operation_metrics(Duration::from_secs(3600)));
+    tracing::dispatcher::with_default(&dispatch, || {
+        let order = info_span!(parent: None, "order", jkool.tracking_id = tracing::field::Empty);
+        let _order = order.enter();
+        // Held by the slow one, so faster by construction.
+        drop(info_span!(parent: None, "order").entered());
+        std::thread::sleep(Duration::from_millis(5));
+        order.record("jkool.tracking_id", "order-7");
+    });
+    handle.shutdown(WAIT).expect("shuts down");
+
+    let items = collector.items();
+    let slowest = find(&items, "tracking-id", "order-7");
+    let reports = reports(&collector);
+    let order = snapshot(&reports[0], "order");
+    assert_eq!(text(order, "MaxTrackingId"), "order-7", "{order:#}");
+    assert_eq!(text(order, "MaxTraceId"), slowest["corrid"][0]);
 }

@@ -171,6 +171,8 @@ impl Builder {
     /// | `ElapsedP90` | `long` | `age.usec` | 90th percentile over the interval |
     /// | `ElapsedP99` | `long` | `age.usec` | 99th percentile over the interval |
     /// | `ElapsedMax` | `long` | `age.usec` | longest elapsed time over the interval |
+    /// | `MaxTraceId` | `string` | | trace id of the slowest span over the interval: the first correlator (`corrid`) of its trace's items |
+    /// | `MaxTrackingId` | `string` | | `tracking-id` of the slowest span's activity |
     ///
     /// Spans are counted as the delivery thread takes them from the
     /// queue, **before** [sampling](Self::sampler): a sampled-out trace's
@@ -181,11 +183,22 @@ impl Builder {
     /// times per name and interval (a uniform sample of them beyond
     /// that); the maximum is exact.
     ///
+    /// `MaxTraceId` and `MaxTrackingId` are an exemplar: they name the
+    /// span behind `ElapsedMax` (the first one, when several took as
+    /// long), so that a slow figure leads to one trace, even when the
+    /// sampler left that trace out and its items never arrived. They are
+    /// left out with the elapsed properties. A `jkool.tracking_id` set on
+    /// the span, at its start or later with `Span::record`, is the
+    /// `MaxTrackingId`, as it is the activity's `tracking-id`.
+    ///
     /// Memory is bounded: at most 1,000 span names have a snapshot of
     /// their own, in the order they first close; spans of any further name
     /// are counted together under the snapshot `other` (as are spans named
     /// `other`). Counting costs the delivery thread one short lock per
-    /// closed span, and the application's threads nothing.
+    /// closed span, and the application's threads nothing; a span's ids
+    /// are kept only when it is its name's slowest yet in the interval, as
+    /// they are (16 bytes each, a custom tracking id shared), and written
+    /// as text only in the report.
     ///
     /// `shutdown` sends the last report, so that a run shorter than the
     /// interval reports too: the delivery thread makes it as it stops,

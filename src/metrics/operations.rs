@@ -2,7 +2,9 @@
 //! failed, and how long they took (`Builder::operation_metrics` has the
 //! table). Counted on the delivery thread as the worker takes each closed
 //! span from the queue, before sampling, so that sampled-out spans count
-//! too; reported every interval as one event.
+//! too; reported every interval as one event. Each name's snapshot names
+//! its interval's slowest span (its trace and tracking ids), sampled out or
+//! not: an exemplar that leads from the metric to one trace.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,7 +12,8 @@ use std::thread::ThreadId;
 
 use super::histogram::Window;
 use crate::item::clock::now_usec;
-use crate::item::model::{ActivityRecord, Item};
+use crate::item::model::{ActivityRecord, Common, Item, TrackingId};
+use crate::item::trace_id::TraceId;
 use crate::{JKoolEvent, Snapshot, ValueType};
 
 /// The `operation` of an operation metrics report.
@@ -32,6 +35,42 @@ const PERCENTILES: [(&str, f64); 3] = [
     ("ElapsedP99", 0.99),
 ];
 
+/// A closed span's ids, as its activity carries them: kept as they are
+/// (a UUID, a trace id's bytes) and written as text only in the report.
+#[derive(Debug, Default)]
+pub(crate) struct Ids {
+    /// The trace: the first correlator in the activity's `corrid`.
+    pub(crate) trace_id: Option<TraceId>,
+    /// The activity's `tracking-id`.
+    pub(crate) tracking_id: Option<TrackingId>,
+}
+
+impl Ids {
+    /// The ids `common`'s activity is sent with: a `jkool.tracking_id`
+    /// recorded after its span began wins, as it does on the wire.
+    fn of(common: &Common) -> Ids {
+        let recorded = common.fields.jkool().and_then(|j| j.tracking_id.as_deref());
+        let tracking_id = match (recorded, &common.tracking_id) {
+            (Some(text), Some(TrackingId::Custom(id))) if **id == *text => {
+                common.tracking_id.clone()
+            }
+            (Some(text), _) => Some(TrackingId::Custom(text.into())),
+            (None, id) => id.clone(),
+        };
+        Ids {
+            trace_id: common.trace_id,
+            tracking_id,
+        }
+    }
+}
+
+/// The slowest span of a name in an interval, the first of equals.
+#[derive(Debug)]
+struct Slowest {
+    elapsed_usec: u64,
+    ids: Ids,
+}
+
 /// The figures of one span name.
 #[derive(Debug)]
 struct Figures {
@@ -41,6 +80,8 @@ struct Figures {
     errors: u64,
     /// Elapsed times in microseconds since the last report.
     elapsed: Window,
+    /// The slowest span since the last report.
+    slowest: Option<Slowest>,
 }
 
 impl Default for Figures {
@@ -49,23 +90,32 @@ impl Default for Figures {
             count: 0,
             errors: 0,
             elapsed: Window::with_limit(SAMPLES),
+            slowest: None,
         }
     }
 }
 
 impl Figures {
-    fn record(&mut self, elapsed_usec: u64, failed: bool) {
+    /// Counts a span; `ids` is asked for only when it is the slowest yet,
+    /// so that the others cost one comparison more.
+    fn record(&mut self, elapsed_usec: u64, failed: bool, ids: impl FnOnce() -> Ids) {
         self.count += 1;
         self.errors += u64::from(failed);
         self.elapsed.record(elapsed_usec as f64);
+        if (self.slowest.as_ref()).is_none_or(|slowest| elapsed_usec > slowest.elapsed_usec) {
+            let ids = ids();
+            self.slowest = Some(Slowest { elapsed_usec, ids });
+        }
     }
 
-    /// The counts and this interval's elapsed times; the times start over.
+    /// The counts and this interval's elapsed times and slowest span; the
+    /// interval starts over.
     fn take(&mut self) -> Figures {
         Figures {
             count: self.count,
             errors: self.errors,
             elapsed: std::mem::take(&mut self.elapsed),
+            slowest: self.slowest.take(),
         }
     }
 
@@ -83,12 +133,26 @@ impl Figures {
             return snapshot;
         };
         let names = PERCENTILES.iter().map(|(name, _)| *name);
-        names
-            .zip(values)
-            .chain([("ElapsedMax", max)])
-            .fold(snapshot, |snapshot, (name, usec)| {
+        let snapshot = names.zip(values).chain([("ElapsedMax", max)]).fold(
+            snapshot,
+            |snapshot, (name, usec)| {
                 snapshot.property_with_unit(name, usec as u64, ValueType::AgeUsec)
-            })
+            },
+        );
+        let Some(Slowest { ids, .. }) = self.slowest else {
+            return snapshot;
+        };
+        let snapshot = match ids.trace_id {
+            Some(trace_id) => snapshot.property("MaxTraceId", trace_id.to_string()),
+            None => snapshot,
+        };
+        match ids.tracking_id {
+            Some(id) => {
+                let text = id.as_str(&mut uuid::Uuid::encode_buffer()).to_owned();
+                snapshot.property("MaxTrackingId", text)
+            }
+            None => snapshot,
+        }
     }
 }
 
@@ -128,7 +192,7 @@ pub(crate) struct Operations {
 
 impl Operations {
     /// Counts an item the worker took from the queue: a closed span's
-    /// name, elapsed time and failure.
+    /// name, elapsed time, failure and, when it is the slowest yet, ids.
     pub(crate) fn observe(&self, item: &Item) {
         if let Item::Activity(activity) = item {
             self.record_activity(activity);
@@ -142,13 +206,21 @@ impl Operations {
             .saturating_sub(activity.start_usec);
         let elapsed = u64::try_from(elapsed).unwrap_or(0);
         let failed = activity.failure.is_some();
-        self.record(activity.common.meta.name(), elapsed, failed);
+        let ids = || Ids::of(&activity.common);
+        self.record(activity.common.meta.name(), elapsed, failed, ids);
     }
 
-    /// Counts a span of `name` that took `elapsed_usec` and `failed` or not.
-    pub(crate) fn record(&self, name: &'static str, elapsed_usec: u64, failed: bool) {
+    /// Counts a span of `name` that took `elapsed_usec` and `failed` or
+    /// not; `ids` gives its ids if it is its interval's slowest yet.
+    pub(crate) fn record(
+        &self,
+        name: &'static str,
+        elapsed_usec: u64,
+        failed: bool,
+        ids: impl FnOnce() -> Ids,
+    ) {
         let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        table.figures(name).record(elapsed_usec, failed);
+        table.figures(name).record(elapsed_usec, failed, ids);
     }
 
     /// The report of the figures so far; `None` before any span closed.
@@ -201,12 +273,12 @@ mod tests {
         let operations = Operations::default();
         let names: Vec<_> = (0..1_100).map(name).collect();
         for (i, name) in names.iter().enumerate() {
-            operations.record(name, 10, i % 2 == 0);
+            operations.record(name, 10, i % 2 == 0, Ids::default);
         }
         // A name with its own snapshot keeps it; a span named `other`
         // goes with the folded ones.
-        operations.record(names[5], 30, false);
-        operations.record(OTHER, 20, true);
+        operations.record(names[5], 30, false, Ids::default);
+        operations.record(OTHER, 20, true, Ids::default);
         let snapshots = snapshots(&operations.report().expect("a report"));
         assert_eq!(snapshots.len(), MAX_NAMES + 1);
         let other = snapshots.last().expect("other");
@@ -227,7 +299,7 @@ mod tests {
         let operations = Operations::default();
         assert!(operations.report().is_none(), "nothing closed yet");
         for usec in 1..=100 {
-            operations.record("request", usec, usec % 20 == 0);
+            operations.record("request", usec, usec % 20 == 0, Ids::default);
         }
         let first = &snapshots(&operations.report().expect("first"))[0];
         let value = |s: &serde_json::Value, p: &str| prop(s, p).map(|p| p["value"].clone());
@@ -245,9 +317,54 @@ mod tests {
         let idle = &snapshots(&operations.report().expect("second"))[0];
         assert_eq!(value(idle, "Count"), Some(100.into()));
         assert_eq!(value(idle, "ElapsedMax"), None);
-        operations.record("request", 7, false);
+        operations.record("request", 7, false, Ids::default);
         let third = &snapshots(&operations.report().expect("third"))[0];
         assert_eq!(value(third, "Count"), Some(101.into()));
         assert_eq!(value(third, "ElapsedP50"), Some(7.into()));
+    }
+
+    #[test]
+    fn each_interval_names_its_slowest_span_the_first_of_equals() {
+        let operations = Operations::default();
+        let asked = std::cell::Cell::new(0);
+        let ids = |n: u8| {
+            let asked = &asked;
+            move || {
+                asked.set(asked.get() + 1);
+                Ids {
+                    trace_id: TraceId::from_bytes([n; 16]),
+                    tracking_id: Some(TrackingId::Uuid(uuid::Uuid::from_u128(n.into()))),
+                }
+            }
+        };
+        for (n, usec) in [(1, 10), (2, 30), (3, 20), (4, 30), (5, 5)] {
+            operations.record("request", usec, false, ids(n));
+        }
+        assert_eq!(asked.get(), 2, "only a new slowest span's ids are taken");
+        let text = |s: &serde_json::Value, p: &str| {
+            let p = prop(s, p)?;
+            assert_eq!(p["type"], "string", "{p}");
+            assert!(p.get("value-type").is_none(), "{p}");
+            p["value"].as_str().map(str::to_owned)
+        };
+        let first = &snapshots(&operations.report().expect("first"))[0];
+        assert_eq!(
+            text(first, "MaxTraceId").as_deref(),
+            Some(&*"02".repeat(16))
+        );
+        let second_uuid = "00000000-0000-0000-0000-000000000002";
+        assert_eq!(text(first, "MaxTrackingId").as_deref(), Some(second_uuid));
+        // An idle interval names no span; the next names its own slowest,
+        // however fast.
+        let idle = &snapshots(&operations.report().expect("idle"))[0];
+        assert_eq!(text(idle, "MaxTraceId"), None);
+        assert_eq!(text(idle, "MaxTrackingId"), None);
+        operations.record("request", 1, false, ids(6));
+        operations.record("request", 1, false, Ids::default);
+        let third = &snapshots(&operations.report().expect("third"))[0];
+        assert_eq!(
+            text(third, "MaxTraceId").as_deref(),
+            Some(&*"06".repeat(16))
+        );
     }
 }
