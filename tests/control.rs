@@ -16,10 +16,12 @@ fn detail(step: u32) {
 }
 
 fn steps(items: &[serde_json::Value]) -> Vec<i64> {
-    (items.iter())
+    let mut steps: Vec<i64> = (items.iter())
         .filter(|i| i["msg-text"] == "detail")
         .map(|i| property(i, "step")["value"].as_i64().unwrap_or(-1))
-        .collect()
+        .collect();
+    steps.sort_unstable();
+    steps
 }
 
 /// Sets the level from another thread, as an admin endpoint would.
@@ -137,6 +139,54 @@ fn a_trace_under_way_when_sampling_is_lifted_is_still_left_out_whole() {
     assert_eq!(names(&items), ["after"], "{items:#?}");
     assert!(items.iter().all(|i| i["msg-text"] != "late"), "{items:#?}");
     assert_eq!(stats.sampled_out, 3, "early, late and the root");
+}
+
+fn noisy(n: u32) {
+    tracing::warn!(n, "noisy");
+}
+
+#[test]
+fn storm_limits_set_and_lifted_while_running() {
+    let collector = collector();
+    // Built without storm limits.
+    let (dispatch, handle) = dispatch(builder(&collector));
+    tracing::dispatcher::with_default(&dispatch, || {
+        noisy(0);
+        let limit = Some((5, std::time::Duration::from_secs(3_600)));
+        handle.set_max_events_per_callsite(limit).expect("running");
+        for n in 1..=20 {
+            noisy(n);
+        }
+        handle.set_max_events_per_callsite(None).expect("running");
+        for n in 21..=30 {
+            noisy(n);
+        }
+    });
+    handle.shutdown(WAIT).expect("delivered");
+    let items = collector.items();
+    let mut sent: Vec<i64> = (items.iter())
+        .filter(|i| i["msg-text"] == "noisy")
+        .map(|i| property(i, "n")["value"].as_i64().unwrap_or(-1))
+        .collect();
+    sent.sort_unstable();
+    let expected: Vec<i64> = (0..=5).chain(21..=30).collect();
+    assert_eq!(sent, expected, "{items:#?}");
+    let summary = find(&items, "operation", "tracing-jkool.suppressed");
+    let suppressed = summary["properties"].as_array().into_iter().flatten();
+    let suppressed = suppressed.into_iter().find(|p| p["name"] == "suppressed");
+    assert_eq!(
+        suppressed.map(|p| p["value"].clone()),
+        Some(15.into()),
+        "{summary:#}"
+    );
+    let err = handle.set_max_events_per_callsite(Some((0, std::time::Duration::from_secs(1))));
+    assert!(matches!(err, Err(Error::InvalidSetting { .. })), "{err:?}");
+    assert!(matches!(
+        handle.set_max_events_per_callsite(None),
+        Err(Error::Closed {
+            setting: "max_events_per_callsite"
+        })
+    ));
 }
 
 #[test]

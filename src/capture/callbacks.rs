@@ -18,7 +18,8 @@ use tracing_subscriber::Layer;
 
 use crate::capture::keys::{self, FieldKeys, InheritFields};
 use crate::capture::spans::{OpenSpans, SpanData, Timing};
-use crate::capture::storm::{self, Storms, Verdict};
+use crate::control::storm::{self, Verdict};
+use crate::control::Controls;
 use crate::handle::JKoolHandle;
 use crate::item::clock::now_usec;
 use crate::item::fields::{Fields, Text, Value};
@@ -28,15 +29,15 @@ use crate::item::trace_id::TraceId;
 
 /// What the layer does beyond capturing: mapped fields and inherited span
 /// fields, both off by default.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Options {
     pub(crate) max_value_bytes: usize,
     pub(crate) keys: FieldKeys,
     pub(crate) inherit: Option<InheritFields>,
     /// Spans closed by a captured panic's unwinding fail with its message.
     pub(crate) panics: bool,
-    /// Per-callsite limits on events, when set.
-    pub(crate) storms: Option<Arc<Storms>>,
+    /// Per-callsite limits on events, when set, as the handle set them.
+    pub(crate) controls: Arc<Controls>,
 }
 
 /// The layer's callbacks, behind [`JKoolLayer`](crate::JKoolLayer)'s level
@@ -294,7 +295,7 @@ where
         // tracing-log names every record's metadata so: a cheap test that
         // spares every other event tracing-log's own.
         let from_log = meta.name() == "log event" && meta.target() == "log";
-        if let Some(storms) = &self.options.storms {
+        if let Some(storms) = self.options.controls.storms() {
             // A log record's metadata is its level's: its line is its own.
             let normalized = from_log.then(|| event.normalized_metadata()).flatten();
             let site = match &normalized {

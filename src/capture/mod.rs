@@ -10,4 +10,3 @@ pub(crate) mod layer;
 #[cfg(feature = "opentelemetry")]
 pub(crate) mod otel;
 pub(crate) mod spans;
-pub(crate) mod storm;

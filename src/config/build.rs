@@ -166,17 +166,19 @@ impl Builder {
             Arc::clone(&controls),
         );
         crate::metrics::start(self.metrics, &handle);
+        if self.storm_limit.is_some() {
+            handle.limit_storms(self.storm_limit);
+        }
         crate::handle::flush_at_exit(&handle, self.exit_flush.min(LONGEST));
         if self.capture_panics {
             crate::handle::capture_panics(&handle);
         }
-        let storms = super::volume::start_storms(self.storm_limit, &handle);
         let options = Options {
             max_value_bytes: self.max_value_bytes,
             keys: self.field_keys,
             inherit: self.inherit_fields,
             panics: self.capture_panics,
-            storms,
+            controls: Arc::clone(&controls),
         };
         let capture = Capture::new(options, handle.clone());
         Ok(JKoolLayer::from_parts(controls, capture, handle))
@@ -216,7 +218,7 @@ impl Builder {
             }
         }
         settings.max_concurrent_requests = settings.max_concurrent_requests.min(MAX_CONCURRENT);
-        super::volume::check(&mut self.storm_limit)?;
+        crate::control::storm::check(self.storm_limit)?;
         if let Some(sampler) = &settings.sampler {
             sampler.check()?;
         }

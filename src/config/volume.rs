@@ -1,13 +1,9 @@
 //! What keeps the volume sent down: which traces are kept, and how many
 //! events one callsite may send.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::capture::storm::Storms;
-use crate::handle::JKoolHandle;
-use crate::item::clock::now_usec;
-use crate::{Builder, Error, Sampler};
+use crate::{Builder, Sampler};
 
 /// # Volume
 ///
@@ -47,7 +43,10 @@ impl Builder {
     /// `events` is at least 1, a callsite's first event of each window,
     /// an error or not, always goes. At most
     /// 4,096 callsites are limited; events of any beyond are never
-    /// dropped. `shutdown` tells what the last windows dropped.
+    /// dropped. `shutdown` tells what the last windows dropped. Windows
+    /// are counted in whole milliseconds (at least 1 ms; over 24 days are
+    /// taken as 24 days). [`JKoolHandle::set_max_events_per_callsite`](crate::JKoolHandle::set_max_events_per_callsite)
+    /// changes the limit while the application runs.
     ///
     /// On the application's thread it costs a counter per callsite,
     /// updated without a lock.
@@ -63,54 +62,4 @@ impl Builder {
         self.storm_limit = Some((events, per));
         self
     }
-}
-
-/// Longer windows are taken as this, so that a clock can add them.
-const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
-
-/// Refuses a storm limit that cannot work: no events, or no window.
-pub(crate) fn check(limit: &mut Option<(u32, Duration)>) -> Result<(), Error> {
-    let Some((events, per)) = limit else {
-        return Ok(());
-    };
-    let invalid = |reason: &str| Error::InvalidSetting {
-        setting: "max_events_per_callsite",
-        reason: reason.into(),
-    };
-    if *events == 0 {
-        return Err(invalid("must allow at least 1 event"));
-    }
-    if per.as_micros() == 0 {
-        return Err(invalid("the window must be at least 1 µs"));
-    }
-    *per = (*per).min(LONGEST);
-    Ok(())
-}
-
-/// The storm limits, when set, with the task that tells what each window
-/// dropped (and, at shutdown, what the last ones did).
-pub(crate) fn start_storms(
-    limit: Option<(u32, Duration)>,
-    handle: &JKoolHandle,
-) -> Option<Arc<Storms>> {
-    let (events, per) = limit?;
-    let storms = Arc::new(Storms::new(events, per));
-    let last = Arc::clone(&storms);
-    handle.before_shutdown(Box::new(move |handle: &JKoolHandle| {
-        for summary in last.summaries(now_usec(), true) {
-            handle.send(summary);
-        }
-    }));
-    let told = Arc::clone(&storms);
-    crate::metrics::spawn_periodic(handle, storms.per(), move || {
-        move |handle: &JKoolHandle| {
-            let mut summaries = told.summaries(now_usec(), false);
-            let last = summaries.pop();
-            for summary in summaries {
-                handle.send(summary);
-            }
-            last
-        }
-    });
-    Some(storms)
 }

@@ -1,9 +1,12 @@
-//! What the handle changes while the application runs: the layer's level
-//! and its sampler.
+//! What the handle changes while the application runs: the layer's level,
+//! its sampler and its storm limits.
+
+use std::time::Duration;
 
 use tracing::level_filters::LevelFilter;
 
-use crate::control::SamplerChange;
+use crate::control::{storm, SamplerChange};
+use crate::item::clock::now_usec;
 use crate::{Error, JKoolHandle, Sampler};
 
 impl JKoolHandle {
@@ -79,6 +82,64 @@ impl JKoolHandle {
             under_way,
         });
         Ok(())
+    }
+
+    /// Changes the storm limits ([`Builder::max_events_per_callsite`](crate::Builder::max_events_per_callsite)):
+    /// `Some((events, per))` sets them, also when the layer was built
+    /// without, `None` lifts them; for events from now on, from any thread.
+    /// A callsite's window under way keeps its count; one that read the
+    /// old window's length counts, at worst, in a window one new window
+    /// long. The emitting threads take no lock for it.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// let jkool = tracing_jkool::JKoolLayer::new("my-access-token").handle();
+    /// jkool
+    ///     .set_max_events_per_callsite(Some((10, Duration::from_secs(1))))
+    ///     .expect("running");
+    /// // ... the storm is over ...
+    /// jkool.set_max_events_per_callsite(None).expect("running");
+    /// ```
+    ///
+    /// No events or a window under 1 ms is refused with
+    /// [`Error::InvalidSetting`]; after `shutdown`, [`Error::Closed`]:
+    /// either way nothing changes.
+    pub fn set_max_events_per_callsite(&self, limit: Option<(u32, Duration)>) -> Result<(), Error> {
+        storm::check(limit)?;
+        self.open_for("max_events_per_callsite")?;
+        self.limit_storms(limit);
+        Ok(())
+    }
+
+    /// Sets the storm limits; the first time, starts the task that tells
+    /// what each window dropped (and, at shutdown, what the last did).
+    pub(crate) fn limit_storms(&self, limit: Option<(u32, Duration)>) {
+        let controls = std::sync::Arc::clone(&self.inner.controls);
+        if !controls.set_storms(limit) {
+            return;
+        }
+        let last = std::sync::Arc::clone(&controls);
+        self.before_shutdown(Box::new(move |handle: &JKoolHandle| {
+            let storms = last.storm_table().into_iter();
+            for summary in storms.flat_map(|s| s.summaries(now_usec(), true)) {
+                handle.send(summary);
+            }
+        }));
+        // Windows end at any millisecond: told within 100 ms to 1 s of it.
+        let per = limit.map_or(Duration::from_secs(1), |(_, per)| per);
+        let tick = per.clamp(Duration::from_millis(100), Duration::from_secs(1));
+        crate::metrics::spawn_periodic(self, tick, move || {
+            move |handle: &JKoolHandle| {
+                let storms = controls.storm_table()?;
+                let mut summaries = storms.summaries(now_usec(), false);
+                let last = summaries.pop();
+                for summary in summaries {
+                    handle.send(summary);
+                }
+                last
+            }
+        })
     }
 
     fn open_for(&self, setting: &'static str) -> Result<(), Error> {

@@ -1,8 +1,11 @@
-//! What `JKoolHandle::set_level` and `set_sampler` change while the
-//! application runs, and what reads it: the layer's level filter on the
-//! application's threads (one atomic load), the sampler on the delivery
+//! What `JKoolHandle::set_level`, `set_sampler` and
+//! `set_max_events_per_callsite` change while the application runs, and
+//! what reads it: the layer's level filter and the storm limits on the
+//! application's threads (atomic loads), the sampler on the delivery
 //! thread. Below both the layer and the handle, so that neither depends on
 //! the other for it.
+
+pub(crate) mod storm;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -16,6 +19,7 @@ use tracing_subscriber::layer::{Context, Filter};
 
 use crate::item::sampler::Sampler;
 use crate::item::trace_id::TraceId;
+use storm::Storms;
 
 /// The settings a handle changes at run time.
 #[derive(Debug)]
@@ -23,6 +27,8 @@ pub(crate) struct Controls {
     level: AtomicU8,
     /// The dispatcher the layer is in, once it joined one.
     dispatch: OnceLock<WeakDispatch>,
+    /// The storm limits, made when first set (a table of 4,096 slots).
+    storms: OnceLock<Storms>,
     /// The last change of sampler, until the delivery thread takes it.
     change: Mutex<Option<SamplerChange>>,
     /// The sampler's ratio as `f64` bits, for the flag `traceparent`
@@ -41,6 +47,7 @@ impl Controls {
         Controls {
             level: AtomicU8::new(level_number(level)),
             dispatch: OnceLock::new(),
+            storms: OnceLock::new(),
             ratio: AtomicU64::new(ratio_bits(sampler)),
             change: Mutex::new(None),
             sampler_changes: AtomicU64::new(0),
@@ -63,6 +70,29 @@ impl Controls {
     #[inline]
     pub(crate) fn admits(&self, metadata: &Metadata<'_>) -> bool {
         metadata.level() <= &self.level()
+    }
+
+    /// The storm limits, once set, while they limit anything.
+    #[inline]
+    pub(crate) fn storms(&self) -> Option<&Storms> {
+        self.storms.get().filter(|storms| storms.limited())
+    }
+
+    /// Sets the storm limits; `true` when this made the table, whose
+    /// summaries must then be started.
+    pub(crate) fn set_storms(&self, limit: Option<(u32, std::time::Duration)>) -> bool {
+        let mut made = false;
+        let storms = self.storms.get_or_init(|| {
+            made = true;
+            Storms::new(0, std::time::Duration::from_secs(1))
+        });
+        storms.set(limit);
+        made
+    }
+
+    /// The storm table, made or not, for its summaries.
+    pub(crate) fn storm_table(&self) -> Option<&Storms> {
+        self.storms.get()
     }
 
     /// Remembers the dispatcher the layer joined.

@@ -5,6 +5,10 @@
 //! record, which shares one metadata per level, by its file and line),
 //! updated with atomics: no lock on the hot path. A task on the delivery thread's
 //! runtime tells, once a window has ended, how many each callsite lost.
+//! The limit and the window may change while events come
+//! (`JKoolHandle::set_max_events_per_callsite`): a window is known by the
+//! millisecond it began, whatever its length, so that a thread that read
+//! the old length counts, at worst, in a window one new window long.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -30,11 +34,13 @@ pub(crate) const SUPPRESSED: &str = "suppressed";
 struct Slot {
     /// The callsite ([`site`] or [`log_site`]); 0 while the slot is free.
     site: AtomicUsize,
-    /// The window number (high 32 bits) and the events in it so far.
+    /// The millisecond its window began, in 32 bits (high), and the events
+    /// in it so far.
     state: AtomicU64,
     /// Events dropped and not yet told.
     dropped: AtomicU64,
-    /// The window of the first of them: told once it has ended.
+    /// The window of the first of them (its first millisecond): told once
+    /// it has ended.
     since: AtomicU32,
     /// What the summary names: `file:line` and the first dropped message.
     about: Mutex<Option<(String, String)>>,
@@ -43,10 +49,20 @@ struct Slot {
 /// The limits and every limited callsite's counters.
 #[derive(Debug)]
 pub(crate) struct Storms {
-    limit: u32,
-    per_usec: u64,
+    /// Events a callsite may send in a window; 0: no limit.
+    limit: AtomicU32,
+    /// The window, in milliseconds.
+    per_ms: AtomicU32,
     slots: Box<[Slot]>,
 }
+
+/// The longest window: longer ones are taken as this, so that windows
+/// known by their first millisecond in 32 bits compare as signed numbers.
+pub(crate) const LONGEST: Duration = Duration::from_secs(24 * 24 * 3600);
+
+/// How far a window's start may lie ahead of a thread's clock (a thread
+/// late with its clock) and still be the one it counts in.
+const LATE_MS: u32 = 60_000;
 
 /// The callsite of an event from a tracing macro: its metadata's address.
 pub(crate) fn site(meta: &'static Metadata<'static>) -> usize {
@@ -81,6 +97,24 @@ pub(crate) fn place(
     }
 }
 
+/// Refuses a storm limit that cannot work: no events, or no window.
+pub(crate) fn check(limit: Option<(u32, Duration)>) -> Result<(), crate::Error> {
+    let Some((events, per)) = limit else {
+        return Ok(());
+    };
+    let invalid = |reason: &str| crate::Error::InvalidSetting {
+        setting: "max_events_per_callsite",
+        reason: reason.into(),
+    };
+    if events == 0 {
+        return Err(invalid("must allow at least 1 event"));
+    }
+    if per < Duration::from_millis(1) {
+        return Err(invalid("the window must be at least 1 ms"));
+    }
+    Ok(())
+}
+
 /// Whether an event goes on.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -94,19 +128,35 @@ pub(crate) enum Verdict {
 
 impl Storms {
     pub(crate) fn new(limit: u32, per: Duration) -> Self {
-        Storms {
-            limit,
-            per_usec: (per.as_micros() as u64).max(1),
+        let storms = Storms {
+            limit: AtomicU32::new(0),
+            per_ms: AtomicU32::new(1),
             slots: (0..CALLSITES).map(|_| Slot::default()).collect(),
-        }
+        };
+        storms.set(Some((limit, per)));
+        storms
     }
 
-    pub(crate) fn per(&self) -> Duration {
-        Duration::from_micros(self.per_usec)
+    /// Sets the limit (`None`: none), for the events from now on.
+    pub(crate) fn set(&self, limit: Option<(u32, Duration)>) {
+        let (events, per) = limit.unwrap_or((0, Duration::from_secs(1)));
+        let per_ms = per.min(LONGEST).as_millis().max(1) as u32;
+        self.per_ms.store(per_ms, Ordering::Relaxed);
+        self.limit.store(events, Ordering::Relaxed);
     }
 
-    fn window(&self, now_usec: i64) -> u32 {
-        (now_usec.max(0) as u64 / self.per_usec) as u32
+    /// Whether events are limited now.
+    #[inline]
+    pub(crate) fn limited(&self) -> bool {
+        self.limit.load(Ordering::Relaxed) > 0
+    }
+
+    /// The first millisecond of the window `now_usec` is in, in 32 bits,
+    /// and the window's length.
+    fn window(&self, now_usec: i64) -> (u32, u32) {
+        let per = self.per_ms.load(Ordering::Relaxed).max(1);
+        let now_ms = now_usec.max(0) as u64 / 1_000;
+        ((now_ms - now_ms % u64::from(per)) as u32, per)
     }
 
     /// The slot of callsite `site`, claimed if it has none yet; `None`
@@ -133,20 +183,24 @@ impl Storms {
 
     /// Counts an event of callsite `site` at `now_usec`.
     pub(crate) fn admit(&self, site: usize, now_usec: i64) -> Verdict {
+        let limit = self.limit.load(Ordering::Relaxed);
+        if limit == 0 {
+            return Verdict::Pass;
+        }
         let Some(slot) = self.slot(site) else {
             return Verdict::Pass;
         };
-        let window = self.window(now_usec);
+        let (window, per) = self.window(now_usec);
         let mut state = slot.state.load(Ordering::Relaxed);
         // A new window starts its count anew; bounded, as another thread
         // can only have started the same window. Only ever forward: a
         // thread that read the clock before another started a newer
         // window counts in that one, rather than taking the slot back to
-        // its own older window and its count back to zero.
+        // its own older window and its count back to zero. So does one
+        // that read a shorter window's length before it changed.
         for _ in 0..4 {
-            let current = (state >> 32) as u32;
-            // Window numbers wrap; a newer one is up to 2^31 ahead.
-            if current.wrapping_sub(window) as i32 >= 0 {
+            let ahead = ((state >> 32) as u32).wrapping_sub(window);
+            if ahead < per.max(LATE_MS) {
                 break;
             }
             let fresh = u64::from(window) << 32;
@@ -158,13 +212,13 @@ impl Storms {
                 Err(now) => state = now,
             }
         }
-        let count = (slot.state.fetch_add(1, Ordering::Relaxed) + 1) as u32;
-        if count <= self.limit {
+        let state = slot.state.fetch_add(1, Ordering::Relaxed) + 1;
+        if state as u32 <= limit {
             return Verdict::Pass;
         }
         let before = slot.dropped.fetch_add(1, Ordering::Relaxed);
         if before == 0 {
-            slot.since.store(window, Ordering::Relaxed);
+            slot.since.store((state >> 32) as u32, Ordering::Relaxed);
         }
         Verdict::Drop { first: before == 0 }
     }
@@ -180,7 +234,8 @@ impl Storms {
     /// One WARNING event for each callsite that dropped events, when its
     /// window ended (or `all`, at the end), saying which and how many.
     pub(crate) fn summaries(&self, now_usec: i64, all: bool) -> Vec<JKoolEvent> {
-        let window = self.window(now_usec);
+        let (window, per) = self.window(now_usec);
+        let limit = self.limit.load(Ordering::Relaxed);
         let mut told = Vec::new();
         for slot in self.slots.iter() {
             if slot.dropped.load(Ordering::Relaxed) == 0 {
@@ -196,10 +251,8 @@ impl Storms {
             let about = slot.about.lock().unwrap_or_else(|e| e.into_inner()).take();
             let (place, message) = about.unwrap_or_default();
             let text = format!(
-                "suppressed {dropped} event(s) from {place} (\"{message}\"): more than {} \
-                 in {} ms",
-                self.limit,
-                self.per_usec / 1_000
+                "suppressed {dropped} event(s) from {place} (\"{message}\"): more than \
+                 {limit} in {per} ms"
             );
             told.push(
                 JKoolEvent::new(text)
@@ -319,6 +372,30 @@ mod tests {
         // 20 windows of 1,000, and at most 8 racing past each one's limit.
         let passed = passed.load(Ordering::Relaxed);
         assert!(passed <= 20 * (1_000 + 8), "{passed}");
+    }
+
+    #[test]
+    fn a_changed_window_or_limit_applies_at_once_and_never_sticks() {
+        let storms = Storms::new(2, Duration::from_secs(1));
+        let meta = callsite();
+        let at = |usec| storms.admit(site(meta), usec);
+        assert_eq!(at(5_000_000), Verdict::Pass);
+        // The window grows to 10 s: the 1 s window begun at 5 s goes on
+        // (its start is newer than the 10 s window's, 0 s)...
+        storms.set(Some((2, Duration::from_secs(10))));
+        assert_eq!(at(5_000_001), Verdict::Pass);
+        assert_eq!(at(9_000_000), Verdict::Drop { first: true });
+        // ...which the 10 s windows take over at the next one.
+        assert_eq!(at(10_000_000), Verdict::Pass, "a new 10 s window");
+        assert_eq!(at(19_999_000), Verdict::Pass);
+        assert_eq!(at(19_999_001), Verdict::Drop { first: false });
+        // Shorter again: the next 1 s window starts anew.
+        storms.set(Some((1, Duration::from_secs(1))));
+        assert_eq!(at(20_000_000), Verdict::Pass);
+        assert_eq!(at(20_000_001), Verdict::Drop { first: false });
+        storms.set(None);
+        assert!(!storms.limited());
+        assert_eq!(at(20_000_002), Verdict::Pass, "no limit");
     }
 
     #[test]
