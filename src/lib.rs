@@ -130,6 +130,7 @@ mod handle;
 mod item;
 mod metrics;
 pub mod propagation;
+mod spans;
 mod spool;
 mod transport;
 mod wire;

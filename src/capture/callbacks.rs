@@ -17,7 +17,6 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
 use crate::capture::keys::{self, FieldKeys, InheritFields};
-use crate::capture::spans::{OpenSpans, SpanData, Timing};
 use crate::control::storm::{self, Verdict};
 use crate::control::Controls;
 use crate::handle::JKoolHandle;
@@ -26,6 +25,7 @@ use crate::item::fields::{Fields, Text, Value};
 use crate::item::model::{Common, EventRecord, Item, LogOrigin, TrackingId};
 use crate::item::thread::{in_delivery_thread, thread_number};
 use crate::item::trace_id::TraceId;
+use crate::spans::{OpenSpans, SpanData, Timing};
 
 /// What the layer does beyond capturing: mapped fields and inherited span
 /// fields, both off by default.

@@ -15,9 +15,9 @@ use crate::control::{Controls, LiveLevel};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::capture::access::{walk, Access};
 use crate::capture::callbacks::Capture;
 use crate::handle::JKoolHandle;
+use crate::spans::access::{walk, Access};
 
 /// A [`Layer`] that streams spans and events to jKool.
 ///

@@ -129,7 +129,7 @@ impl JKoolHandle {
         // Windows end at any millisecond: told within 100 ms to 1 s of it.
         let per = limit.map_or(Duration::from_secs(1), |(_, per)| per);
         let tick = per.clamp(Duration::from_millis(100), Duration::from_secs(1));
-        crate::metrics::spawn_periodic(self, tick, move || {
+        self.spawn_periodic(tick, move || {
             move |handle: &JKoolHandle| {
                 let storms = controls.storm_table()?;
                 let mut summaries = storms.summaries(now_usec(), false);

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::capture::spans::OpenSpans;
 use crate::control::Controls;
 use crate::handle::stats::{deadline_after, Counters, Progress, Shared, Stats, Ticket};
 use crate::item::model::Item;
+use crate::spans::OpenSpans;
 use crate::Error;
 
 mod control;
@@ -22,6 +22,7 @@ mod exit;
 mod guard;
 pub(crate) mod notices;
 pub(crate) mod panics;
+mod periodic;
 pub(crate) mod send;
 pub(crate) mod stats;
 mod watermark;

@@ -3,8 +3,8 @@
 
 use tracing::Dispatch;
 
-use crate::capture::access::nearest;
 use crate::item::model::{Item, Kind};
+use crate::spans::access::nearest;
 use crate::{Error, JKoolEvent, JKoolHandle};
 
 /// Where a layer's spans live: the address of its subscriber inside the

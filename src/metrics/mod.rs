@@ -34,10 +34,10 @@ mod recorder;
 #[cfg(feature = "metrics")]
 mod series;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::handle::{JKoolHandle, WeakHandle};
+use crate::handle::JKoolHandle;
 use crate::{Builder, Error, JKoolEvent};
 
 #[cfg(feature = "metrics")]
@@ -223,7 +223,7 @@ impl Builder {
 /// thread's runtime.
 pub(crate) fn start(settings: Settings, handle: &JKoolHandle) {
     if let Some(interval) = settings.process {
-        spawn_periodic(handle, interval, || {
+        handle.spawn_periodic(interval, || {
             // The first figures, taken on the delivery thread: the first
             // report's `Usage` covers the time since.
             let mut sampler = process::Sampler::new();
@@ -231,7 +231,7 @@ pub(crate) fn start(settings: Settings, handle: &JKoolHandle) {
         });
     }
     if let Some(interval) = settings.health {
-        spawn_periodic(handle, interval, || {
+        handle.spawn_periodic(interval, || {
             |handle: &JKoolHandle| Some(health::report(handle))
         });
     }
@@ -239,69 +239,10 @@ pub(crate) fn start(settings: Settings, handle: &JKoolHandle) {
         let operations = Arc::new(operations::Operations::default());
         // Set once per pipeline: the worker counts from now on.
         if handle.shared().operations.set(operations.clone()).is_ok() {
-            spawn_periodic(handle, interval, move || {
+            handle.spawn_periodic(interval, move || {
                 let delivery = std::thread::current().id();
                 move |_: &JKoolHandle| operations.report_on(delivery)
             });
-        }
-    }
-}
-
-/// Every `interval` (the first one `interval` from now), sends what the
-/// reporter made by `setup` makes, from a task on the delivery thread's
-/// runtime; `setup` runs there too, first. The task ends when shutdown
-/// begins or the pipeline is gone.
-pub(crate) fn spawn_periodic<R>(
-    handle: &JKoolHandle,
-    interval: Duration,
-    setup: impl FnOnce() -> R + Send + 'static,
-) where
-    R: FnMut(&JKoolHandle) -> Option<JKoolEvent> + Send + 'static,
-{
-    // Made by `setup` on the delivery thread; `shutdown` makes the last
-    // report with it, so that what changed since the last interval, or in
-    // a run shorter than one, arrives.
-    let report = Arc::new(Mutex::new(None::<R>));
-    let last = report.clone();
-    handle.before_shutdown(Box::new(move |handle| {
-        let mut report = last.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(event) = report.as_mut().and_then(|report| report(handle)) {
-            handle.send(event);
-        }
-    }));
-    let task = periodic(handle.downgrade(), interval, setup, report);
-    // Dropped with the runtime when the delivery thread ends.
-    drop(handle.runtime().spawn(task));
-}
-
-async fn periodic<R>(
-    handle: WeakHandle,
-    interval: Duration,
-    setup: impl FnOnce() -> R,
-    report: Arc<Mutex<Option<R>>>,
-) where
-    R: FnMut(&JKoolHandle) -> Option<JKoolEvent>,
-{
-    let interval = interval.clamp(Duration::from_millis(1), LONGEST);
-    *report.lock().unwrap_or_else(|e| e.into_inner()) = Some(setup());
-    let start = tokio::time::Instant::now() + interval;
-    let mut ticks = tokio::time::interval_at(start, interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // Bounded by the pipeline's life: it returns once shutdown begins or
-    // the last handle is gone.
-    loop {
-        ticks.tick().await;
-        let Some(handle) = handle.upgrade() else {
-            return;
-        };
-        // The task runs on the worker's thread, so the queue cannot close
-        // between this check and the send.
-        if handle.is_closed() {
-            return;
-        }
-        let mut report = report.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(event) = report.as_mut().and_then(|report| report(&handle)) {
-            handle.send(event);
         }
     }
 }

@@ -101,7 +101,7 @@ impl JKoolHandle {
     pub fn metrics_recorder(&self, interval: Duration) -> JKoolRecorder {
         let registry = Arc::new(Registry::new());
         let weak = Arc::downgrade(&registry);
-        super::spawn_periodic(self, interval, move || {
+        self.spawn_periodic(interval, move || {
             move |_: &JKoolHandle| Weak::upgrade(&weak).and_then(|r| r.report(Instant::now()))
         });
         JKoolRecorder { registry }

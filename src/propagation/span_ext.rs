@@ -1,11 +1,11 @@
 //! [`JKoolSpanExt`]: a span's trace context, through the dispatcher and
-//! the layer's [`Access`](crate::capture::access::Access).
+//! the layer's [`Access`](crate::spans::access::Access).
 
 use std::sync::Arc;
 
 use super::{TraceContext, TraceId};
-use crate::capture::access::{nearest, sampled_by, Access};
-use crate::capture::spans::Remote;
+use crate::spans::access::{nearest, sampled_by, Access};
+use crate::spans::Remote;
 
 /// Trace context for a [`tracing::Span`], from the
 /// [`JKoolLayer`](crate::JKoolLayer) in its subscriber.

@@ -9,9 +9,9 @@ use tracing::span::Id;
 use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::capture::spans::{OpenSpans, SpanData};
 use crate::control::Controls;
 use crate::item::trace_id::TraceId;
+use crate::spans::{OpenSpans, SpanData};
 
 /// Walks the scope of span `id` (the span, then its parents), calling the
 /// closure on each until it returns `true`.

@@ -4,7 +4,8 @@
 //! A span's data lives in the layer's own table, keyed by span id, not in
 //! the span's extensions: so several layers in one subscriber each keep
 //! their own data, and the handle can send the spans still open at
-//! shutdown.
+//! shutdown. How a `tracing::Span` reaches its data is in [`access`]. Below
+//! the layer, the handle and propagation, which all read the table.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -12,6 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tracing::span::Id;
 use tracing::Metadata;
+
+pub(crate) mod access;
 
 use crate::item::clock::monotonic_nanos;
 use crate::item::fields::{Fields, Value};
