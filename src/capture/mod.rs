@@ -9,3 +9,4 @@ pub(crate) mod keys;
 pub(crate) mod layer;
 #[cfg(feature = "opentelemetry")]
 pub(crate) mod otel;
+mod parents;

@@ -8,8 +8,9 @@
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
+use super::flush::Ticket;
 use super::{JKoolHandle, WeakHandle};
-use crate::handle::stats::{Cure, Shared, Ticket};
+use crate::handle::stats::{Cure, Shared};
 use crate::Error;
 
 /// A pipeline to flush at exit. Its counters are held strongly: once the

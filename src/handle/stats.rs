@@ -375,41 +375,6 @@ impl Shared {
     }
 }
 
-/// What a flush or shutdown waits for: the items queued when it began.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Ticket {
-    pub(crate) started: Instant,
-    pub(crate) target: u64,
-    pub(crate) abandoned_before: u64,
-}
-
-impl Ticket {
-    /// Whether every item queued before the ticket is done with.
-    pub(crate) fn flushed(&self, progress: &Progress) -> bool {
-        progress.done.low() >= self.target || progress.stopped
-    }
-
-    /// `Ok` when the wait ended (`done`) with nothing given up.
-    pub(crate) fn result(&self, progress: &Progress, done: bool) -> Result<(), Error> {
-        let pending = progress.done.not_done_below(self.target)
-            + (progress.abandoned - self.abandoned_before);
-        if done && pending == 0 {
-            return Ok(());
-        }
-        if let Some(why) = &progress.crashed {
-            return Err(Error::DeliveryStopped {
-                pending,
-                why: why.clone(),
-            });
-        }
-        Err(Error::Timeout {
-            pending,
-            waited: self.started.elapsed(),
-            cause: progress.trouble.as_ref().map(|t| t.cause.clone()),
-        })
-    }
-}
-
 /// `timeout` from now, or about a century when that cannot be told.
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
     let now = Instant::now();
