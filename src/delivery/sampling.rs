@@ -311,127 +311,6 @@ impl Sampling {
         Admitted::Dropped(seqs)
     }
 
-    /// An item of a trace the ratio keeps, with a budget: what becomes of
-    /// it when the trace is kept, by the budget, or for a failure or its
-    /// duration before it took a token; `None` when the trace is over
-    /// budget, to be treated as left out by the ratio.
-    fn within_budget(&mut self, facts: &Facts, item: &mut Item) -> Option<Admitted> {
-        match self.traces.get(&facts.trace) {
-            Some(Trace::Passing) => return Some(self.passing(facts, item)),
-            Some(_) => return None,
-            None => {}
-        }
-        // The first item of the trace.
-        if facts.failed || facts.slow {
-            if facts.root {
-                set_rate(item, 1.0);
-            } else {
-                self.remember(facts.trace, Trace::Kept);
-            }
-            return Some(Admitted::Pass);
-        }
-        let budget = self.budget.as_mut()?;
-        if !budget.bucket.take(facts.now) {
-            return None;
-        }
-        if facts.root {
-            let rate = self.count(facts.now, true);
-            set_rate(item, rate);
-        } else {
-            self.remember(facts.trace, Trace::Passing);
-        }
-        Some(Admitted::Pass)
-    }
-
-    /// An item of a trace that took a token: it goes on. A failure or a
-    /// slow root gives the token back, and the trace is kept for that.
-    fn passing(&mut self, facts: &Facts, item: &mut Item) -> Admitted {
-        let anyway = facts.failed || facts.slow;
-        if let (true, Some(budget)) = (anyway, &mut self.budget) {
-            budget.bucket.give_back();
-        }
-        if facts.root {
-            self.forget(facts.trace);
-            let rate = if anyway {
-                1.0
-            } else {
-                self.count(facts.now, true)
-            };
-            set_rate(item, rate);
-        } else if anyway {
-            // Still a decision: the count of them stays.
-            self.traces.insert(facts.trace, Trace::Kept);
-        }
-        Admitted::Pass
-    }
-
-    /// Counts a trace the ratio kept whose root came at `now`, and whether
-    /// the budget kept it too; the rate that applied, counting it.
-    fn count(&mut self, now: Instant, kept: bool) -> f64 {
-        let Some(budget) = &mut self.budget else {
-            return self.sampler.fraction();
-        };
-        budget.window.count(now, kept);
-        self.sampler.fraction() * budget.window.share(now)
-    }
-
-    /// Decides `trace` now, to keep within the bounds: what it held, and
-    /// whatever else comes of it, is dropped.
-    fn drop_early(&mut self, trace: TraceId) -> Vec<u64> {
-        let Some(entry) = self.traces.get_mut(&trace) else {
-            return Vec::new();
-        };
-        let Trace::Holding(items) = entry else {
-            return Vec::new();
-        };
-        let items = std::mem::take(items);
-        self.held -= items.len();
-        self.remember(trace, Trace::Dropped { path: Vec::new() });
-        items.into_iter().map(|(seq, _)| seq).collect()
-    }
-
-    /// Records the decision for `trace` until its root comes; past
-    /// [`Sampler::MAX_DECISIONS`], forgets the oldest.
-    fn remember(&mut self, trace: TraceId, decision: Trace) {
-        if let Some(Trace::Holding(_)) | None = self.traces.insert(trace, decision) {
-            self.decisions += 1;
-        }
-        self.decided.push_back(trace);
-        while self.decisions > Sampler::MAX_DECISIONS {
-            let Some(oldest) = self.decided.pop_front() else {
-                break;
-            };
-            if self.traces.get(&oldest).is_some_and(Trace::decision) {
-                self.traces.remove(&oldest);
-                self.decisions -= 1;
-            }
-        }
-        if self.decided.len() > 2 * Sampler::MAX_DECISIONS {
-            let traces = &self.traces;
-            (self.decided).retain(|t| traces.get(t).is_some_and(Trace::decision));
-        }
-    }
-
-    /// Forgets a trace whose root came.
-    fn forget(&mut self, trace: TraceId) {
-        if self
-            .traces
-            .remove(&trace)
-            .as_ref()
-            .is_some_and(Trace::decision)
-        {
-            self.decisions -= 1;
-        }
-    }
-
-    /// Forgets the order of traces no longer held, once there is much of it.
-    fn tidy_order(&mut self) {
-        if self.order.len() > 2 * Sampler::MAX_HELD_ITEMS {
-            let traces = &self.traces;
-            (self.order).retain(|t| matches!(traces.get(t), Some(Trace::Holding(_))));
-        }
-    }
-
     /// The pipeline stops: what is still held is dropped; its places.
     pub(crate) fn drop_all(&mut self) -> Vec<u64> {
         self.order.clear();
@@ -487,5 +366,6 @@ fn set_rate(item: &mut Item, rate: f64) {
 }
 
 mod budget;
+mod memory;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::{set_rate, Admitted, Facts, Sampling, Trace};
+use crate::item::model::Item;
 use crate::item::sampler::Sampler;
 
 /// How many of the traces the ratio keeps are kept each second, and how
@@ -119,5 +121,72 @@ impl Window {
             return 1.0;
         }
         kept as f64 / seen as f64
+    }
+}
+
+/// What the budget decides of a trace the ratio keeps.
+impl Sampling {
+    /// An item of a trace the ratio keeps, with a budget: what becomes of
+    /// it when the trace is kept, by the budget, or for a failure or its
+    /// duration before it took a token; `None` when the trace is over
+    /// budget, to be treated as left out by the ratio.
+    pub(super) fn within_budget(&mut self, facts: &Facts, item: &mut Item) -> Option<Admitted> {
+        match self.traces.get(&facts.trace) {
+            Some(Trace::Passing) => return Some(self.passing(facts, item)),
+            Some(_) => return None,
+            None => {}
+        }
+        // The first item of the trace.
+        if facts.failed || facts.slow {
+            if facts.root {
+                set_rate(item, 1.0);
+            } else {
+                self.remember(facts.trace, Trace::Kept);
+            }
+            return Some(Admitted::Pass);
+        }
+        let budget = self.budget.as_mut()?;
+        if !budget.bucket.take(facts.now) {
+            return None;
+        }
+        if facts.root {
+            let rate = self.count(facts.now, true);
+            set_rate(item, rate);
+        } else {
+            self.remember(facts.trace, Trace::Passing);
+        }
+        Some(Admitted::Pass)
+    }
+
+    /// An item of a trace that took a token: it goes on. A failure or a
+    /// slow root gives the token back, and the trace is kept for that.
+    pub(super) fn passing(&mut self, facts: &Facts, item: &mut Item) -> Admitted {
+        let anyway = facts.failed || facts.slow;
+        if let (true, Some(budget)) = (anyway, &mut self.budget) {
+            budget.bucket.give_back();
+        }
+        if facts.root {
+            self.forget(facts.trace);
+            let rate = if anyway {
+                1.0
+            } else {
+                self.count(facts.now, true)
+            };
+            set_rate(item, rate);
+        } else if anyway {
+            // Still a decision: the count of them stays.
+            self.traces.insert(facts.trace, Trace::Kept);
+        }
+        Admitted::Pass
+    }
+
+    /// Counts a trace the ratio kept whose root came at `now`, and whether
+    /// the budget kept it too; the rate that applied, counting it.
+    pub(super) fn count(&mut self, now: Instant, kept: bool) -> f64 {
+        let Some(budget) = &mut self.budget else {
+            return self.sampler.fraction();
+        };
+        budget.window.count(now, kept);
+        self.sampler.fraction() * budget.window.share(now)
     }
 }
