@@ -46,6 +46,14 @@ pub(super) fn parse_items(body: &[u8]) -> Result<Vec<RawItem>, String> {
     Ok(items)
 }
 
+/// Items as JSON values. Each was checked to be a JSON object when it
+/// arrived, so parsing it again cannot fail.
+pub(crate) fn parse_all(raw: &[RawItem]) -> Vec<serde_json::Value> {
+    raw.iter()
+        .map(|item| serde_json::from_str(item.get()).unwrap_or_default())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_items;

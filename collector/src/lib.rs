@@ -134,14 +134,7 @@ pub use fault::Fault;
 pub use received::{Activity, Children, Event, Property, PropertyValue, Received, Snapshot};
 pub use tree::render_tree;
 
-/// Items as JSON values. Each was checked to be a JSON object when it
-/// arrived, so parsing it again cannot fail.
-fn parse_all(raw: &[body::RawItem]) -> Vec<Value> {
-    raw.iter()
-        .map(|item| serde_json::from_str(item.get()).unwrap_or_default())
-        .collect()
-}
-
+use body::parse_all;
 use fault::Planned;
 use shared::Shared;
 
