@@ -167,8 +167,16 @@ pub(crate) struct Shared {
     /// The losses a flush has reported so far.
     reported: Mutex<Losses>,
     /// Set with operation metrics on: what the worker counts closed spans in.
-    pub(crate) operations:
-        std::sync::OnceLock<std::sync::Arc<crate::metrics::operations::Operations>>,
+    pub(crate) operations: std::sync::OnceLock<std::sync::Arc<dyn Observer>>,
+}
+
+/// What the worker shows every item it takes from the queue, before
+/// sampling, and asks for a last report as it stops: operation metrics.
+pub(crate) trait Observer: Send + Sync + std::fmt::Debug {
+    /// Counts an item taken from the queue.
+    fn observe(&self, item: &crate::item::model::Item);
+    /// What was counted since the last report, if anything.
+    fn report(&self) -> Option<crate::JKoolEvent>;
 }
 
 /// Items that never arrived, as `shutdown` and `flush` report them.

@@ -238,7 +238,8 @@ pub(crate) fn start(settings: Settings, handle: &JKoolHandle) {
     if let Some(interval) = settings.operations {
         let operations = Arc::new(operations::Operations::default());
         // Set once per pipeline: the worker counts from now on.
-        if handle.shared().operations.set(operations.clone()).is_ok() {
+        let observer: Arc<dyn crate::handle::stats::Observer> = operations.clone();
+        if handle.shared().operations.set(observer).is_ok() {
             handle.spawn_periodic(interval, move || {
                 let delivery = std::thread::current().id();
                 move |_: &JKoolHandle| operations.report_on(delivery)

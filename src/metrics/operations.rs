@@ -190,6 +190,16 @@ pub(crate) struct Operations {
     table: Mutex<Table>,
 }
 
+impl crate::handle::stats::Observer for Operations {
+    fn observe(&self, item: &Item) {
+        Operations::observe(self, item);
+    }
+
+    fn report(&self) -> Option<JKoolEvent> {
+        Operations::report(self)
+    }
+}
+
 impl Operations {
     /// Counts an item the worker took from the queue: a closed span's
     /// name, elapsed time, failure and, when it is the slowest yet, ids.
