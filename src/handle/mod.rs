@@ -166,14 +166,12 @@ impl JKoolHandle {
     pub(crate) fn enqueue(&self, item: Item) {
         // A slot first, then the item into it: `try_send` moves the item
         // once more on its way to the queue.
-        let mut reserved = self.inner.items.try_reserve();
-        if let (Err(mpsc::error::TrySendError::Full(())), Some(block)) =
-            (&reserved, self.inner.block)
-        {
-            if !crate::item::thread::in_delivery_thread() && !crate::item::thread::in_own_catch() {
-                reserved = self.wait_for_room(block);
+        let reserved = match self.inner.items.try_reserve() {
+            Err(mpsc::error::TrySendError::Full(())) if self.inner.block.is_some() => {
+                self.wait_for_room()
             }
-        }
+            reserved => reserved,
+        };
         match reserved {
             Ok(permit) => {
                 // Counted before it is sent: an item a flush counts may
@@ -189,12 +187,22 @@ impl JKoolHandle {
         }
     }
 
-    /// Waits on this thread for a slot in the full queue, for at most
-    /// `block`: short sleeps that grow to a millisecond, never a lock.
-    fn wait_for_room(
-        &self,
-        block: Duration,
-    ) -> Result<mpsc::Permit<'_, Item>, mpsc::error::TrySendError<()>> {
+    /// With `lossy(false)`, the queue full: waits on this thread for a
+    /// slot, for at most `max_block`, in short sleeps that grow to a
+    /// millisecond, never a lock; not on the crate's own threads, nor
+    /// inside its own callbacks. Out of line: the hot path stays as short
+    /// as without it.
+    #[cold]
+    #[inline(never)]
+    fn wait_for_room(&self) -> Result<mpsc::Permit<'_, Item>, mpsc::error::TrySendError<()>> {
+        let full = Err(mpsc::error::TrySendError::Full(()));
+        let Some(block) = self.inner.block else {
+            return full;
+        };
+        use crate::item::thread::{in_delivery_thread, in_own_catch};
+        if in_delivery_thread() || in_own_catch() {
+            return full;
+        }
         let deadline = Instant::now() + block;
         let mut pause = Duration::from_micros(20);
         loop {
