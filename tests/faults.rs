@@ -79,6 +79,39 @@ fn a_503_with_retry_after_seconds_is_waited_out() {
 }
 
 #[test]
+fn retry_after_holds_for_what_it_answered_while_other_requests_are_accepted() {
+    // Each answer takes 100 ms: requests overlap, and answers accepting
+    // bodies sent before the 429s come after them.
+    let collector = tracing_jkool_collector::Collector::builder()
+        .token(TOKEN)
+        .latency(Duration::from_millis(100))
+        .keep_bodies(true)
+        .start()
+        .expect("collector starts");
+    collector.inject(Fault::retry_after(429, "2"), 10);
+    let (dispatch, handle) = dispatch(builder(&collector).framing(Framing::Object));
+    tracing::dispatcher::with_default(&dispatch, || {
+        for i in 0..40 {
+            info!(i, "event");
+        }
+    });
+    flush_while_moving(&handle);
+    assert_eq!(collector.items().len(), 40);
+    let requests = collector.requests();
+    let refused: Vec<_> = requests.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(refused.len(), 10);
+    for answered in refused {
+        let again = (requests.iter())
+            .find(|r| r.at > answered.at && r.body == answered.body)
+            .expect("sent again");
+        // Retry-After counts from the answer, which came 100 ms after the
+        // request arrived (before: 99 to 111 ms after the 429).
+        let gap = again.at.duration_since(answered.at);
+        assert!(gap >= Duration::from_secs(2), "sent again after {gap:?}");
+    }
+}
+
+#[test]
 fn a_429_with_retry_after_as_an_http_date_is_waited_out() {
     let collector = collector();
     let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));

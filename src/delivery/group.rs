@@ -27,6 +27,9 @@ pub(crate) struct Group {
     pub(crate) refused_since: Option<Instant>,
     /// Waiting to be tried again at this time (not in flight).
     pub(crate) retry_at: Option<Instant>,
+    /// jKool asked (`Retry-After`) not to send it again before this: held
+    /// to, whatever other requests' answers say meanwhile.
+    pub(crate) not_before: Option<Instant>,
     /// Half of a two-item body the server refused: if both halves alone
     /// are accepted, the endpoint refuses batches, not these items.
     pub(crate) pair: Option<u64>,

@@ -41,8 +41,13 @@ impl Delivery {
                 self.pairs.remove(&pair);
             }
         }
-        if outcome.server_answered() && std::mem::take(&mut self.down) {
-            // jKool is back: what waited for it need not wait any longer.
+        // Only a request sent since jKool was found down says it is back:
+        // one sent before, answered late, tells nothing new.
+        let back = self.down_since.is_some_and(|since| group.last_try >= since);
+        if outcome.server_answered() && back {
+            self.down_since = None;
+            // What waited for it need not wait any longer, but for what
+            // jKool itself asked to wait (`Retry-After`).
             self.groups.retry_waiting_now(now);
             self.concurrency.slow_start_again();
         }
@@ -53,7 +58,7 @@ impl Delivery {
                 self.pair_accepted(group.pair, now);
             }
             Outcome::Unavailable { after, why } => {
-                self.down = true;
+                self.down_since.get_or_insert(now);
                 group.failing_since = None;
                 // An answer (429, 503) asks for patience; anything else
                 // (refused, unreachable, timed out) is where we send.
@@ -173,6 +178,7 @@ impl Delivery {
         }
         self.shared.retried();
         group.retry_at = Some(now + wait);
+        group.not_before = after.map(|_| now + wait);
         self.groups.insert(id, group);
     }
 

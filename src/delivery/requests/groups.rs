@@ -81,7 +81,8 @@ impl Groups {
         self.waiting_for_jkool > 0
     }
 
-    /// jKool answered again: what waited for it is tried now.
+    /// jKool answered again: what waited for it is tried now, or when
+    /// jKool asked (`Retry-After`) if that is later.
     pub(super) fn retry_waiting_now(&mut self, now: Instant) {
         if !self.any_waiting_for_jkool() {
             return;
@@ -92,7 +93,7 @@ impl Groups {
             .collect();
         for id in ids {
             if let Some(mut group) = self.remove(id) {
-                group.retry_at = Some(now);
+                group.retry_at = Some(group.not_before.map_or(now, |at| at.max(now)));
                 self.insert(id, group);
             }
         }

@@ -72,7 +72,7 @@ pub(crate) struct Delivery {
     objects_until: Option<Instant>,
     /// The last answer was "unavailable": probe with one request at a
     /// time, retries only, until the server answers again.
-    down: bool,
+    down_since: Option<Instant>,
     last_accepted: Option<Instant>,
     /// Halves of refused two-item bodies: how many were accepted alone.
     pairs: HashMap<u64, u8>,
@@ -95,7 +95,7 @@ impl Delivery {
             concurrency,
             next_id: 0,
             objects_until: None,
-            down: false,
+            down_since: None,
             last_accepted: None,
             pairs: HashMap::new(),
             acks: Vec::new(),
@@ -111,7 +111,7 @@ impl Delivery {
 
     /// Whether the last answer was "unavailable".
     pub(crate) fn is_down(&self) -> bool {
-        self.down
+        self.down_since.is_some()
     }
 
     /// Whether one request at a time keeps each kind in the order it was
@@ -162,7 +162,7 @@ impl Delivery {
             1
         };
         loop {
-            let limit = if self.down { 1 } else { slots };
+            let limit = if self.is_down() { 1 } else { slots };
             if self.in_flight.len() >= limit {
                 return;
             }
@@ -173,7 +173,7 @@ impl Delivery {
             // What waited out an outage goes before anything newer; in
             // order, so does whatever waits to be tried again.
             let waiting = self.groups.any_waiting_for_jkool() || self.holds_back();
-            if waiting || (self.down && !self.in_flight.is_empty()) {
+            if waiting || (self.is_down() && !self.in_flight.is_empty()) {
                 return;
             }
             let Some((kind, items, chunk)) = self.next_body(backlog, spool.as_deref_mut(), now)
@@ -191,6 +191,7 @@ impl Delivery {
                 failing_since: None,
                 refused_since: None,
                 retry_at: None,
+                not_before: None,
                 pair: None,
                 waits_for_jkool: false,
                 chunk,
