@@ -5,14 +5,21 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use common::*;
 use tracing::info;
 
 /// A burst of `n` events from a tight loop into a queue of 100.
 fn burst(lossy: bool, n: u64) -> tracing_jkool::Stats {
+    burst_waiting(lossy, Duration::from_secs(1), n)
+}
+
+/// The same, waiting at most `max_block` for room.
+fn burst_waiting(lossy: bool, max_block: Duration, n: u64) -> tracing_jkool::Stats {
     let collector = collector();
     let builder = builder(&collector).queue_capacity(100).lossy(lossy);
+    let builder = builder.max_block(max_block);
     let (dispatch, handle) = dispatch(builder);
     tracing::dispatcher::with_default(&dispatch, || {
         for i in 0..n {
@@ -29,6 +36,15 @@ fn burst(lossy: bool, n: u64) -> tracing_jkool::Stats {
 fn with_lossy_false_a_burst_into_a_small_queue_arrives_whole() {
     let stats = burst(false, 20_000);
     assert_eq!((stats.sent, stats.dropped), (20_000, 0), "{stats:?}");
+}
+
+#[test]
+fn a_wait_too_long_for_a_clock_is_clamped_and_a_zero_wait_never_waits() {
+    let stats = burst_waiting(false, Duration::MAX, 2_000);
+    assert_eq!((stats.sent, stats.dropped), (2_000, 0), "{stats:?}");
+    let stats = burst_waiting(false, Duration::ZERO, 20_000);
+    assert!(stats.dropped > 0, "as lossy(true): {stats:?}");
+    assert_eq!(stats.sent + stats.dropped, 20_000, "{stats:?}");
 }
 
 #[test]

@@ -155,7 +155,9 @@ impl Builder {
                 }
             })
             .map_err(Error::Spawn)?;
-        let block = (!self.lossy).then_some(self.max_block);
+        // A zero wait is no wait; one too long for a clock is clamped.
+        let block =
+            (!self.lossy && !self.max_block.is_zero()).then_some(self.max_block.min(LONGEST));
         let handle = JKoolHandle::new(
             shared,
             items_tx,

@@ -298,7 +298,8 @@ impl Builder {
     }
 
     /// With [`lossy(false)`](Self::lossy), how long an item waits for room
-    /// in a full queue; default 1 s.
+    /// in a full queue; default 1 s. `Duration::ZERO` never waits (as
+    /// `lossy(true)`); a wait too long for a clock is taken as a year.
     pub fn max_block(mut self, wait: Duration) -> Self {
         self.max_block = wait;
         self
