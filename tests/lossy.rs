@@ -89,3 +89,47 @@ fn events_from_inside_the_crate_s_callbacks_never_wait() {
     let emitted = 200 + inner.load(Ordering::Relaxed) as u64;
     assert!(stats.queued + stats.dropped <= emitted, "{stats:?}");
 }
+
+/// With the queue full and `lossy(false)`: the `metrics` recorder's calls
+/// on the application's thread, and its reports and the process metrics
+/// the delivery thread sends itself, never wait on the queue (the delivery
+/// thread waiting on its own queue would never drain it).
+#[test]
+fn the_metrics_recorder_and_the_delivery_thread_s_own_reports_never_wait() {
+    let collector = collector();
+    let builder = builder(&collector)
+        .queue_capacity(1)
+        .lossy(false)
+        .max_block(Duration::from_secs(60))
+        .process_metrics(Duration::from_millis(5));
+    let (dispatch, handle) = dispatch(builder);
+    let recorder = handle.metrics_recorder(Duration::from_millis(5));
+    tracing::dispatcher::with_default(&dispatch, || {
+        metrics::with_local_recorder(&recorder, || {
+            for i in 0..2_000_u32 {
+                metrics::counter!("jobs").increment(1);
+                metrics::histogram!("size").record(f64::from(i));
+                info!(i, "job");
+            }
+        })
+    });
+    // Every application event waited for room and arrived; the reports
+    // the delivery thread made met a full queue at times and were dropped,
+    // never waited for.
+    let flushed = handle.flush(WAIT);
+    let stats = handle.stats();
+    assert!(
+        matches!(
+            flushed,
+            Ok(()) | Err(tracing_jkool::Error::Undelivered { .. })
+        ),
+        "every item had its answer: {flushed:?}"
+    );
+    let items = collector.items();
+    let jobs = items.iter().filter(|i| i["msg-text"] == "job").count();
+    assert_eq!(jobs, 2_000, "{stats:?}");
+    assert!(
+        items.iter().any(|i| i["msg-text"] == "metrics"),
+        "a report arrived"
+    );
+}
