@@ -209,6 +209,7 @@ impl Builder {
         }
         settings.max_concurrent_requests = settings.max_concurrent_requests.min(MAX_CONCURRENT);
         super::volume::check(&mut self.storm_limit)?;
+        super::privacy::check(&settings.redaction, &self.field_keys)?;
         if let Some(ratio) = settings.sampler.map(|s| s.fraction()) {
             if !(0.0..=1.0).contains(&ratio) {
                 return invalid(

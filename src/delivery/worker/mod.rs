@@ -21,6 +21,7 @@ use crate::item::model::{Item, Kind};
 use crate::spool::Spool;
 use crate::transport::Transport;
 use crate::wire::context::Context;
+use crate::wire::redact::Redactor;
 use crate::wire::Serialized;
 
 mod chunk;
@@ -59,6 +60,7 @@ pub(crate) struct Worker {
     dedupe: Option<Dedupe>,
     /// Sampled-out traces waiting for their decision, with a sampler.
     sampling: Option<Sampling>,
+    redactor: Redactor,
     delivery: Delivery,
     /// Where items that cannot be delivered now wait, with a spool dir.
     spool: Option<Spool>,
@@ -106,6 +108,7 @@ impl Worker {
                 .dedupe
                 .map(|window| Dedupe::new(window, settings.dedupe_capacity)),
             sampling: settings.sampler.map(Sampling::new),
+            redactor: Redactor::new(&settings.redaction),
             settings,
             spool,
             inbox: Vec::with_capacity(INBOX),
@@ -295,6 +298,7 @@ impl Worker {
     /// retry buffer is full.
     fn hold(&mut self, item: &mut Item, seq: u64, now: Instant) {
         item.fill_defaults(&self.context.source_fqn);
+        self.redactor.apply(item);
         let context = &self.context;
         let written = split_written(&mut self.chunk, |out| {
             crate::wire::item_json(item, context, out)
