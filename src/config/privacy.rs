@@ -38,8 +38,8 @@ use crate::{Builder, Error, JKoolKey};
 ///   network or the spool); the application's thread only records fields.
 ///   A [`JKoolEvent`](crate::JKoolEvent) given to
 ///   [`send`](crate::JKoolHandle::send) is redacted the same way (its
-///   properties, its snapshots' and its message); an item that is already
-///   JSON (a file sink's line replayed) is not.
+///   properties, its snapshots' and its message); JSON given to
+///   [`send_json`](crate::JKoolHandle::send_json) is sent as it is.
 ///
 /// ```
 /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token")

@@ -6,17 +6,15 @@
 
 mod names;
 
-use std::collections::HashMap;
 use std::fmt::{self, Write as _};
-use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use compact_str::CompactString;
 
 use crate::item::event::JKoolEvent;
 use crate::item::fields::{Fields, Value};
-use crate::item::hashing::KeyHasher;
-use crate::item::model::Item;
+use crate::item::hashing::mix;
+use crate::item::model::{ActivityRecord, EventRecord, Item};
 
 pub(crate) use names::Names;
 pub use names::SENSITIVE_FIELDS;
@@ -67,21 +65,24 @@ const JKOOL_TEXT: [(&str, &str); 6] = [
     ("exception", "jkool.exception"),
 ];
 
-/// Names whose answer is kept at most: past this many, new ones are
-/// matched every time.
-const MAX_KEPT: usize = 16_384;
+/// How many names' answers are kept: a name is matched again only when
+/// another took its place.
+const KEPT: usize = 1024;
 
 /// The delivery thread's redactor.
 #[derive(Debug)]
 pub(crate) struct Redactor {
     names: Names,
     mask: Option<Mask>,
-    /// Whether each `'static` field name met is sensitive, by its
-    /// address, with its length (names may share bytes).
-    kept: HashMap<usize, (usize, bool), BuildHasherDefault<KeyHasher>>,
+    /// Whether a `'static` field name met is sensitive, with its address
+    /// and length (names may share bytes), in the slot its address picks.
+    kept: Box<[(usize, usize, bool); KEPT]>,
     /// Whether `message` and `error` are sensitive names.
     message: bool,
     error: bool,
+    /// Names to match and nothing else: no mask, and neither `message`
+    /// nor `error` sensitive.
+    names_only: bool,
     /// The mask panicked once, and stderr was told.
     told: bool,
 }
@@ -89,21 +90,45 @@ pub(crate) struct Redactor {
 impl Redactor {
     pub(crate) fn new(rules: &Rules) -> Self {
         let names = rules.names();
+        let (message, error) = (names.matches("message"), names.matches("error"));
+        let kept = vec![(0, 0, false); KEPT].into_boxed_slice();
         Redactor {
-            message: names.matches("message"),
-            error: names.matches("error"),
+            names_only: !names.is_empty() && rules.mask.is_none() && !message && !error,
+            message,
+            error,
             names,
             mask: rules.mask.clone(),
-            kept: HashMap::default(),
+            kept: kept.try_into().expect("KEPT slots"),
             told: false,
         }
     }
 
     /// Redacts what `item` carries, in place.
+    #[inline]
     pub(crate) fn apply(&mut self, item: &mut Item) {
-        if self.names.is_empty() && self.mask.is_none() {
-            return;
+        match item {
+            // Most items, by default: only their properties' names to
+            // look up.
+            Item::Event(EventRecord { common })
+            | Item::Activity(ActivityRecord {
+                common,
+                failure: None,
+                ..
+            }) if self.names_only && common.fields.jkool.is_none() => {
+                for (name, value) in &mut common.fields.properties {
+                    if self.sensitive(name) {
+                        *value = Value::from(REDACTED);
+                    }
+                }
+            }
+            _ if self.names.is_empty() && self.mask.is_none() => {}
+            _ => self.everything(item),
         }
+    }
+
+    /// Redacts everything the rules cover.
+    #[inline(never)]
+    fn everything(&mut self, item: &mut Item) {
         match item {
             Item::Event(event) => self.fields(&mut event.common.fields),
             Item::Activity(activity) => {
@@ -122,17 +147,21 @@ impl Redactor {
     }
 
     fn fields(&mut self, fields: &mut Fields) {
+        let masks = self.mask.is_some();
         for (name, value) in &mut fields.properties {
             let name: &'static str = name;
-            let sensitive = self.sensitive(name);
-            self.value(name, sensitive, value);
+            match self.sensitive(name) {
+                true => *value = Value::from(REDACTED),
+                false if masks => self.value(name, false, value),
+                false => {}
+            }
         }
-        if let Some(message) = &mut fields.message {
+        if let Some(message) = fields.message.as_mut().filter(|_| self.message || masks) {
             if let Some(text) = self.text("message", self.message, message) {
                 *message = text.into();
             }
         }
-        if let Some(error) = &mut fields.error {
+        if let Some(error) = fields.error.as_mut().filter(|_| self.error || masks) {
             if let Some(text) = self.text("error", self.error, error) {
                 *error = text;
             }
@@ -166,21 +195,16 @@ impl Redactor {
         }
     }
 
-    /// Whether a field's name is sensitive, found once per name.
+    /// Whether a field's name is sensitive, matched once per name.
+    #[inline]
     fn sensitive(&mut self, name: &'static str) -> bool {
-        if self.names.is_empty() {
-            return false;
-        }
         let address = name.as_ptr() as usize;
-        if let Some(&(len, sensitive)) = self.kept.get(&address) {
-            if len == name.len() {
-                return sensitive;
-            }
+        let slot = &mut self.kept[mix(address as u64) as usize % KEPT];
+        if slot.0 == address && slot.1 == name.len() {
+            return slot.2;
         }
         let sensitive = self.names.matches(name);
-        if self.kept.len() < MAX_KEPT {
-            self.kept.insert(address, (name.len(), sensitive));
-        }
+        *slot = (address, name.len(), sensitive);
         sensitive
     }
 
