@@ -64,6 +64,10 @@
 //! - With [`Builder::max_concurrent_requests`]`(1)` each kind arrives in the
 //!   order it was emitted; by default several bodies travel at once.
 //! - The crate's own HTTP stack never feeds its events back into the layer.
+//! - Fields with sensitive names ([`SENSITIVE_FIELDS`]: `password`,
+//!   `db_password`, `api_key`, `Authorization`, ...) are sent as
+//!   `"[redacted]"`, by the delivery thread; see the builder's
+//!   [privacy](Builder#privacy) settings.
 //!
 //! # `jkool.*` fields
 //!
@@ -154,6 +158,7 @@ pub use item::value::{Text, UnknownValueType, Value, ValueType};
 #[cfg(feature = "metrics")]
 pub use metrics::JKoolRecorder;
 pub use spool::{FsyncPolicy, SpoolFull};
+pub use wire::redact::SENSITIVE_FIELDS;
 
 /// The README's examples, compiled as doc tests so that they stay true.
 #[cfg(doctest)]

@@ -9,7 +9,9 @@ use common::*;
 use tracing_jkool::{Error, JKoolLayer};
 use tracing_subscriber::prelude::*;
 
-const VARIABLES: [&str; 9] = [
+const VARIABLES: [&str; 11] = [
+    "JKOOL_SEND_SENSITIVE_FIELDS",
+    "JKOOL_REDACT_FIELDS",
     "JKOOL_MAX_CONCURRENT_REQUESTS",
     "JKOOL_SPOOL_MAX_BYTES",
     "JKOOL_TOKEN",
@@ -44,6 +46,7 @@ fn configuration_comes_from_the_environment_with_clear_errors() {
         ("JKOOL_MAX_CONCURRENT_REQUESTS", "0", "must be at least 1"),
         ("JKOOL_SPOOL_MAX_BYTES", "1000", "must be at least 1048576"),
         ("JKOOL_URL", "localhost:8080", "it has no scheme"),
+        ("JKOOL_SEND_SENSITIVE_FIELDS", "maybe", "expected 1 or 0"),
     ] {
         std::env::set_var(variable, value);
         let err = JKoolLayer::from_env().unwrap_err();
@@ -95,11 +98,13 @@ fn configuration_comes_from_the_environment_with_clear_errors() {
     std::env::set_var("JKOOL_QUEUE_CAPACITY", "100");
     std::env::set_var("JKOOL_BATCH_SIZE", "2");
     std::env::set_var("JKOOL_FLUSH_INTERVAL_MS", "20");
+    std::env::set_var("JKOOL_SEND_SENSITIVE_FIELDS", "1");
+    std::env::set_var("JKOOL_REDACT_FIELDS", "order_secret_code, pin");
     let layer = JKoolLayer::from_env().expect("configured from the environment");
     let handle = layer.handle();
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         for i in 0..5 {
-            tracing::debug!(i, "from env");
+            tracing::debug!(i, password = "hunter2", order_secret_code = 7, "from env");
         }
     });
     handle.flush(WAIT).expect("delivered");
@@ -110,6 +115,18 @@ fn configuration_comes_from_the_environment_with_clear_errors() {
         "JKOOL_LEVEL=debug lets debug events through"
     );
     assert!(items.iter().all(|i| i["source-fqn"] == "APPL=FromEnv"));
+    for item in &items {
+        assert_eq!(
+            property(item, "password")["value"],
+            "hunter2",
+            "JKOOL_SEND_SENSITIVE_FIELDS=1"
+        );
+        assert_eq!(
+            property(item, "order_secret_code")["value"],
+            "[redacted]",
+            "JKOOL_REDACT_FIELDS"
+        );
+    }
     assert!(
         collector.requests().iter().all(|r| r.items <= 2),
         "JKOOL_BATCH_SIZE=2"

@@ -107,6 +107,8 @@ fn map_some(fields: &mut Fields, keys: &FieldKeys) {
                 let jkool = fields.jkool.get_or_insert_with(Default::default);
                 // Every `JKoolKey` names a jKool field: nothing comes back.
                 let _ = jkool.set(key.field(), value);
+                // For redaction by the field's name, on the delivery thread.
+                jkool.mapped.push((key.field(), name));
             }
             None => i += 1,
         }

@@ -221,6 +221,7 @@ impl Builder {
         }
         settings.max_concurrent_requests = settings.max_concurrent_requests.min(MAX_CONCURRENT);
         crate::control::storm::check(self.storm_limit)?;
+        super::privacy::check(&settings.redaction, &self.field_keys)?;
         if let Some(sampler) = &settings.sampler {
             sampler.check()?;
         }

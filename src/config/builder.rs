@@ -109,6 +109,7 @@ impl Builder {
                 dedupe: None,
                 dedupe_capacity: dedupe::DEFAULT_CAPACITY,
                 sampler: None,
+                redaction: Default::default(),
             },
             units: HashMap::new(),
             categories: HashMap::new(),

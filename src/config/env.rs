@@ -31,6 +31,10 @@ impl Builder {
     /// ([`spool_dir`](Self::spool_dir)) and `JKOOL_SPOOL_MAX_BYTES`;
     /// `JKOOL_CAPTURE_PANICS` (`1` or `0`: [`capture_panics`](Self::capture_panics));
     /// `JKOOL_LOSSY` (`1` or `0`: [`lossy`](Self::lossy));
+    /// `JKOOL_SEND_SENSITIVE_FIELDS` (`1` or `0`:
+    /// [`send_sensitive_fields`](Self::send_sensitive_fields)) and
+    /// `JKOOL_REDACT_FIELDS` (names separated by commas, added as
+    /// [`redact_fields`](Self::redact_fields) adds them);
     /// `JKOOL_SAMPLE_RATIO` (the ratio of [`sampler`](Self::sampler)). Settings made after this call win
     /// over the environment; [`build`](Self::build) checks them all.
     ///
@@ -99,6 +103,16 @@ impl Builder {
         if let Some(Flag(yes)) = var.get("JKOOL_LOSSY")? {
             self.lossy = yes;
         }
+        if let Some(Flag(yes)) = var.get("JKOOL_SEND_SENSITIVE_FIELDS")? {
+            self.settings.redaction.send_sensitive = yes;
+        }
+        if let Some(names) = var.get::<String>("JKOOL_REDACT_FIELDS")? {
+            let names = names
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty());
+            self = self.redact_fields(names.map(str::to_owned).collect::<Vec<_>>());
+        }
         if let Some(dir) = var.get::<String>("JKOOL_SPOOL_DIR")? {
             self.spool.dir = Some(dir.into());
         }
@@ -132,6 +146,8 @@ pub(crate) const VARIABLES: &[&str] = &[
     "JKOOL_SAMPLE_RATIO",
     "JKOOL_CAPTURE_PANICS",
     "JKOOL_LOSSY",
+    "JKOOL_SEND_SENSITIVE_FIELDS",
+    "JKOOL_REDACT_FIELDS",
     "JKOOL_SPOOL_DIR",
     "JKOOL_SPOOL_MAX_BYTES",
     "JKOOL_PROCESS_METRICS_MS",

@@ -6,7 +6,7 @@
 
 // In the order the Builder's docs show their sections: build and the
 // environment first, then where it sends, what, how (with correlation),
-// durability, and what happens at exit and on a panic.
+// durability, what happens at exit and on a panic, volume and privacy.
 pub(crate) mod build;
 
 pub(crate) mod env;
@@ -22,5 +22,7 @@ pub(crate) mod durability;
 pub(crate) mod exit;
 
 pub(crate) mod volume;
+
+pub(crate) mod privacy;
 
 pub(crate) mod layer;

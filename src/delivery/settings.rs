@@ -114,4 +114,6 @@ pub(crate) struct Settings {
     pub dedupe_capacity: usize,
     /// Which traces are kept.
     pub sampler: Option<crate::Sampler>,
+    /// Which values are redacted before they are written.
+    pub redaction: crate::wire::redact::Rules,
 }

@@ -88,7 +88,9 @@ impl JKoolHandle {
     /// Sends one item that is already jKool JSON, such as a line written by
     /// the file sink (`url("file:///...")`), through the same queue and
     /// with the same retries. An `ACTIVITY` goes where activities go;
-    /// anything else where events go.
+    /// anything else where events go. It is sent as it is: redaction
+    /// ([`Builder::redact_fields`](crate::Builder::redact_fields)) does
+    /// not look into it.
     ///
     /// # Errors
     /// [`Error::InvalidItem`] when `json` is not one JSON object with a

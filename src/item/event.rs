@@ -166,6 +166,16 @@ impl JKoolEvent {
         }
     }
 
+    /// Its message, and every property (its own, then its snapshots'):
+    /// what redaction looks at.
+    pub(crate) fn redactable(&mut self) -> (&mut String, impl Iterator<Item = &mut Property>) {
+        let snapshots = (self.snapshots.iter_mut()).flat_map(|s| s.properties.iter_mut());
+        (
+            &mut self.msg_text,
+            self.properties.iter_mut().chain(snapshots),
+        )
+    }
+
     /// This event's tracking id, to join other items to it.
     pub fn id(&self) -> &str {
         &self.tracking_id

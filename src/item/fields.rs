@@ -23,16 +23,26 @@ pub(crate) struct JKoolFields {
     pub exception: Option<String>,
     pub msg_tag: Option<String>,
     pub operation: Option<String>,
+    /// The keys set by ordinary fields ([`Builder::field_as`]), as `set`
+    /// names them, with the name of the field that set each: the delivery
+    /// thread redacts a key's value by that field's name.
+    ///
+    /// [`Builder::field_as`]: crate::Builder::field_as
+    pub mapped: SmallVec<[(&'static str, &'static str); 1]>,
 }
 
 impl JKoolFields {
-    /// Takes every field `later` sets.
-    fn merge(&mut self, later: JKoolFields) {
+    /// Takes every field `later` sets, with the fields that set them.
+    fn merge(&mut self, mut later: JKoolFields) {
         fn take<T>(mine: &mut Option<T>, later: Option<T>) {
             if later.is_some() {
                 *mine = later;
             }
         }
+        if !self.mapped.is_empty() {
+            (self.mapped).retain(|(key, _)| !later.slot(key).is_some_and(|s| s.is_some()));
+        }
+        self.mapped.extend(std::mem::take(&mut later.mapped));
         take(&mut self.tracking_id, later.tracking_id);
         take(&mut self.corr_id, later.corr_id);
         take(&mut self.source_fqn, later.source_fqn);
@@ -49,7 +59,25 @@ impl JKoolFields {
     /// Sets the jKool field named by `key` (the part after `jkool.`).
     /// Returns the value back when `key` names no jKool field.
     pub(crate) fn set(&mut self, key: &str, value: Value) -> Option<Value> {
-        let slot = match key {
+        if key == "reason_code" {
+            self.reason_code = Some(value);
+            return None;
+        }
+        if !self.mapped.is_empty() {
+            self.mapped.retain(|(mapped, _)| *mapped != key);
+        }
+        match self.slot(key) {
+            Some(slot) => {
+                *slot = Some(value.into_text());
+                None
+            }
+            None => Some(value),
+        }
+    }
+
+    /// The text field named by `key`, as [`set`](Self::set) names it.
+    pub(crate) fn slot(&mut self, key: &str) -> Option<&mut Option<String>> {
+        Some(match key {
             "tracking_id" => &mut self.tracking_id,
             "corr_id" => &mut self.corr_id,
             "source_fqn" => &mut self.source_fqn,
@@ -60,14 +88,8 @@ impl JKoolFields {
             "exception" => &mut self.exception,
             "msg_tag" => &mut self.msg_tag,
             "operation" => &mut self.operation,
-            "reason_code" => {
-                self.reason_code = Some(value);
-                return None;
-            }
-            _ => return Some(value),
-        };
-        *slot = Some(value.into_text());
-        None
+            _ => return None,
+        })
     }
 }
 

@@ -20,8 +20,8 @@ use crate::item::value::{Typed, Value, ValueType};
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Property {
-    name: String,
-    value: Value,
+    pub(crate) name: String,
+    pub(crate) value: Value,
     unit: Option<ValueType>,
 }
 
@@ -97,7 +97,7 @@ pub struct Snapshot {
     category: Option<String>,
     time_usec: i64,
     pub(crate) parent_id: Option<String>,
-    properties: Vec<Property>,
+    pub(crate) properties: Vec<Property>,
 }
 
 impl Snapshot {

@@ -11,6 +11,7 @@ mod ids;
 pub(crate) mod json;
 mod links;
 mod plain;
+pub(crate) mod redact;
 mod serialized;
 mod snapshots;
 mod usec;

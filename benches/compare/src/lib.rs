@@ -538,6 +538,11 @@ impl Running {
                     let ratio: f64 = ratio.parse()?;
                     builder = builder.sampler(tracing_jkool::Sampler::ratio(ratio));
                 }
+                // JKOOL_SEND_SENSITIVE_FIELDS=1: redaction off (nothing
+                // else is redacted), to compare what it costs.
+                if std::env::var("JKOOL_SEND_SENSITIVE_FIELDS").as_deref() == Ok("1") {
+                    builder = builder.send_sensitive_fields(true);
+                }
                 let layer = builder.build()?;
                 let handle = layer.handle();
                 let dispatch = if contender == Contender::JKoolFiltered {
@@ -732,7 +737,11 @@ fn relay(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
     let reader = std::thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         while let Ok(n) = from.read(&mut buf) {
-            if n == 0 || chunks.send((std::time::Instant::now() + delay, buf[..n].to_vec())).is_err() {
+            if n == 0
+                || chunks
+                    .send((std::time::Instant::now() + delay, buf[..n].to_vec()))
+                    .is_err()
+            {
                 break;
             }
         }

@@ -1,3 +1,6 @@
+//! `with_env`, through a lookup function: the process's environment is
+//! left alone.
+
 use super::*;
 
 #[test]
@@ -112,6 +115,8 @@ fn values_apply_and_later_settings_win() {
             ("JKOOL_SAMPLE_RATIO", "0.25"),
             ("JKOOL_SPOOL_DIR", "/var/spool/app"),
             ("JKOOL_SPOOL_MAX_BYTES", "1048576"),
+            ("JKOOL_SEND_SENSITIVE_FIELDS", "yes"),
+            ("JKOOL_REDACT_FIELDS", " order_secret_code, ,pin "),
         ]))
         .unwrap()
         .url("http://127.0.0.1:9")
@@ -136,6 +141,13 @@ fn values_apply_and_later_settings_win() {
     assert_eq!(ratio, Some(0.25), "JKOOL_SAMPLE_RATIO");
     assert_eq!(builder.spool.dir, Some("/var/spool/app".into()));
     assert_eq!(builder.spool.max_bytes, 1 << 20);
+    let redaction = &builder.settings.redaction;
+    assert!(redaction.send_sensitive, "JKOOL_SEND_SENSITIVE_FIELDS");
+    assert_eq!(
+        redaction.names,
+        ["order_secret_code", "pin"],
+        "JKOOL_REDACT_FIELDS"
+    );
     let builder = builder
         .spool_dir(std::env::temp_dir().join(format!("tracing-jkool-env-{}", std::process::id())));
     let dir = builder.spool.dir.clone().unwrap();

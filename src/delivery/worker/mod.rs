@@ -23,6 +23,7 @@ use crate::item::sampler::Sampler;
 use crate::spool::Spool;
 use crate::transport::Transport;
 use crate::wire::context::Context;
+use crate::wire::redact::Redactor;
 use crate::wire::Serialized;
 
 mod chunk;
@@ -67,6 +68,7 @@ pub(crate) struct Worker {
     sampler_seen: u64,
     /// ...and a change taken, until the queue reaches where it begins.
     sampler_change: Option<SamplerChange>,
+    redactor: Redactor,
     delivery: Delivery,
     /// Where items that cannot be delivered now wait, with a spool dir.
     spool: Option<Spool>,
@@ -118,6 +120,7 @@ impl Worker {
             controls,
             sampler_seen: 0,
             sampler_change: None,
+            redactor: Redactor::new(&settings.redaction),
             settings,
             spool,
             inbox: Vec::with_capacity(INBOX),
@@ -321,6 +324,7 @@ impl Worker {
     /// retry buffer is full.
     fn hold(&mut self, item: &mut Item, seq: u64, now: Instant) {
         item.fill_defaults(&self.context.source_fqn);
+        self.redactor.apply(item);
         let context = &self.context;
         let written = split_written(&mut self.chunk, |out| {
             crate::wire::item_json(item, context, out)
