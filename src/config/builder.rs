@@ -48,8 +48,7 @@ pub struct Builder {
     pub(crate) url_from_env: bool,
     /// One object per request over pipelined connections, where it can.
     pub(crate) pipelining: bool,
-    /// Whether a full queue drops (`true`) or makes the emitting thread
-    /// wait, for at most `max_block`.
+    /// A full queue drops (`true`) or waits, at most `max_block`.
     pub(crate) lossy: bool,
     pub(crate) max_block: Duration,
     pub(crate) source_fqn: Option<String>,

@@ -128,7 +128,7 @@ impl Controls {
 
     /// The change of sampler made since change number `seen` (which is
     /// then updated), if there is one; one atomic load when there is not.
-    pub(crate) fn sampler_changed(&self, seen: &mut u64) -> Option<SamplerChange> {
+    fn sampler_changed(&self, seen: &mut u64) -> Option<SamplerChange> {
         let now = self.sampler_changes.load(Ordering::Acquire);
         if now == *seen {
             return None;
@@ -145,6 +145,36 @@ impl Controls {
     pub(crate) fn samples(&self, id: TraceId) -> Option<bool> {
         let bits = self.ratio.load(Ordering::Relaxed);
         (bits != NO_SAMPLER).then(|| Sampler::ratio(f64::from_bits(bits)).samples(id))
+    }
+}
+
+/// The delivery thread's view of `set_sampler`: the change to take up
+/// once the queue reaches where it begins.
+#[derive(Debug)]
+pub(crate) struct SamplerWatch {
+    controls: std::sync::Arc<Controls>,
+    /// The number of the last change taken...
+    seen: u64,
+    /// ...and a change taken, until the queue reaches where it begins.
+    change: Option<SamplerChange>,
+}
+
+impl SamplerWatch {
+    pub(crate) fn new(controls: std::sync::Arc<Controls>) -> Self {
+        SamplerWatch {
+            controls,
+            seen: 0,
+            change: None,
+        }
+    }
+
+    /// The change that begins at or before the item at `seq` in the
+    /// queue, once; one atomic load when there is none.
+    pub(crate) fn due(&mut self, seq: u64) -> Option<SamplerChange> {
+        if self.change.is_none() {
+            self.change = self.controls.sampler_changed(&mut self.seen);
+        }
+        self.change.take_if(|c| seq >= c.from)
     }
 }
 

@@ -10,7 +10,7 @@ use bytes::BytesMut;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::control::{Controls, SamplerChange};
+use crate::control::{Controls, SamplerWatch};
 use crate::delivery::backlog::Backlog;
 use crate::delivery::dedupe::{Absorbed, Dedupe};
 use crate::delivery::requests::Delivery;
@@ -62,12 +62,8 @@ pub(crate) struct Worker {
     dedupe: Option<Dedupe>,
     /// Sampled-out traces waiting for their decision, with a sampler.
     sampling: Option<Sampling>,
-    /// Where `set_sampler` leaves a new sampler...
-    controls: Arc<Controls>,
-    /// ...the number of the last change taken...
-    sampler_seen: u64,
-    /// ...and a change taken, until the queue reaches where it begins.
-    sampler_change: Option<SamplerChange>,
+    /// What `set_sampler` changes.
+    sampler_watch: SamplerWatch,
     redactor: Redactor,
     delivery: Delivery,
     /// Where items that cannot be delivered now wait, with a spool dir.
@@ -117,9 +113,7 @@ impl Worker {
                 .dedupe
                 .map(|window| Dedupe::new(window, settings.dedupe_capacity)),
             sampling: settings.sampler.map(Sampling::new),
-            controls,
-            sampler_seen: 0,
-            sampler_change: None,
+            sampler_watch: SamplerWatch::new(controls),
             redactor: Redactor::new(&settings.redaction),
             settings,
             spool,
@@ -294,15 +288,12 @@ impl Worker {
 
     /// Takes up a new sampler once the queue reaches where it begins.
     fn change_sampler(&mut self, seq: u64) {
-        if self.sampler_change.is_none() {
-            self.sampler_change = self.controls.sampler_changed(&mut self.sampler_seen);
+        if let Some(change) = self.sampler_watch.due(seq) {
+            // Without a sampler before, what was under way is kept.
+            let sampling =
+                (self.sampling).get_or_insert_with(|| Sampling::new(Sampler::ratio(1.0)));
+            sampling.change(change.sampler, change.under_way);
         }
-        let Some(change) = self.sampler_change.take_if(|c| seq >= c.from) else {
-            return;
-        };
-        // Without a sampler before, what was under way is kept.
-        let sampling = (self.sampling).get_or_insert_with(|| Sampling::new(Sampler::ratio(1.0)));
-        sampling.change(change.sampler, change.under_way);
     }
 
     /// What sampling let through: repeats of a held event are counted,
