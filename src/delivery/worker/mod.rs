@@ -129,6 +129,11 @@ impl Worker {
     /// (then for at most [`DROP_GRACE`]); delivers what it can, gives up
     /// the rest, and marks the pipeline stopped.
     pub(crate) async fn run(mut self) {
+        // One timer for the whole run, moved only when the next deadline
+        // does: a timer made and dropped on every turn cost more than the
+        // rest of a turn for one item.
+        let timer = tokio::time::sleep_until(Instant::now());
+        tokio::pin!(timer);
         loop {
             let now = Instant::now();
             self.release_repeats(Some(now));
@@ -151,7 +156,10 @@ impl Worker {
                 }
             }
             self.tell_losses();
-            let wake = self.next_wake(now);
+            let wake = self.next_wake();
+            if let Some(wake) = wake.filter(|&at| at != timer.deadline()) {
+                timer.as_mut().reset(wake);
+            }
             tokio::select! {
                 biased;
                 command = self.control.recv(), if self.control_open => self.command(command),
@@ -160,7 +168,7 @@ impl Worker {
                     self.answered();
                 }
                 item = self.items.recv(), if self.takes_items() => self.received(item),
-                () = sleep_until(wake) => {}
+                () = &mut timer, if wake.is_some() => {}
             }
         }
         if let Some(mut spool) = self.spool.take() {
@@ -367,9 +375,8 @@ impl Worker {
     }
 
     /// The next time something is due: a batch's age, a repeat window, a
-    /// retry, or the shutdown deadline.
-    fn next_wake(&self, now: Instant) -> Instant {
-        let far = now + Duration::from_secs(3600);
+    /// retry, a spool sync, or the shutdown deadline; none when nothing is.
+    fn next_wake(&self) -> Option<Instant> {
         let batch = [Kind::Activity, Kind::Event]
             .into_iter()
             .filter_map(|kind| self.backlog.front(kind))
@@ -385,10 +392,6 @@ impl Worker {
             .chain(self.delivery.next_retry())
             .chain(sync)
             .chain(stop)
-            .fold(far, Instant::min)
+            .min()
     }
-}
-
-async fn sleep_until(at: Instant) {
-    tokio::time::sleep_until(at).await;
 }
