@@ -95,21 +95,10 @@ impl JKoolHandle {
     /// so that `shutdown(..)?` means everything arrived;
     /// [`Error::DeliveryStopped`] after a panic on the delivery thread.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
-        self.run_before_shutdown();
-        let dropped = self.counters().dropped.load(Ordering::Relaxed);
-        let ticket = self.begin(|_| Command::Shutdown {
-            give_up_at: deadline_after(timeout),
-        });
+        let (dropped, ticket) = self.begin_shutdown(timeout);
         let wait = timeout.saturating_add(SHUTDOWN_GRACE);
         let progress = self.inner.shared.wait(wait, |p| p.stopped);
-        let result = ticket.result(&progress, progress.stopped);
-        drop(progress);
-        self.join_if_stopped();
-        result.and_then(|()| {
-            self.inner
-                .shared
-                .result(self.inner.shared.all_losses(dropped))
-        })
+        self.end_shutdown(dropped, ticket, progress)
     }
 
     /// [`shutdown`](Self::shutdown) for async code: awaits instead of
@@ -118,17 +107,34 @@ impl JKoolHandle {
     /// # Errors
     /// As [`shutdown`](Self::shutdown).
     pub async fn shutdown_async(&self, timeout: Duration) -> Result<(), Error> {
+        let (dropped, ticket) = self.begin_shutdown(timeout);
+        self.wait_async(timeout.saturating_add(SHUTDOWN_GRACE), |p| p.stopped)
+            .await;
+        // The thread signalled its end: joining does not wait.
+        self.end_shutdown(dropped, ticket, self.inner.shared.progress())
+    }
+
+    /// Runs what goes before shutdown and asks the worker to stop; the
+    /// items dropped so far, and what the wait is for.
+    fn begin_shutdown(&self, timeout: Duration) -> (u64, Ticket) {
         self.run_before_shutdown();
         let dropped = self.counters().dropped.load(Ordering::Relaxed);
         let ticket = self.begin(|_| Command::Shutdown {
             give_up_at: deadline_after(timeout),
         });
-        self.wait_async(timeout.saturating_add(SHUTDOWN_GRACE), |p| p.stopped)
-            .await;
-        let progress = self.inner.shared.progress();
+        (dropped, ticket)
+    }
+
+    /// What shutdown returns once its wait ended at `progress`; joins the
+    /// delivery thread if it stopped.
+    fn end_shutdown(
+        &self,
+        dropped: u64,
+        ticket: Ticket,
+        progress: std::sync::MutexGuard<'_, Progress>,
+    ) -> Result<(), Error> {
         let result = ticket.result(&progress, progress.stopped);
         drop(progress);
-        // The thread signalled its end: joining does not wait.
         self.join_if_stopped();
         result.and_then(|()| {
             self.inner
