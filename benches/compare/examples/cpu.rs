@@ -69,12 +69,8 @@ fn start_sink() -> Result<(Child, String), Box<dyn std::error::Error>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("sink") {
-        let sink = DiscardSink::start()?;
-        println!("{}", sink.url());
         // Until the parent kills it.
-        loop {
-            std::thread::park();
-        }
+        DiscardSink::serve_for_another_process()?;
     }
     let framings: Vec<Framing> = if args.is_empty() {
         vec![Framing::Object, Framing::Lines]

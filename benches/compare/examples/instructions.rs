@@ -55,12 +55,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("sink") {
-        let sink = DiscardSink::start()?;
-        println!("{}", sink.url());
         // Serves until the driver kills it.
-        loop {
-            std::thread::park();
-        }
+        DiscardSink::serve_for_another_process()?;
     }
     let [contender, workload, n] = &args[..] else {
         return Err("usage: instructions CONTENDER WORKLOAD N | instructions sink".into());

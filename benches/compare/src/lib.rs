@@ -109,6 +109,17 @@ impl DiscardSink {
         })
     }
 
+    /// A sink for another process, as `instructions sink` and `cpu sink`
+    /// run one, so that its work is not counted: prints its URL on
+    /// stdout, then serves until the process is killed.
+    pub fn serve_for_another_process() -> std::io::Result<std::convert::Infallible> {
+        let sink = DiscardSink::start()?;
+        println!("{}", sink.url());
+        loop {
+            std::thread::park();
+        }
+    }
+
     /// `http://127.0.0.1:<port>`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
