@@ -73,7 +73,7 @@ pub(crate) fn capture_panics(handle: &JKoolHandle) {
             use crate::item::thread::{in_delivery_thread, in_own_catch};
             if !in_delivery_thread() && !in_own_catch() {
                 // This thread went on after its last panic: it was caught.
-                settle(|w| w.thread == thread_number(), Outcome::Caught);
+                settle_here(Outcome::Caught);
                 let pipelines = live_pipelines();
                 if !pipelines.is_empty() {
                     report(&pipelines, info);
@@ -96,15 +96,14 @@ fn live_pipelines() -> Vec<JKoolHandle> {
 #[inline]
 pub(crate) fn went_on() {
     if WAITS_HERE.get() && !std::thread::panicking() {
-        settle(|w| w.thread == thread_number(), Outcome::Caught);
+        settle_here(Outcome::Caught);
     }
 }
 
 /// At the process's exit: the exiting thread's panic ended it; the other
 /// threads lived on after theirs.
 pub(crate) fn settle_at_exit() {
-    let here = thread_number();
-    settle(|w| w.thread == here, Outcome::Fatal);
+    settle_here(Outcome::Fatal);
     settle(|_| true, Outcome::Caught);
 }
 
@@ -126,6 +125,12 @@ fn settle_for_shutdown(handle: &JKoolHandle) {
 enum Outcome {
     Caught,
     Fatal,
+}
+
+/// Sends, as `outcome`, what waits for the current thread.
+fn settle_here(outcome: Outcome) {
+    let here = thread_number();
+    settle(|w| w.thread == here, outcome);
 }
 
 /// Sends, as `outcome`, the waiting events that `which` picks.
@@ -171,8 +176,7 @@ struct ThreadEnd;
 impl Drop for ThreadEnd {
     fn drop(&mut self) {
         if WAITS_HERE.get() {
-            let here = thread_number();
-            settle(|w| w.thread == here, Outcome::Fatal);
+            settle_here(Outcome::Fatal);
         }
     }
 }
