@@ -228,3 +228,29 @@ impl<S> Filter<S> for LiveLevel {
         Some(self.0.level())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sampler_change_begins_at_its_place_in_the_queue_and_traceparent_follows_at_once() {
+        let controls = std::sync::Arc::new(Controls::new(LevelFilter::INFO, None));
+        assert_eq!(controls.samples(TraceId::ONE), None, "no sampler");
+        let mut watch = SamplerWatch::new(std::sync::Arc::clone(&controls));
+        assert!(watch.due(0).is_none(), "no change yet");
+        controls.set_sampler(SamplerChange {
+            sampler: Sampler::ratio(0.0),
+            from: 5,
+            under_way: HashSet::new(),
+        });
+        // The flag `traceparent` passes on follows at once...
+        assert_eq!(controls.samples(TraceId::ONE), Some(false));
+        // ...the delivery thread only from the change's place on: items
+        // queued before it are decided as before.
+        assert!(watch.due(4).is_none());
+        let change = watch.due(5).expect("due at its place");
+        assert_eq!(change.sampler, Sampler::ratio(0.0));
+        assert!(watch.due(6).is_none(), "taken once");
+    }
+}

@@ -125,6 +125,10 @@ fn a_changed_window_or_limit_applies_at_once_and_never_sticks() {
     assert_eq!(at(20_000_001), Verdict::Drop { first: false });
     storms.set(None);
     assert!(!storms.limited());
+    // Windows too long for 32-bit milliseconds are taken as 24 days.
+    storms.set(Some((1, Duration::from_secs(365 * 24 * 3600))));
+    assert_eq!(storms.window(0).1, LONGEST.as_millis() as u32);
+    storms.set(None);
     assert_eq!(at(20_000_002), Verdict::Pass, "no limit");
 }
 
@@ -157,4 +161,12 @@ fn at_most_the_table_s_callsites_are_limited_and_the_rest_never_dropped() {
         .count();
     assert!(limited <= CALLSITES, "{limited}");
     assert!(limited >= CALLSITES / 2, "the table is used: {limited}");
+}
+
+#[test]
+fn a_limit_of_no_events_or_a_window_under_a_millisecond_is_refused() {
+    assert!(check(None).is_ok());
+    assert!(check(Some((1, Duration::from_millis(1)))).is_ok());
+    assert!(check(Some((0, Duration::from_secs(1)))).is_err());
+    assert!(check(Some((1, Duration::from_micros(999)))).is_err());
 }
