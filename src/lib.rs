@@ -145,7 +145,9 @@ pub mod fuzzing;
 
 pub use capture::keys::{InheritFields, JKoolKey};
 pub use capture::layer::JKoolLayer;
-pub use config::builder::{Builder, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_URL};
+pub use config::builder::{
+    Builder, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_PIPELINED_REQUESTS, DEFAULT_URL,
+};
 pub use delivery::settings::{Framing, UnknownFraming};
 pub use error::Error;
 pub use handle::stats::Stats;

@@ -1,5 +1,6 @@
-//! The limit on requests in flight follows the round trip: against the
-//! collector, whose latency changes while events flow, and through 503s.
+//! The limit on requests in flight follows what the round trip needs and
+//! what jKool asks: against the collector, whose latency changes while
+//! events flow, and through 503s.
 
 mod common;
 
@@ -54,30 +55,27 @@ fn at_distance(latency: Duration) -> (Collector, tracing::Dispatch, JKoolHandle)
 }
 
 #[test]
-fn the_limit_shrinks_when_the_round_trip_grows_and_grows_back_never_past_the_max() {
+fn a_longer_round_trip_grows_the_limit_never_past_the_max() {
     let (collector, dispatch, handle) = at_distance(Duration::from_millis(50));
-    let (fast, slow, fast_again) = tracing::dispatcher::with_default(&dispatch, || {
+    let (fast, slow) = tracing::dispatcher::with_default(&dispatch, || {
         let fast = emit_for(&handle, 1, Duration::from_millis(1_500));
         collector.set_latency(Duration::from_millis(500));
         let slow = emit_for(&handle, 1, Duration::from_millis(2_500));
+        // The collector's latency is think time: it answers one request
+        // after another on a connection. What piled up goes at 50 ms.
         collector.set_latency(Duration::from_millis(50));
-        let fast_again = emit_for(&handle, 1, Duration::from_millis(2_000));
-        (fast, slow, fast_again)
+        (fast, slow)
     });
     all_delivered(&handle);
     let max = MAX as u64;
     let peak = |s: &[u64]| s.iter().copied().max().unwrap_or_default();
-    let last = |s: &[u64]| s.last().copied().unwrap_or_default();
     // 1,000 events/s at 50 ms need 50 requests in flight: the limit grows
     // from its start (4) towards the max.
     assert!(peak(&fast) >= 24, "{fast:?}");
-    // The first round trips of 500 ms cut it...
-    let cut = slow.iter().position(|limit| *limit < last(&fast));
-    assert!(cut.is_some(), "no cut at 500 ms: {fast:?} {slow:?}");
-    // ...and from its lowest it grows back.
-    let lowest = slow.iter().copied().min().unwrap_or_default();
-    assert!(last(&fast_again) > lowest, "{slow:?} {fast_again:?}");
-    let all = [fast, slow, fast_again].concat();
+    // At 500 ms they need 500: a longer round trip is not back-pressure,
+    // and the limit goes to the max instead of being cut.
+    assert!(slow.last() == Some(&max), "{fast:?} {slow:?}");
+    let all = [fast, slow].concat();
     assert!(all.iter().all(|limit| (1..=max).contains(limit)), "{all:?}");
     assert!(
         collector.peak_in_flight() <= MAX,

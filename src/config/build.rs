@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::capture::callbacks::{Capture, Options};
+use crate::config::builder::DEFAULT_MAX_PIPELINED_REQUESTS;
 use crate::control::Controls;
 use crate::delivery::settings::Framing;
 use crate::delivery::worker::Worker;
@@ -26,7 +27,7 @@ use crate::{Builder, Error, JKoolLayer};
 pub(crate) const MAX_QUEUE_CAPACITY: usize = 1 << 26;
 
 /// More requests in flight than this are taken as this many.
-const MAX_CONCURRENT: usize = 1024;
+const MAX_CONCURRENT: usize = crate::config::builder::DEFAULT_MAX_PIPELINED_REQUESTS;
 
 /// Longer durations are taken as this: far enough to mean "never", near
 /// enough that adding it to a clock cannot overflow.
@@ -96,6 +97,9 @@ impl Builder {
                     &self.client,
                     self.settings.max_concurrent_requests,
                 );
+                if http.pipelined.is_some() && !self.concurrency_set {
+                    self.settings.max_concurrent_requests = DEFAULT_MAX_PIPELINED_REQUESTS;
+                }
             }
         }
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -18,10 +18,17 @@ use crate::ValueType;
 /// jKool's streaming endpoint, as meshIQ's own Java sink uses it.
 pub const DEFAULT_URL: &str = "https://stream.meshiq.com";
 
-/// The default of [`Builder::max_concurrent_requests`]: with one item per
-/// request, 5,000 events a second at a 20 ms round trip need 100 requests
-/// in flight.
+/// The default of [`Builder::max_concurrent_requests`] for requests sent
+/// through reqwest (`https://`, a proxy, batched framings), each on a
+/// connection of its own: with one item per request, 5,000 events a second
+/// at a 20 ms round trip need 100 requests in flight.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+
+/// The default of [`Builder::max_concurrent_requests`] over pipelined
+/// connections ([`Builder::pipelining`]), where a request in flight costs
+/// its bytes and no connection: 50,000 events a second at a 50 ms round
+/// trip need 2,500 requests in flight.
+pub const DEFAULT_MAX_PIPELINED_REQUESTS: usize = 4096;
 
 /// Configures a [`JKoolLayer`](crate::JKoolLayer); made by
 /// [`JKoolLayer::builder`](crate::JKoolLayer::builder).
@@ -48,6 +55,9 @@ pub struct Builder {
     pub(crate) url_from_env: bool,
     /// One object per request over pipelined connections, where it can.
     pub(crate) pipelining: bool,
+    /// `max_concurrent_requests` was set: it holds over pipelined
+    /// connections too.
+    pub(crate) concurrency_set: bool,
     /// A full queue drops (`true`) or waits, at most `max_block`.
     pub(crate) lossy: bool,
     pub(crate) max_block: Duration,
@@ -80,6 +90,7 @@ impl Builder {
             url: url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned()),
             url_from_env: url.is_some(),
             pipelining: true,
+            concurrency_set: false,
             lossy: true,
             max_block: Duration::from_secs(1),
             source_fqn: None,
@@ -346,13 +357,16 @@ impl Builder {
     }
 
     /// The most requests in flight at once; default
-    /// [`DEFAULT_MAX_CONCURRENT_REQUESTS`]. The delivery thread uses as many
-    /// as the round trip needs: it starts at four, doubles while every slot
-    /// is busy and the round trip holds, then grows by one; it cuts back on
-    /// a retryable answer, a timeout, or a round trip well above its mean
-    /// (as Vector's adaptive request concurrency does).
+    /// [`DEFAULT_MAX_PIPELINED_REQUESTS`] (4,096) over pipelined
+    /// connections, [`DEFAULT_MAX_CONCURRENT_REQUESTS`] (256) through
+    /// reqwest (see [`pipelining`](Self::pipelining)). The delivery thread
+    /// uses as many as the round trip needs: it starts at four and, each
+    /// round trip that every slot was busy, doubles, then (after its first
+    /// cut) grows by an eighth; it cuts to 90 % on a retryable answer or a
+    /// timeout (after Vector's adaptive request concurrency). A longer
+    /// round trip alone is not a reason to cut: it needs more in flight.
     /// [`Stats::concurrency_limit`](crate::Stats::concurrency_limit) shows
-    /// where it is. Values above 1,024 are taken as 1,024.
+    /// where it is. Values above 4,096 are taken as 4,096.
     ///
     /// With more than one, items may arrive out of order (each carries its
     /// own time); with 1, each kind arrives in the order it was emitted.
@@ -363,6 +377,7 @@ impl Builder {
     /// ```
     pub fn max_concurrent_requests(mut self, requests: usize) -> Self {
         self.settings.max_concurrent_requests = requests;
+        self.concurrency_set = true;
         self
     }
 

@@ -92,6 +92,7 @@ impl Builder {
         }
         if let Some(Within(requests)) = var.get::<Within<1>>("JKOOL_MAX_CONCURRENT_REQUESTS")? {
             self.settings.max_concurrent_requests = requests;
+            self.concurrency_set = true;
         }
         if let Some(Ratio(ratio)) = var.get("JKOOL_SAMPLE_RATIO")? {
             let sampler = self.settings.sampler.unwrap_or(Sampler::ratio(ratio));

@@ -1,13 +1,18 @@
-//! How many requests may be in flight: a limit that follows the round
-//! trip, between 1 and `max_concurrent_requests`, after Vector's adaptive
-//! request concurrency (AIMD), with a slow start as TCP's.
+//! How many requests may be in flight: a limit between 1 and
+//! `max_concurrent_requests`, after Vector's adaptive request concurrency
+//! (AIMD), with a slow start as TCP's.
 //!
 //! Time is cut into periods of one mean round trip. At the end of each:
-//! - back-pressure (a retryable answer, a timeout), or a round trip well
-//!   above its running mean, cuts the limit to 90 %;
-//! - otherwise, if the limit was reached and the round trip held, the
-//!   limit grows: doubled until the first cut (slow start), then by one;
-//!   doubled again once jKool answers after an outage.
+//! - back-pressure (a retryable answer, a timeout) cuts the limit to 90 %;
+//! - otherwise, if the limit was reached, it grows: doubled until the
+//!   first cut (slow start), then by an eighth; doubled again once jKool
+//!   answers after an outage.
+//!
+//! A longer round trip alone is not back-pressure: it needs more requests
+//! in flight, not fewer. A period ends at its length even when no answer
+//! came in it (the round trip grew past it), so the limit grows with the
+//! round trip: 2,000 events/s over a round trip that goes from 20 ms to
+//! 2 s need 4,000 requests in flight within a few of the old round trips.
 //!
 //! Each attempt is timed on its own, from its start to its answer, never a
 //! whole retry sequence (Vector bug #26123), and retries go through the
@@ -15,25 +20,25 @@
 
 use tokio::time::{Duration, Instant};
 
-/// Weight of the newest period in the running mean and variance.
+/// Weight of the newest period in the running mean of the round trip.
 const ALPHA: f64 = 0.4;
-
-/// A round trip more than this many deviations above the mean is
-/// back-pressure...
-const DEVIATIONS: f64 = 2.5;
-
-/// ...and never less than this fraction of the mean above it: a server at
-/// a steady distance has almost no deviation, and a busy client's own
-/// scheduling adds milliseconds that are not congestion.
-const MIN_RISE: f64 = 0.5;
 
 /// What a cut leaves of the limit.
 const CUT: f64 = 0.9;
+
+/// After the first cut, the limit grows by this fraction of itself per
+/// period (and at least one): a limit far below the need gets there in
+/// tens of round trips, not thousands.
+const GROWTH: usize = 8;
 
 /// The limit to start at, as TCP starts with a window of a few segments:
 /// four requests in flight at once were this crate's fixed number before
 /// the limit adapted.
 const INITIAL: usize = 4;
+
+/// The shortest period: below it, the limit would double on the
+/// scheduling of one busy thread.
+const MIN_PERIOD: f64 = 0.001;
 
 /// The limit on requests in flight, and what it learned of the round trip.
 #[derive(Debug)]
@@ -41,10 +46,9 @@ pub(super) struct Concurrency {
     max: usize,
     limit: usize,
     slow_start: bool,
-    /// Running mean and variance of the round trip, in seconds, over past
-    /// periods; none before the first period ends.
+    /// Running mean of the round trip, in seconds, over past periods; none
+    /// before the first answer.
     mean: Option<f64>,
-    variance: f64,
     period: Period,
 }
 
@@ -78,7 +82,6 @@ impl Concurrency {
             limit: INITIAL.min(max.max(1)),
             slow_start: true,
             mean: None,
-            variance: 0.0,
             period: Period::new(now),
         }
     }
@@ -102,17 +105,31 @@ impl Concurrency {
         period.rtt_sum += rtt.as_secs_f64();
         period.answers += 1;
         period.back_pressure |= back_pressure;
-        let length = self.mean.unwrap_or(rtt.as_secs_f64());
-        if now.saturating_duration_since(period.started).as_secs_f64() < length {
+        if self.mean.is_none() {
+            self.mean = Some(rtt.as_secs_f64());
+        }
+        self.tick(now)
+    }
+
+    /// When the period ends, once a round trip is known.
+    pub(super) fn period_end(&self) -> Option<Instant> {
+        let length = Duration::from_secs_f64(self.mean?.max(MIN_PERIOD));
+        Some(self.period.started + length)
+    }
+
+    /// Ends the period if it is over at `now`, answered or not. Returns
+    /// whether the limit changed.
+    pub(super) fn tick(&mut self, now: Instant) -> bool {
+        let Some(mean) = self.mean else { return false };
+        let length = mean.max(MIN_PERIOD);
+        if now
+            .saturating_duration_since(self.period.started)
+            .as_secs_f64()
+            < length
+        {
             return false;
         }
         let before = self.limit;
-        self.adjust();
-        self.period = Period::new(now);
-        self.limit != before
-    }
-
-    fn adjust(&mut self) {
         let Period {
             rtt_sum,
             answers,
@@ -120,26 +137,17 @@ impl Concurrency {
             back_pressure,
             ..
         } = self.period;
-        let current = rtt_sum / f64::from(answers.max(1));
-        let Some(mean) = self.mean else {
-            self.mean = Some(current);
-            if !back_pressure && reached {
-                self.grow();
-            } else if back_pressure {
-                self.cut();
-            }
-            return;
-        };
-        let deviation = self.variance.sqrt();
-        let rise = (DEVIATIONS * deviation).max(MIN_RISE * mean);
-        if back_pressure || current > mean + rise {
+        if back_pressure {
             self.cut();
-        } else if reached && current <= mean + deviation.max(MIN_RISE * mean / 2.0) {
+        } else if reached {
             self.grow();
         }
-        let delta = current - mean;
-        self.mean = Some(mean + ALPHA * delta);
-        self.variance = (1.0 - ALPHA) * (self.variance + ALPHA * delta * delta);
+        if answers > 0 {
+            let current = rtt_sum / f64::from(answers);
+            self.mean = Some(mean + ALPHA * (current - mean));
+        }
+        self.period = Period::new(now);
+        self.limit != before
     }
 
     /// jKool answers again after an outage, whose answers cut the limit to
@@ -152,7 +160,7 @@ impl Concurrency {
     fn grow(&mut self) {
         let next = match self.slow_start {
             true => self.limit.saturating_mul(2),
-            false => self.limit + 1,
+            false => self.limit + (self.limit / GROWTH).max(1),
         };
         self.limit = next.min(self.max);
     }
@@ -189,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn back_pressure_cuts_and_growth_after_it_is_by_one() {
+    fn back_pressure_cuts_and_growth_after_it_is_by_an_eighth() {
         let mut now = Instant::now();
         let mut c = Concurrency::new(1000, now);
         let rtt = Duration::from_millis(50);
@@ -199,22 +207,44 @@ mod tests {
         now += rtt;
         assert!(c.answered(now, rtt, true));
         assert_eq!(c.limit(), 28);
-        assert_eq!(periods(&mut c, &mut now, rtt, 3), [29, 30, 31]);
+        assert_eq!(periods(&mut c, &mut now, rtt, 3), [31, 34, 38]);
     }
 
     #[test]
-    fn a_round_trip_far_above_its_mean_cuts_until_it_is_the_new_mean() {
+    fn a_longer_round_trip_is_not_back_pressure_the_limit_grows_to_cover_it() {
         let mut now = Instant::now();
-        let mut c = Concurrency::new(64, now);
-        periods(&mut c, &mut now, Duration::from_millis(50), 10);
-        assert_eq!(c.limit(), 64);
-        let slow = periods(&mut c, &mut now, Duration::from_millis(500), 12);
-        assert!(slow[0] < 64, "{slow:?}");
-        let lowest = *slow.iter().min().unwrap();
-        // Once 500 ms is the mean, the limit grows again.
-        assert!(slow[11] > lowest, "{slow:?}");
-        let fast = periods(&mut c, &mut now, Duration::from_millis(50), 40);
-        assert_eq!(fast[39], 64, "{fast:?}");
+        let mut c = Concurrency::new(4096, now);
+        let rtt = Duration::from_millis(20);
+        assert_eq!(periods(&mut c, &mut now, rtt, 4), [8, 16, 32, 64]);
+        // The round trip grows to 2 s: no answer comes for a while, and
+        // every slot stays busy. The limit doubles each old round trip.
+        c.started(c.limit());
+        let mut limits = Vec::new();
+        for _ in 0..8 {
+            now += rtt;
+            c.tick(now);
+            limits.push(c.limit());
+            c.started(c.limit());
+        }
+        assert_eq!(limits, [128, 256, 512, 1024, 2048, 4096, 4096, 4096]);
+        // Answers of 2 s neither cut it nor shrink it.
+        now += Duration::from_secs(2);
+        c.answered(now, Duration::from_secs(2), false);
+        assert_eq!(c.limit(), 4096);
+    }
+
+    #[test]
+    fn a_free_slot_stops_the_growth_of_a_period_without_answers() {
+        let mut now = Instant::now();
+        let mut c = Concurrency::new(4096, now);
+        let rtt = Duration::from_millis(20);
+        periods(&mut c, &mut now, rtt, 2);
+        assert_eq!(c.limit(), 16);
+        now += rtt;
+        c.tick(now);
+        now += rtt;
+        c.tick(now);
+        assert_eq!(c.limit(), 16);
     }
 
     #[test]

@@ -136,6 +136,13 @@ impl Delivery {
         self.groups.next_retry()
     }
 
+    /// With every slot busy and items waiting, when the limit may grow
+    /// though no answer comes.
+    pub(crate) fn next_growth(&self, waiting: bool) -> Option<Instant> {
+        let full = self.in_flight.len() >= self.concurrency.limit();
+        (waiting && full).then(|| self.concurrency.period_end())?
+    }
+
     /// The next answer of a request in flight; never, when none is.
     pub(crate) async fn next_answer(&mut self) -> Option<Answer> {
         match self.in_flight.join_next().await {
@@ -156,6 +163,9 @@ impl Delivery {
         mut spool: Option<&mut Spool>,
         now: Instant,
     ) {
+        if self.in_flight.len() >= self.concurrency.limit() && self.concurrency.tick(now) {
+            self.shared.concurrency_limit(self.concurrency.limit());
+        }
         let slots = if self.transport.concurrent() {
             self.concurrency.limit()
         } else {

@@ -375,7 +375,7 @@ impl Worker {
     }
 
     /// The next time something is due: a batch's age, a repeat window, a
-    /// retry, a spool sync, or the shutdown deadline; none when nothing is.
+    /// retry, the limit's growth, a spool sync, or the shutdown deadline; none when nothing is.
     fn next_wake(&self) -> Option<Instant> {
         let batch = [Kind::Activity, Kind::Event]
             .into_iter()
@@ -390,6 +390,7 @@ impl Worker {
         batch
             .chain(repeats)
             .chain(self.delivery.next_retry())
+            .chain(self.delivery.next_growth(self.backlog.len() > 0))
             .chain(sync)
             .chain(stop)
             .min()

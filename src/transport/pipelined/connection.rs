@@ -41,10 +41,7 @@ pub(crate) struct Job {
     pub answer: oneshot::Sender<Answered>,
 }
 
-/// An answer, and how long the server took over it: from its write, or
-/// from the answer before it when that came later, so that requests
-/// waiting their turn on the connection are not read as a longer round
-/// trip.
+/// An answer, and its round trip: from the request's write to its answer.
 pub(crate) type Answered = (Outcome, Duration);
 
 /// What the connection and its users share.
@@ -72,7 +69,6 @@ struct Connection {
     /// The shortest round trip of a request with nothing ahead of it.
     fastest: Option<Duration>,
     votes: u32,
-    last_answer: Option<Instant>,
 }
 
 /// Runs one connection to `target` until it ends, taking requests from
@@ -88,7 +84,6 @@ pub(crate) async fn run(
         written: VecDeque::new(),
         fastest: None,
         votes: 0,
-        last_answer: None,
     };
     let why = connection.serve(&mut jobs).await;
     connection.end(&mut jobs, why);
@@ -212,16 +207,12 @@ impl Connection {
                 self.target.say_once(&why);
                 return Some(why);
             };
-            self.learn(&written);
-            let now = Instant::now();
-            let turn = self
-                .last_answer
-                .map_or(written.at, |last| last.max(written.at));
-            self.last_answer = Some(now);
+            let rtt = written.at.elapsed();
+            self.learn(&written, rtt);
             let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
             self.state.unanswered.fetch_sub(1, Ordering::Relaxed);
             let outcome = classify_status(status, answer.retry_after);
-            let _ = written.answer.send((outcome, now - turn));
+            let _ = written.answer.send((outcome, rtt));
             if answer.closes {
                 self.target.serial("answers close the connection");
                 return (!self.written.is_empty())
@@ -232,8 +223,7 @@ impl Connection {
 
     /// Whether the answers tell that the server answers one request at a
     /// time: the round trip grows with the requests written ahead.
-    fn learn(&mut self, written: &Written) {
-        let rtt = written.at.elapsed();
+    fn learn(&mut self, written: &Written, rtt: Duration) {
         if written.ahead == 0 {
             self.fastest = Some(self.fastest.map_or(rtt, |f| f.min(rtt)));
             return;
