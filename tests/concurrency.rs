@@ -91,7 +91,16 @@ fn unavailable_answers_cut_the_limit_and_it_grows_back() {
         let before = emit_for(&handle, 3, Duration::from_millis(1_000));
         collector.inject(Fault::status(503), 5);
         let during = emit_for(&handle, 3, Duration::from_millis(500));
-        let after = emit_for(&handle, 3, Duration::from_millis(1_500));
+        // Emits until the limit is above its lowest since the 503s, for
+        // at most 10 s: how soon depends on the round trip it learned.
+        let mut after = Vec::new();
+        for _ in 0..100 {
+            after.extend(emit_for(&handle, 3, Duration::from_millis(100)));
+            let lowest = during.iter().chain(&after).min();
+            if after.last() > lowest {
+                break;
+            }
+        }
         (before, during, after)
     });
     let stats = all_delivered(&handle);

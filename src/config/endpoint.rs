@@ -43,8 +43,9 @@ impl Builder {
     /// here send through reqwest, one request per connection at a time.
     ///
     /// At most 4 connections with up to 1,024 requests unanswered each
-    /// (and [`max_concurrent_requests`](Self::max_concurrent_requests) in
-    /// all), and 64 KiB unwritten each; a server that answers one request
+    /// (8 on a new connection, one more with each answer that shows the
+    /// server pipelines) and
+    /// [`max_concurrent_requests`](Self::max_concurrent_requests) in all, and 64 KiB unwritten each; a server that answers one request
     /// at a time on a connection, or closes it after an answer, gets one
     /// request at a time on each of up to `max_concurrent_requests`
     /// connections, at most 256 (said once on stderr). An answer that cannot be read (a head over

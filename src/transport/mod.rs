@@ -212,21 +212,25 @@ impl Transport {
         matches!(self.destination, Destination::Http(_))
     }
 
-    /// Delivers one body of items of `kind`, once. The request runs on its
-    /// own, so that several can be in flight; a file is written at once,
-    /// from the delivery thread, which never holds up the application.
-    /// With the answer, how long the server took over it, when the
-    /// transport knows better than the time the future took.
+    /// The pipelined connections, when requests go over them instead of
+    /// [`post`](Self::post).
+    pub(crate) fn pipelined(&mut self) -> Option<&mut pipelined::Pipelined> {
+        match &mut self.destination {
+            Destination::Http(http) => http.pipelined.as_mut(),
+            Destination::File(_) => None,
+        }
+    }
+
+    /// Delivers one body of items of `kind`, once, through reqwest or to
+    /// the file. The request runs on its own, so that several can be in
+    /// flight; a file is written at once, from the delivery thread, which
+    /// never holds up the application.
     pub(crate) fn post(
         &mut self,
         kind: Kind,
         body: Bytes,
-    ) -> impl std::future::Future<Output = (Outcome, Option<Duration>)> + Send + 'static {
+    ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
         let request = match &mut self.destination {
-            Destination::Http(http) if http.pipelined.is_some() => {
-                let pipelined = http.pipelined.as_mut().map(|p| p.post(kind, body));
-                Err(Sent::Pipelined(pipelined))
-            }
             Destination::Http(http) => {
                 let url = http.endpoints.url(kind).clone();
                 let mut request = reqwest::Request::new(Method::POST, url);
@@ -234,40 +238,27 @@ impl Transport {
                 *request.body_mut() = Some(body.into());
                 Ok(http.client.execute(request))
             }
-            Destination::File(file) => Err(Sent::Done(match file.write(&body) {
+            Destination::File(file) => Err(match file.write(&body) {
                 Ok(()) => Outcome::Accepted,
                 Err(err) => Outcome::Unavailable {
                     after: None,
                     why: format!("could not write to the file: {err}"),
                 },
-            })),
+            }),
         };
         async move {
             let unavailable = |why: String| Outcome::Unavailable { after: None, why };
             match request {
                 Ok(request) => match request.await {
-                    Ok(response) => (classify(&response), None),
+                    Ok(response) => classify(&response),
                     // reqwest's error text names the URL, never the
                     // headers; the source chain says why.
-                    Err(err) => (unavailable(error_chain(&err.without_url())), None),
+                    Err(err) => unavailable(error_chain(&err.without_url())),
                 },
-                Err(Sent::Done(outcome)) => (outcome, None),
-                Err(Sent::Pipelined(Some(answer))) => match answer.await {
-                    Ok((outcome, took)) => (outcome, Some(took)),
-                    Err(_) => (unavailable("the connection ended".into()), None),
-                },
-                Err(Sent::Pipelined(None)) => (unavailable("no connection".into()), None),
+                Err(outcome) => outcome,
             }
         }
     }
-}
-
-/// A body handed on without reqwest.
-enum Sent {
-    /// Written to a file: what became of it.
-    Done(Outcome),
-    /// Given to a pipelined connection: its answer, to come.
-    Pipelined(Option<tokio::sync::oneshot::Receiver<pipelined::Answered>>),
 }
 
 /// An error with every cause after it: "error sending request: connection

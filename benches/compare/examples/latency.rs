@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! cd benches/compare && cargo run --release --example latency [object|lines|array]... [proxy]
+//! cd benches/compare && cargo run --release --example latency spike
 //! ```
 //!
 //! With `proxy`, the round trip is network delay instead: the collector
@@ -15,6 +16,12 @@
 //! trip each way ([`DelayProxy`](tracing_jkool_compare::DelayProxy)), so
 //! that requests written back to back on one connection are not made to
 //! wait for each other as a server's think time makes them.
+//!
+//! With `spike`, one run instead: 2,000 events/s through the delay proxy
+//! for 18 s, the round trip 20 ms, then 2 s for 10 s, then 20 ms again;
+//! it prints what was lost, the arrivals per second while the round trip
+//! was 2 s (they keep up with emission when the limit grows with the
+//! round trip), and the highest concurrency limit.
 //!
 //! Each RTT tries rising rates, 4 s each, from one emitting thread paced
 //! in 1 ms ticks, and stops at the first rate that loses anything or is
@@ -117,7 +124,73 @@ fn slowest(collector: &Collector, start: Instant, start_wall: SystemTime) -> Dur
     slowest
 }
 
+/// The `spike` run: see the module's docs.
+fn spike() {
+    const RATE: u64 = 2_000;
+    let phases = [(20, 3_000), (2_000, 10_000), (20, 5_000)];
+    let collector = Collector::builder()
+        .keep_bodies(true)
+        .start()
+        .expect("collector on 127.0.0.1");
+    let delay =
+        tracing_jkool_compare::DelayProxy::start(&collector.url(), Duration::from_millis(10))
+            .expect("proxy");
+    let layer = JKoolLayer::builder("bench")
+        .url(delay.url())
+        .build()
+        .expect("layer");
+    let handle = layer.handle();
+    let subscriber = tracing_subscriber::registry().with(layer);
+    let start = Instant::now();
+    let start_wall = SystemTime::now();
+    let mut emitted = 0u64;
+    let mut peak_limit = 0;
+    tracing::subscriber::with_default(subscriber, || {
+        let mut tick = 0u64;
+        for (rtt_ms, length_ms) in phases {
+            delay.set_delay(Duration::from_millis(rtt_ms / 2));
+            for _ in 0..length_ms {
+                let due = RATE * (tick + 1) / 1000;
+                while emitted < due {
+                    info!(order_no = emitted, amount = 12.5, "order processed");
+                    emitted += 1;
+                }
+                tick += 1;
+                peak_limit = peak_limit.max(handle.stats().concurrency_limit);
+                let next = start + Duration::from_millis(tick);
+                if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            }
+        }
+    });
+    let flushed = handle.flush(Duration::from_secs(30));
+    let stats = handle.stats();
+    let lost = stats.dropped + stats.evicted + stats.failed + u64::from(flushed.is_err());
+    let _ = handle.shutdown(Duration::from_secs(5));
+    // Arrivals in the spike's last 8 s: its first 2 s are one round trip.
+    let (from, to) = (Duration::from_secs(5), Duration::from_secs(13));
+    let arrived = collector
+        .requests()
+        .iter()
+        .filter(|r| (from..to).contains(&r.at.duration_since(start)))
+        .count();
+    let per_second = arrived as f64 / (to - from).as_secs_f64();
+    let slowest = slowest(&collector, start, start_wall);
+    collector.shutdown();
+    println!("| emitted | sent | lost | arrivals/s while the round trip was 2 s | slowest event | highest limit |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {emitted} | {} | {lost} | {per_second:.0} | {} ms | {peak_limit} |",
+        stats.sent,
+        slowest.as_millis()
+    );
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "spike") {
+        return spike();
+    }
     let proxy = std::env::args().any(|a| a == "proxy");
     let framings: Vec<Framing> = std::env::args()
         .skip(1)

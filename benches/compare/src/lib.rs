@@ -706,6 +706,8 @@ impl fmt::Display for Report {
 /// time, it does not make requests on one connection wait for each other.
 pub struct DelayProxy {
     addr: SocketAddr,
+    /// The delay each way, in microseconds; changed by `set_delay`.
+    delay: Arc<AtomicU64>,
 }
 
 impl DelayProxy {
@@ -717,6 +719,8 @@ impl DelayProxy {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
+        let shared = Arc::new(AtomicU64::new(delay.as_micros() as u64));
+        let delay = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("delay-proxy".into())
             .spawn(move || {
@@ -728,43 +732,57 @@ impl DelayProxy {
                     let _ = (client.set_nodelay(true), server.set_nodelay(true));
                     for (from, to) in [(&client, &server), (&server, &client)] {
                         if let (Ok(from), Ok(to)) = (from.try_clone(), to.try_clone()) {
-                            std::thread::spawn(move || relay(from, to, delay));
+                            let delay = Arc::clone(&delay);
+                            std::thread::spawn(move || relay(from, to, &delay));
                         }
                     }
                 }
             })?;
-        Ok(DelayProxy { addr })
+        Ok(DelayProxy {
+            addr,
+            delay: shared,
+        })
     }
 
     /// `http://127.0.0.1:<port>`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// From now on, holds each chunk read for `delay` each way; chunks
+    /// still leave in the order they came.
+    pub fn set_delay(&self, delay: Duration) {
+        self.delay
+            .store(delay.as_micros() as u64, Ordering::Relaxed);
+    }
 }
 
 /// Copies `from` to `to`, each chunk `delay` after it was read.
-fn relay(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
+fn relay(mut from: TcpStream, mut to: TcpStream, delay: &AtomicU64) {
     let (chunks, delayed) = std::sync::mpsc::channel::<(std::time::Instant, Vec<u8>)>();
-    let reader = std::thread::spawn(move || {
-        let mut buf = vec![0u8; 64 * 1024];
-        while let Ok(n) = from.read(&mut buf) {
-            if n == 0
-                || chunks
-                    .send((std::time::Instant::now() + delay, buf[..n].to_vec()))
-                    .is_err()
-            {
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n) = from.read(&mut buf) {
+                let hold = Duration::from_micros(delay.load(Ordering::Relaxed));
+                if n == 0
+                    || chunks
+                        .send((std::time::Instant::now() + hold, buf[..n].to_vec()))
+                        .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        for (due, chunk) in delayed {
+            if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            if to.write_all(&chunk).is_err() {
                 break;
             }
         }
+        let _ = to.shutdown(std::net::Shutdown::Write);
+        let _ = reader.join();
     });
-    for (due, chunk) in delayed {
-        if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
-            std::thread::sleep(wait);
-        }
-        if to.write_all(&chunk).is_err() {
-            break;
-        }
-    }
-    let _ = to.shutdown(std::net::Shutdown::Write);
-    let _ = reader.join();
 }

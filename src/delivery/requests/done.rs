@@ -23,8 +23,10 @@ pub(super) enum Done {
 
 impl Delivery {
     /// Stops every request and hands back every group, oldest first.
+    /// (Answers still to come on pipelined connections find no group.)
     pub(crate) fn abandon(&mut self) -> Vec<Group> {
         self.in_flight.abort_all();
+        self.pipelined.clear();
         self.groups.take_all()
     }
 

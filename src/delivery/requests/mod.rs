@@ -61,8 +61,11 @@ pub(crate) struct Delivery {
     settings: Settings,
     shared: Arc<Shared>,
     pub(crate) reporter: Reporter,
-    /// Requests in flight.
+    /// Requests in flight through reqwest or to a file.
     in_flight: JoinSet<Answer>,
+    /// Requests in flight on pipelined connections, by id: the size of
+    /// their bodies.
+    pipelined: HashMap<u64, u64>,
     /// Every group not yet done with, in flight or waiting, by id.
     groups: Groups,
     /// How many requests may be in flight now.
@@ -91,6 +94,7 @@ impl Delivery {
             shared,
             reporter: Reporter::default(),
             in_flight: JoinSet::new(),
+            pipelined: HashMap::new(),
             groups: Groups::default(),
             concurrency,
             next_id: 0,
@@ -136,15 +140,30 @@ impl Delivery {
         self.groups.next_retry()
     }
 
+    /// Requests in flight.
+    fn in_flight(&self) -> usize {
+        self.in_flight.len() + self.pipelined.len()
+    }
+
     /// With every slot busy and items waiting, when the limit may grow
     /// though no answer comes.
     pub(crate) fn next_growth(&self, waiting: bool) -> Option<Instant> {
-        let full = self.in_flight.len() >= self.concurrency.limit();
+        let full = self.in_flight() >= self.concurrency.limit();
         (waiting && full).then(|| self.concurrency.period_end())?
     }
 
     /// The next answer of a request in flight; never, when none is.
     pub(crate) async fn next_answer(&mut self) -> Option<Answer> {
+        if let Some(pipelined) = self.transport.pipelined() {
+            let answered = pipelined.next_answer().await;
+            let size = self.pipelined.remove(&answered.id).unwrap_or_default();
+            return Some(Answer {
+                id: answered.id,
+                outcome: answered.outcome,
+                size,
+                rtt: answered.rtt,
+            });
+        }
         match self.in_flight.join_next().await {
             Some(Ok(answer)) => Some(answer),
             // A request's task cannot panic; its group is given up at the
@@ -163,7 +182,7 @@ impl Delivery {
         mut spool: Option<&mut Spool>,
         now: Instant,
     ) {
-        if self.in_flight.len() >= self.concurrency.limit() && self.concurrency.tick(now) {
+        if self.in_flight() >= self.concurrency.limit() && self.concurrency.tick(now) {
             self.shared.concurrency_limit(self.concurrency.limit());
         }
         let slots = if self.transport.concurrent() {
@@ -173,7 +192,7 @@ impl Delivery {
         };
         loop {
             let limit = if self.is_down() { 1 } else { slots };
-            if self.in_flight.len() >= limit {
+            if self.in_flight() >= limit {
                 return;
             }
             if let Some(id) = self.groups.due(now) {
@@ -183,7 +202,7 @@ impl Delivery {
             // What waited out an outage goes before anything newer; in
             // order, so does whatever waits to be tried again.
             let waiting = self.groups.any_waiting_for_jkool() || self.holds_back();
-            if waiting || (self.is_down() && !self.in_flight.is_empty()) {
+            if waiting || (self.is_down() && self.in_flight() > 0) {
                 return;
             }
             let Some((kind, items, chunk)) = self.next_body(backlog, spool.as_deref_mut(), now)
@@ -295,19 +314,25 @@ impl Delivery {
         group.last_try = now;
         let body = body(&group.items, framing, self.settings.gzip);
         let size = body.len() as u64;
-        let request = self.transport.post(group.kind, body);
+        let kind = group.kind;
         self.groups.insert(id, group);
-        self.in_flight.spawn(async move {
-            let started = Instant::now();
-            let (outcome, took) = request.await;
-            let rtt = took.unwrap_or_else(|| started.elapsed());
-            Answer {
-                id,
-                outcome,
-                size,
-                rtt,
-            }
-        });
-        self.concurrency.started(self.in_flight.len());
+        if let Some(pipelined) = self.transport.pipelined() {
+            pipelined.post(id, kind, body);
+            self.pipelined.insert(id, size);
+        } else {
+            let request = self.transport.post(kind, body);
+            self.in_flight.spawn(async move {
+                let started = Instant::now();
+                let outcome = request.await;
+                let rtt = started.elapsed();
+                Answer {
+                    id,
+                    outcome,
+                    size,
+                    rtt,
+                }
+            });
+        }
+        self.concurrency.started(self.in_flight());
     }
 }

@@ -13,11 +13,11 @@ use bytes::{Buf, Bytes, BytesMut};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 
 use super::answer::{self, Parsed};
-use super::Target;
+use super::{Target, FIRST_WINDOW, WINDOW};
 use crate::transport::{classify_status, Outcome};
 
 /// The most bytes waiting to be written on a connection.
@@ -35,27 +35,60 @@ const SERIAL_MIN_RTT: Duration = Duration::from_micros(500);
 /// A request for the connection to write.
 #[derive(Debug)]
 pub(crate) struct Job {
+    /// Whose request it is, given back with the answer.
+    pub id: u64,
     /// The request line and headers, up to `content-length: `.
     pub head: Arc<[u8]>,
     pub body: Bytes,
-    pub answer: oneshot::Sender<Answered>,
 }
 
-/// An answer, and its round trip: from the request's write to its answer.
-pub(crate) type Answered = (Outcome, Duration);
+/// The answer to request `id`, and how long the server took over it: from
+/// its write, or from the answer before it when that came later, so that
+/// requests waiting their turn behind others on a server that answers one
+/// at a time do not read as a longer round trip.
+#[derive(Debug)]
+pub(crate) struct Answered {
+    pub id: u64,
+    pub outcome: Outcome,
+    pub rtt: Duration,
+}
 
 /// What the connection and its users share.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct State {
     /// Requests given to the connection and not yet answered.
     pub unanswered: AtomicUsize,
     /// The connection ended: it takes no more requests.
     pub closed: AtomicBool,
+    /// How many requests it may have written and not answered, while the
+    /// server pipelines.
+    window: AtomicUsize,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            unanswered: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            window: AtomicUsize::new(FIRST_WINDOW),
+        }
+    }
+}
+
+impl State {
+    /// How many requests the connection may have unanswered: one when the
+    /// server answers one at a time.
+    pub(crate) fn window(&self, serial: bool) -> usize {
+        match serial {
+            true => 1,
+            false => self.window.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// A request written, waiting for its answer.
 struct Written {
-    answer: oneshot::Sender<Answered>,
+    id: u64,
     at: Instant,
     /// Requests written before it and not answered then.
     ahead: usize,
@@ -65,25 +98,30 @@ struct Written {
 struct Connection {
     target: Arc<Target>,
     state: Arc<State>,
+    answers: mpsc::UnboundedSender<Answered>,
     written: VecDeque<Written>,
     /// The shortest round trip of a request with nothing ahead of it.
     fastest: Option<Duration>,
     votes: u32,
+    last_answer: Option<Instant>,
 }
 
 /// Runs one connection to `target` until it ends, taking requests from
-/// `jobs`.
+/// `jobs` and giving their answers to `answers`.
 pub(crate) async fn run(
     target: Arc<Target>,
     mut jobs: mpsc::UnboundedReceiver<Job>,
     state: Arc<State>,
+    answers: mpsc::UnboundedSender<Answered>,
 ) {
     let mut connection = Connection {
         target,
         state,
+        answers,
         written: VecDeque::new(),
         fastest: None,
         votes: 0,
+        last_answer: None,
     };
     let why = connection.serve(&mut jobs).await;
     connection.end(&mut jobs, why);
@@ -116,7 +154,7 @@ impl Connection {
         tokio::pin!(timer);
         let mut armed = false;
         loop {
-            let window = self.target.window();
+            let window = self.state.window(self.target.is_serial());
             let room =
                 taking && unwritten.len() - from < MAX_UNWRITTEN && self.written.len() < window;
             if let (false, Some(oldest)) = (armed, self.written.front()) {
@@ -179,7 +217,7 @@ impl Connection {
         unwritten.extend_from_slice(b"\r\n\r\n");
         unwritten.extend_from_slice(&job.body);
         self.written.push_back(Written {
-            answer: job.answer,
+            id: job.id,
             at: Instant::now(),
             ahead: self.written.len(),
         });
@@ -207,12 +245,14 @@ impl Connection {
                 self.target.say_once(&why);
                 return Some(why);
             };
-            let rtt = written.at.elapsed();
-            self.learn(&written, rtt);
+            let now = Instant::now();
+            self.learn(&written, now - written.at);
+            let turn = (self.last_answer).map_or(written.at, |last| last.max(written.at));
+            self.last_answer = Some(now);
             let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
             self.state.unanswered.fetch_sub(1, Ordering::Relaxed);
             let outcome = classify_status(status, answer.retry_after);
-            let _ = written.answer.send((outcome, rtt));
+            self.answer(written.id, outcome, now - turn);
             if answer.closes {
                 self.target.serial("answers close the connection");
                 return (!self.written.is_empty())
@@ -222,7 +262,9 @@ impl Connection {
     }
 
     /// Whether the answers tell that the server answers one request at a
-    /// time: the round trip grows with the requests written ahead.
+    /// time: the round trip grows with the requests written ahead. An
+    /// answer that came sooner than its turn shows the server pipelines,
+    /// and widens the connection's window by one.
     fn learn(&mut self, written: &Written, rtt: Duration) {
         if written.ahead == 0 {
             self.fastest = Some(self.fastest.map_or(rtt, |f| f.min(rtt)));
@@ -233,7 +275,15 @@ impl Connection {
             return;
         };
         let queued = fastest.mul_f64((written.ahead + 1) as f64 / 2.0);
-        self.votes = if rtt >= queued { self.votes + 1 } else { 0 };
+        if rtt < queued {
+            self.votes = 0;
+            let window = self.state.window.load(Ordering::Relaxed);
+            self.state
+                .window
+                .store((window + 1).min(WINDOW), Ordering::Relaxed);
+            return;
+        }
+        self.votes += 1;
         if self.votes >= SERIAL_VOTES {
             self.target
                 .serial("it answers one request at a time on a connection");
@@ -249,13 +299,16 @@ impl Connection {
             "" => "the connection ended".to_owned(),
             _ => why,
         };
-        let unanswered = self.written.drain(..).map(|w| (w.answer, w.at.elapsed()));
-        let waiting =
-            std::iter::from_fn(|| jobs.try_recv().ok()).map(|j| (j.answer, Duration::ZERO));
-        for (answer, took) in unanswered.chain(waiting).collect::<Vec<_>>() {
+        let unanswered = self.written.drain(..).map(|w| (w.id, w.at.elapsed()));
+        let waiting = std::iter::from_fn(|| jobs.try_recv().ok()).map(|j| (j.id, Duration::ZERO));
+        for (id, took) in unanswered.chain(waiting).collect::<Vec<_>>() {
             self.state.unanswered.fetch_sub(1, Ordering::Relaxed);
             let why = why.clone();
-            let _ = answer.send((Outcome::Unavailable { after: None, why }, took));
+            self.answer(id, Outcome::Unavailable { after: None, why }, took);
         }
+    }
+
+    fn answer(&self, id: u64, outcome: Outcome, rtt: Duration) {
+        let _ = self.answers.send(Answered { id, outcome, rtt });
     }
 }

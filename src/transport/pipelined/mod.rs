@@ -17,17 +17,24 @@ use std::sync::Arc;
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::Url;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Duration;
 
 use crate::item::model::Kind;
-use crate::transport::{ClientOptions, Endpoints};
+use crate::transport::{ClientOptions, Endpoints, Outcome};
 pub(crate) use connection::Answered;
 use connection::{Job, State};
 
 /// Requests written and not answered on one connection before another
 /// connection opens: at 50 ms, 1,024 are 20,000 requests a second.
 pub(crate) const WINDOW: usize = 1024;
+
+/// A new connection's window, which grows by one with each answer that
+/// shows the server pipelines (one that came sooner than its turn behind
+/// the requests ahead of it), up to [`WINDOW`]: as TCP's congestion window
+/// grows, it doubles each round trip. A server that answers one request
+/// at a time never gets more than this on one connection.
+pub(crate) const FIRST_WINDOW: usize = 8;
 
 /// The most connections while the server pipelines.
 pub(crate) const MAX_CONNECTIONS: usize = 4;
@@ -50,13 +57,9 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// How many requests a connection may have unanswered.
-    fn window(&self) -> usize {
-        if self.serial.load(Ordering::Relaxed) {
-            1
-        } else {
-            WINDOW
-        }
+    /// Whether the server answers one request at a time on a connection.
+    fn is_serial(&self) -> bool {
+        self.serial.load(Ordering::Relaxed)
     }
 
     /// From now on, one request at a time on each connection; said once.
@@ -84,10 +87,13 @@ struct Open {
     state: Arc<State>,
 }
 
-/// The pipelined transport: its connections and every request's head.
+/// The pipelined transport: its connections, every request's head, and
+/// the answers of all connections, in one channel.
 #[derive(Debug)]
 pub(crate) struct Pipelined {
     target: Arc<Target>,
+    answers: mpsc::UnboundedSender<Answered>,
+    answered: mpsc::UnboundedReceiver<Answered>,
     /// Each kind's request line and headers, up to `content-length: `.
     heads: [Arc<[u8]>; 2],
     open: Vec<Open>,
@@ -119,7 +125,10 @@ impl Pipelined {
         if !plain || !same || options.proxy.is_some() || proxy_in_environment() {
             return None;
         }
+        let (answers, answered) = mpsc::unbounded_channel();
         Some(Pipelined {
+            answers,
+            answered,
             target: Arc::new(Target {
                 address: address(event)?,
                 connect_timeout: options.connect_timeout,
@@ -134,20 +143,20 @@ impl Pipelined {
         })
     }
 
-    /// Gives a request to a connection; its answer, once read.
-    pub(crate) fn post(&mut self, kind: Kind, body: Bytes) -> oneshot::Receiver<Answered> {
-        let (answer, answered) = oneshot::channel();
+    /// Gives request `id` to a connection; its answer comes from
+    /// [`next_answer`](Self::next_answer).
+    pub(crate) fn post(&mut self, id: u64, kind: Kind, body: Bytes) {
         let head = match kind {
             Kind::Event => Arc::clone(&self.heads[0]),
             Kind::Activity => Arc::clone(&self.heads[1]),
         };
-        let mut job = Job { head, body, answer };
+        let mut job = Job { id, head, body };
         // Each try closes a connection or succeeds: bounded.
         for _ in 0..=self.open.len() + 1 {
             let open = self.pick();
             open.state.unanswered.fetch_add(1, Ordering::Relaxed);
             match open.jobs.send(job) {
-                Ok(()) => break,
+                Ok(()) => return,
                 Err(mpsc::error::SendError(back)) => {
                     open.state.unanswered.fetch_sub(1, Ordering::Relaxed);
                     open.state.closed.store(true, Ordering::Relaxed);
@@ -155,15 +164,27 @@ impl Pipelined {
                 }
             }
         }
-        answered
+        let why = "no connection took the request".to_owned();
+        let outcome = Outcome::Unavailable { after: None, why };
+        let rtt = Duration::ZERO;
+        let _ = self.answers.send(Answered { id, outcome, rtt });
+    }
+
+    /// The next answer of any connection.
+    pub(crate) async fn next_answer(&mut self) -> Answered {
+        match self.answered.recv().await {
+            Some(answered) => answered,
+            // The transport holds a sender: the channel never closes.
+            None => std::future::pending().await,
+        }
     }
 
     /// The connection for the next request: the first with room in its
     /// window from where the last search ended (closed ones forgotten on
     /// the way), a new one while there may be more, or the least busy.
     fn pick(&mut self) -> &Open {
-        let window = self.target.window();
-        let max = if window == 1 {
+        let serial = self.target.is_serial();
+        let max = if serial {
             self.max_serial
         } else {
             MAX_CONNECTIONS
@@ -177,7 +198,7 @@ impl Pipelined {
                 self.open.swap_remove(i);
                 continue;
             }
-            if busy(&self.open[i]) < window {
+            if busy(&self.open[i]) < self.open[i].state.window(serial) {
                 room = Some(i);
                 break;
             }
@@ -192,7 +213,13 @@ impl Pipelined {
                 let (jobs, receiver) = mpsc::unbounded_channel();
                 let state = Arc::new(State::default());
                 let target = Arc::clone(&self.target);
-                tokio::spawn(connection::run(target, receiver, Arc::clone(&state)));
+                let answers = self.answers.clone();
+                tokio::spawn(connection::run(
+                    target,
+                    receiver,
+                    Arc::clone(&state),
+                    answers,
+                ));
                 self.open.push(Open { jobs, state });
                 self.open.len() - 1
             }
