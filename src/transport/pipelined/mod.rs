@@ -43,6 +43,11 @@ pub(crate) const MAX_CONNECTIONS: usize = 4;
 /// on each: as many as reqwest's requests in flight by default.
 const MAX_SERIAL_CONNECTIONS: usize = crate::DEFAULT_MAX_CONCURRENT_REQUESTS;
 
+/// The most connections looked at for room for one request: past them,
+/// a new one opens or the next one takes it, so that a request costs the
+/// same with 256 connections as with 4.
+const LOOK_AT: usize = 8;
+
 /// Where the connections go and how they behave, shared by all.
 #[derive(Debug)]
 pub(crate) struct Target {
@@ -181,7 +186,8 @@ impl Pipelined {
 
     /// The connection for the next request: the first with room in its
     /// window from where the last search ended (closed ones forgotten on
-    /// the way), a new one while there may be more, or the least busy.
+    /// the way, at most [`LOOK_AT`] looked at), a new one while there may
+    /// be more, or the next one.
     fn pick(&mut self) -> &Open {
         let serial = self.target.is_serial();
         let max = if serial {
@@ -192,7 +198,7 @@ impl Pipelined {
         let busy = |o: &Open| o.state.unanswered.load(Ordering::Relaxed);
         let mut room = None;
         let mut looked = 0;
-        while looked < self.open.len() {
+        while looked < self.open.len().min(LOOK_AT) {
             let i = (self.next + looked) % self.open.len();
             if self.open[i].state.closed.load(Ordering::Relaxed) {
                 self.open.swap_remove(i);
@@ -206,9 +212,7 @@ impl Pipelined {
         }
         let index = match room {
             Some(i) => i,
-            None if self.open.len() >= max => (0..self.open.len())
-                .min_by_key(|&i| busy(&self.open[i]))
-                .unwrap_or_default(),
+            None if self.open.len() >= max => (self.next + 1) % self.open.len(),
             None => {
                 let (jobs, receiver) = mpsc::unbounded_channel();
                 let state = Arc::new(State::default());
