@@ -104,6 +104,10 @@ struct Connection {
     fastest: Option<Duration>,
     votes: u32,
     last_answer: Option<Instant>,
+    /// The server's time over each answer (see [`Answered`]), summed, and
+    /// how many answers.
+    served: Duration,
+    answered: u32,
 }
 
 /// Runs one connection to `target` until it ends, taking requests from
@@ -122,6 +126,8 @@ pub(crate) async fn run(
         fastest: None,
         votes: 0,
         last_answer: None,
+        served: Duration::ZERO,
+        answered: 0,
     };
     let why = connection.serve(&mut jobs).await;
     connection.end(&mut jobs, why);
@@ -246,9 +252,11 @@ impl Connection {
                 return Some(why);
             };
             let now = Instant::now();
-            self.learn(&written, now - written.at);
             let turn = (self.last_answer).map_or(written.at, |last| last.max(written.at));
             self.last_answer = Some(now);
+            self.served += now - turn;
+            self.answered += 1;
+            self.learn(&written, now - written.at);
             let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
             self.state.unanswered.fetch_sub(1, Ordering::Relaxed);
             let outcome = classify_status(status, answer.retry_after);
@@ -262,9 +270,12 @@ impl Connection {
     }
 
     /// Whether the answers tell that the server answers one request at a
-    /// time: the round trip grows with the requests written ahead. An
-    /// answer that came sooner than its turn shows the server pipelines,
-    /// and widens the connection's window by one.
+    /// time: the round trip grows with the requests written ahead, and the
+    /// server's time per answer is long enough for more connections to
+    /// help ([`SERIAL_MIN_RTT`]; a server that answers in microseconds
+    /// whose answers come late because the machine is busy pipelines on).
+    /// An answer that came sooner than its turn shows the server
+    /// pipelines, and widens the connection's window by one.
     fn learn(&mut self, written: &Written, rtt: Duration) {
         if written.ahead == 0 {
             self.fastest = Some(self.fastest.map_or(rtt, |f| f.min(rtt)));
@@ -284,7 +295,8 @@ impl Connection {
             return;
         }
         self.votes += 1;
-        if self.votes >= SERIAL_VOTES {
+        let per_answer = self.served / self.answered.max(1);
+        if self.votes >= SERIAL_VOTES && per_answer >= SERIAL_MIN_RTT {
             self.target
                 .serial("it answers one request at a time on a connection");
         }
