@@ -77,11 +77,15 @@ impl Default for State {
 
 impl State {
     /// How many requests the connection may have unanswered: one when the
-    /// server answers one at a time.
-    pub(crate) fn window(&self, serial: bool) -> usize {
-        match serial {
-            true => 1,
-            false => self.window.load(Ordering::Relaxed),
+    /// server answers one at a time, all of [`WINDOW`] once it showed that
+    /// it pipelines, else what this connection's answers widened it to.
+    pub(crate) fn window(&self, target: &Target) -> usize {
+        if target.is_serial() {
+            1
+        } else if target.pipelines.load(Ordering::Relaxed) {
+            WINDOW
+        } else {
+            self.window.load(Ordering::Relaxed)
         }
     }
 }
@@ -160,7 +164,7 @@ impl Connection {
         tokio::pin!(timer);
         let mut armed = false;
         loop {
-            let window = self.state.window(self.target.is_serial());
+            let window = self.state.window(&self.target);
             let room =
                 taking && unwritten.len() - from < MAX_UNWRITTEN && self.written.len() < window;
             if let (false, Some(oldest)) = (armed, self.written.front()) {
@@ -270,10 +274,11 @@ impl Connection {
     }
 
     /// Whether the answers tell that the server answers one request at a
-    /// time: the round trip grows with the requests written ahead, and the
+    /// time: the round trip grows with the requests written ahead, the
     /// server's time per answer is long enough for more connections to
     /// help ([`SERIAL_MIN_RTT`]; a server that answers in microseconds
-    /// whose answers come late because the machine is busy pipelines on).
+    /// whose answers come late because the machine is busy pipelines on),
+    /// and no connection has shown pipelining already.
     /// An answer that came sooner than its turn shows the server
     /// pipelines, and widens the connection's window by one.
     fn learn(&mut self, written: &Written, rtt: Duration) {
@@ -288,15 +293,20 @@ impl Connection {
         let queued = fastest.mul_f64((written.ahead + 1) as f64 / 2.0);
         if rtt < queued {
             self.votes = 0;
-            let window = self.state.window.load(Ordering::Relaxed);
-            self.state
-                .window
-                .store((window + 1).min(WINDOW), Ordering::Relaxed);
+            let window = (self.state.window.load(Ordering::Relaxed) + 1).min(WINDOW);
+            self.state.window.store(window, Ordering::Relaxed);
+            // Answers that widened a window to twice the first show that
+            // the server pipelines: a round trip that grows on the network
+            // later does not undo it, on any connection.
+            if window >= 2 * FIRST_WINDOW {
+                self.target.pipelines.store(true, Ordering::Relaxed);
+            }
             return;
         }
         self.votes += 1;
         let per_answer = self.served / self.answered.max(1);
-        if self.votes >= SERIAL_VOTES && per_answer >= SERIAL_MIN_RTT {
+        let proven = self.target.pipelines.load(Ordering::Relaxed);
+        if self.votes >= SERIAL_VOTES && per_answer >= SERIAL_MIN_RTT && !proven {
             self.target
                 .serial("it answers one request at a time on a connection");
         }

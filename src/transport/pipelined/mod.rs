@@ -59,6 +59,10 @@ pub(crate) struct Target {
     serial: AtomicBool,
     /// Something about the server's answers was said on stderr.
     said: AtomicBool,
+    /// A connection's answers showed that the server pipelines: every
+    /// connection's window is [`WINDOW`], and timing alone no longer takes
+    /// the server for one that answers one at a time.
+    pipelines: AtomicBool,
 }
 
 impl Target {
@@ -140,6 +144,7 @@ impl Pipelined {
                 request_timeout: options.request_timeout,
                 serial: AtomicBool::new(false),
                 said: AtomicBool::new(false),
+                pipelines: AtomicBool::new(false),
             }),
             heads: [head(event, headers), head(activity, headers)],
             open: Vec::new(),
@@ -204,7 +209,7 @@ impl Pipelined {
                 self.open.swap_remove(i);
                 continue;
             }
-            if busy(&self.open[i]) < self.open[i].state.window(serial) {
+            if busy(&self.open[i]) < self.open[i].state.window(&self.target) {
                 room = Some(i);
                 break;
             }
