@@ -42,14 +42,16 @@ impl Builder {
     /// without a proxy; `https://`, a proxy, batched framings, or `false`
     /// here send through reqwest, one request per connection at a time.
     ///
-    /// At most 4 connections with up to 1,024 requests unanswered each (8 on a new connection, one
-    /// more with each answer that shows the server pipelines) and
-    /// [`max_concurrent_requests`](Self::max_concurrent_requests) in all, and 64 KiB unwritten
-    /// each; a server that answers one request at a time on a connection, or closes it after an
-    /// answer, gets one request at a time on each of up to `max_concurrent_requests` connections,
-    /// at most 256 (said once on stderr). An answer that cannot be read (a head over 64 KiB, a body
-    /// over 1 MiB, not HTTP) closes its connection; what that connection left unanswered is sent
-    /// again, as after any connection error.
+    /// At most 4 connections with up to 1,024 requests unanswered each (8 on a
+    /// new connection, one more with each answer that shows the server
+    /// pipelines, all 1,024 once one connection reached 16) and
+    /// [`max_concurrent_requests`](Self::max_concurrent_requests) in all, and
+    /// 64 KiB unwritten each; a server that answers one request at a time on a
+    /// connection, or closes it after an answer, gets one request at a time on
+    /// each of up to `max_concurrent_requests` connections, at most 256 (said
+    /// once on stderr). An answer that cannot be read (a head over 64 KiB, a
+    /// body over 1 MiB, not HTTP) closes its connection; what that connection
+    /// left unanswered is sent again, as after any connection error.
     ///
     /// ```
     /// let builder = tracing_jkool::JKoolLayer::builder("my-access-token").pipelining(false);
