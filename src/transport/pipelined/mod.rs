@@ -33,7 +33,8 @@ pub(crate) const WINDOW: usize = 1024;
 /// shows the server pipelines (one that came sooner than its turn behind
 /// the requests ahead of it), up to [`WINDOW`]: as TCP's congestion window
 /// grows, it doubles each round trip. A server that answers one request
-/// at a time never gets more than this on one connection.
+/// at a time gets no more than this on one connection until a window
+/// reaches twice it (then every window is [`WINDOW`]).
 pub(crate) const FIRST_WINDOW: usize = 8;
 
 /// The most connections while the server pipelines.
