@@ -27,7 +27,7 @@ use crate::{Builder, Error, JKoolLayer};
 pub(crate) const MAX_QUEUE_CAPACITY: usize = 1 << 26;
 
 /// More requests in flight than this are taken as this many.
-const MAX_CONCURRENT: usize = crate::config::builder::DEFAULT_MAX_PIPELINED_REQUESTS;
+const MAX_CONCURRENT: usize = DEFAULT_MAX_PIPELINED_REQUESTS;
 
 /// Longer durations are taken as this: far enough to mean "never", near
 /// enough that adding it to a clock cannot overflow.

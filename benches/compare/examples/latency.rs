@@ -77,22 +77,10 @@ fn run(framing: Framing, rtt: Duration, proxy: bool, rate: u64, length: Duration
     let mut emitted = 0u64;
     tracing::subscriber::with_default(subscriber, || {
         for tick in 0..length.as_millis() as u64 {
-            // Spread evenly: `rate` need not be a multiple of 1,000.
-            let due = rate * (tick + 1) / 1000;
-            while emitted < due {
-                info!(order_no = emitted, amount = 12.5, "order processed");
-                emitted += 1;
-            }
-            let next = start + Duration::from_millis(tick + 1);
-            if let Some(wait) = next.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
+            tick_at(start, tick, rate, &mut emitted);
         }
     });
-    let flushed = handle.flush(Duration::from_secs(30));
-    let stats = handle.stats();
-    let lost = stats.dropped + stats.evicted + stats.failed + u64::from(flushed.is_err());
-    let _ = handle.shutdown(Duration::from_secs(5));
+    let (stats, lost) = finish(&handle);
     let slowest = slowest(&collector, start, start_wall);
     let peak_in_flight = collector.peak_in_flight();
     collector.shutdown();
@@ -103,6 +91,31 @@ fn run(framing: Framing, rtt: Duration, proxy: bool, rate: u64, length: Duration
         slowest,
         peak_in_flight,
     }
+}
+
+/// Millisecond `tick` of a run at `rate` events/s begun at `start`: emits
+/// what is due by its end, spread evenly (`rate` need not be a multiple of
+/// 1,000), then sleeps until it ends.
+fn tick_at(start: Instant, tick: u64, rate: u64, emitted: &mut u64) {
+    let due = rate * (tick + 1) / 1000;
+    while *emitted < due {
+        info!(order_no = *emitted, amount = 12.5, "order processed");
+        *emitted += 1;
+    }
+    let next = start + Duration::from_millis(tick + 1);
+    if let Some(wait) = next.checked_duration_since(Instant::now()) {
+        std::thread::sleep(wait);
+    }
+}
+
+/// Flushes and shuts down; the stats, and what was lost (dropped, evicted,
+/// failed, or a flush that did not end).
+fn finish(handle: &tracing_jkool::JKoolHandle) -> (tracing_jkool::Stats, u64) {
+    let flushed = handle.flush(Duration::from_secs(30));
+    let stats = handle.stats();
+    let lost = stats.dropped + stats.evicted + stats.failed + u64::from(flushed.is_err());
+    let _ = handle.shutdown(Duration::from_secs(5));
+    (stats, lost)
 }
 
 /// The longest time from an event's `time-usec` to the arrival of the
@@ -156,24 +169,13 @@ fn spike() {
         for (rtt_ms, length_ms) in phases {
             delay.set_delay(Duration::from_millis(rtt_ms / 2));
             for _ in 0..length_ms {
-                let due = RATE * (tick + 1) / 1000;
-                while emitted < due {
-                    info!(order_no = emitted, amount = 12.5, "order processed");
-                    emitted += 1;
-                }
-                tick += 1;
                 peak_limit = peak_limit.max(handle.stats().concurrency_limit);
-                let next = start + Duration::from_millis(tick);
-                if let Some(wait) = next.checked_duration_since(Instant::now()) {
-                    std::thread::sleep(wait);
-                }
+                tick_at(start, tick, RATE, &mut emitted);
+                tick += 1;
             }
         }
     });
-    let flushed = handle.flush(Duration::from_secs(30));
-    let stats = handle.stats();
-    let lost = stats.dropped + stats.evicted + stats.failed + u64::from(flushed.is_err());
-    let _ = handle.shutdown(Duration::from_secs(5));
+    let (stats, lost) = finish(&handle);
     // Arrivals in the spike's last 8 s: its first 2 s are one round trip.
     let (from, to) = (Duration::from_secs(5), Duration::from_secs(13));
     let arrived = collector

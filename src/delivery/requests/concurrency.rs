@@ -120,13 +120,10 @@ impl Concurrency {
     /// Ends the period if it is over at `now`, answered or not. Returns
     /// whether the limit changed.
     pub(super) fn tick(&mut self, now: Instant) -> bool {
-        let Some(mean) = self.mean else { return false };
-        let length = mean.max(MIN_PERIOD);
-        if now
-            .saturating_duration_since(self.period.started)
-            .as_secs_f64()
-            < length
-        {
+        let (Some(mean), Some(end)) = (self.mean, self.period_end()) else {
+            return false;
+        };
+        if now < end {
             return false;
         }
         let before = self.limit;

@@ -145,11 +145,15 @@ impl Delivery {
         self.in_flight.len() + self.pipelined.len()
     }
 
+    /// Whether every slot the limit allows is busy.
+    fn full(&self) -> bool {
+        self.in_flight() >= self.concurrency.limit()
+    }
+
     /// With every slot busy and items waiting, when the limit may grow
     /// though no answer comes.
     pub(crate) fn next_growth(&self, waiting: bool) -> Option<Instant> {
-        let full = self.in_flight() >= self.concurrency.limit();
-        (waiting && full).then(|| self.concurrency.period_end())?
+        (waiting && self.full()).then(|| self.concurrency.period_end())?
     }
 
     /// The next answer of a request in flight; never, when none is.
@@ -182,7 +186,7 @@ impl Delivery {
         mut spool: Option<&mut Spool>,
         now: Instant,
     ) {
-        if self.in_flight() >= self.concurrency.limit() && self.concurrency.tick(now) {
+        if self.full() && self.concurrency.tick(now) {
             self.shared.concurrency_limit(self.concurrency.limit());
         }
         let slots = if self.transport.concurrent() {

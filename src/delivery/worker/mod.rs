@@ -375,7 +375,8 @@ impl Worker {
     }
 
     /// The next time something is due: a batch's age, a repeat window, a
-    /// retry, the limit's growth, a spool sync, or the shutdown deadline; none when nothing is.
+    /// retry, the limit's growth, a spool sync, or the shutdown deadline;
+    /// none when nothing is.
     fn next_wake(&self) -> Option<Instant> {
         let batch = [Kind::Activity, Kind::Event]
             .into_iter()

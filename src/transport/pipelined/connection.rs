@@ -256,15 +256,18 @@ impl Connection {
                 return Some(why);
             };
             let now = Instant::now();
-            let turn = (self.last_answer).map_or(written.at, |last| last.max(written.at));
+            let turn = self
+                .last_answer
+                .map_or(written.at, |last| last.max(written.at));
+            let took = now - turn;
             self.last_answer = Some(now);
-            self.served += now - turn;
+            self.served += took;
             self.answered += 1;
             self.learn(&written, now - written.at);
             let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
             self.state.unanswered.fetch_sub(1, Ordering::Relaxed);
             let outcome = classify_status(status, answer.retry_after);
-            self.answer(written.id, outcome, now - turn);
+            self.answer(written.id, outcome, took);
             if answer.closes {
                 self.target.serial("answers close the connection");
                 return (!self.written.is_empty())
